@@ -25,6 +25,12 @@ def workspace_status(workspace: Workspace) -> dict[str, Any]:
     return {name: section(workspace) for name, section in _SECTIONS.items()}
 
 
+def status_sections() -> dict[str, StatusSection]:
+    """The registered sections by name, so that a caller can compute (and guard) each one on its own."""
+    _load_capabilities()
+    return dict(_SECTIONS)
+
+
 def _load_capabilities() -> None:
     """Import the modules that register status sections (they are optional at import time)."""
     import importlib
