@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "ingest",
     "status",
     "export",
+    "hash-password",
 )
 
 EXIT_BAD_INPUT = 2
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
-        module = importlib.import_module(f"recengine.cli.{module_name}")
+        module = importlib.import_module(f"recengine.cli.{module_name.replace('-', '_')}")
         module.register(subparsers)
     return parser
 
