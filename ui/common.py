@@ -78,3 +78,125 @@ def progress_bar(label: str) -> Progress:
         bar.progress(min(max(float(fraction), 0.0), 1.0), text=f"{label}: {message}" if message else label)
 
     return report
+
+
+# -- workspace switching (sidebar) -----------------------------------------------------------------
+
+WORKSPACES_FOLDER = Path("workspaces")
+_OTHER_FOLDER = "Another folder…"
+# Session-state keys starting with this are dropped when the user switches workspace.
+SCOPED_PREFIX = "ws_scoped:"
+
+
+def workspace_at(path: str | Path) -> Workspace:
+    """The shared handle of the workspace at `path`, created when missing."""
+    return _open_workspace(str(Path(path).resolve()))
+
+
+def is_workspace(path: Path) -> bool:
+    """Whether `path` holds a workspace database."""
+    from recengine.workspace import DATABASE_FILE
+
+    return (path / DATABASE_FILE).is_file()
+
+
+def known_workspaces() -> list[Path]:
+    """Workspace folders to offer: the default, the current one, and those under `workspaces/`.
+
+    Only folders next to the default workspace or under ./workspaces are listed, so the switcher does not
+    crawl the file system; any other folder can be typed.
+    """
+    # The current folder first so that its spelling (relative or absolute) is the one offered.
+    candidates = [workspace_dir(), default_workspace_dir()]
+    for parent in {WORKSPACES_FOLDER, default_workspace_dir().parent}:
+        try:
+            candidates.extend(sorted(child for child in parent.iterdir() if is_workspace(child)))
+        except OSError:
+            continue
+    unique: dict[Path, Path] = {}
+    for path in candidates:
+        unique.setdefault(path.resolve(), path)
+    return list(unique.values())
+
+
+def _switch_workspace(path: str) -> None:
+    st.session_state[WORKSPACE_KEY] = path
+    # A new workspace invalidates whatever the pages keep in the session (previews, reports).
+    for key in [key for key in st.session_state if str(key).startswith(SCOPED_PREFIX)]:
+        del st.session_state[key]
+
+
+def _on_workspace_choice() -> None:
+    choice = st.session_state["workspace_choice"]
+    if choice != _OTHER_FOLDER:
+        _switch_workspace(choice)
+
+
+def _on_workspace_open() -> None:
+    typed = str(st.session_state.get("workspace_typed") or "").strip()
+    if not typed:
+        return
+    target = Path(typed).expanduser()
+    if target.exists() and not target.is_dir():
+        st.session_state["workspace_error"] = f"{target} is a file, not a folder."
+    elif not target.exists() and not target.parent.is_dir():
+        st.session_state["workspace_error"] = (
+            f"{target.parent} does not exist: create the parent folder first, or pick another path."
+        )
+    else:
+        st.session_state.pop("workspace_error", None)
+        _switch_workspace(str(target))
+        st.session_state["workspace_choice"] = str(target)
+
+
+def workspace_switcher(*, allow_other_folders: bool = True) -> None:
+    """Sidebar control choosing the session's workspace folder (stored in `WORKSPACE_KEY`).
+
+    Lists the known workspaces; "Another folder…" (when `allow_other_folders`) lets the user type any
+    folder path: an existing workspace, or a new folder that becomes an empty workspace.
+    """
+    current = str(workspace_dir())
+    known = known_workspaces()
+    options = [str(path) for path in known] + ([_OTHER_FOLDER] if allow_other_folders else [])
+    labels = {str(path): _workspace_label(path) for path in known}
+    # Keep the widget in step when the workspace was changed by something other than this widget.
+    remembered = st.session_state.get("workspace_choice")
+    if remembered != current and not (remembered == _OTHER_FOLDER and allow_other_folders):
+        st.session_state["workspace_choice"] = current
+    choice = st.sidebar.selectbox(
+        "Workspace",
+        options,
+        format_func=lambda option: labels.get(option, option),
+        key="workspace_choice",
+        on_change=_on_workspace_choice,
+        help="A workspace is a folder holding one data set: products, reviews, events and everything "
+        "computed from them.",
+    )
+    if choice == _OTHER_FOLDER:
+        st.sidebar.text_input(
+            "Folder path",
+            key="workspace_typed",
+            placeholder="workspaces/my-shop",
+            help="An existing workspace, or a new folder to create an empty workspace in.",
+        )
+        st.sidebar.button(
+            "Open folder", key="workspace_open", icon=":material/folder_open:", on_click=_on_workspace_open
+        )
+        if error := st.session_state.get("workspace_error"):
+            st.sidebar.error(error, icon=":material/error:")
+
+
+def _workspace_label(path: Path) -> str:
+    name = path.name or str(path)
+    return f"{name}  ({path.parent})" if str(path.parent) not in ("", ".") else name
+
+
+def demo_notice(workspace: Workspace, *, sidebar: bool = True) -> None:
+    """Say plainly that the demo workspace holds generated data."""
+    if not workspace.is_demo():
+        return
+    message = "Demo workspace: generated data, not real customers or products."
+    if sidebar:
+        st.sidebar.caption(f":material/science: {message}")
+    else:
+        st.info(message, icon=":material/science:")

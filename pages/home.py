@@ -1,0 +1,64 @@
+"""Home: what is in the workspace, how fresh the computed parts are, and where to go next."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.common import data_version, demo_notice, get_workspace, guarded
+from ui.home import SECTION_ERROR, format_value, label_for, render_values, status_sections, workspace_summary
+
+st.title("Overview")
+st.caption(
+    "Explainable product recommendations from your catalog, reviews and events: see what customers say, "
+    "what each customer is recommended and why."
+)
+
+with guarded("Reading the workspace"):
+    workspace = get_workspace()
+    demo_notice(workspace, sidebar=False)
+    version = data_version(workspace)
+    summary = workspace_summary(str(workspace.root.resolve()), version)
+
+    st.subheader("Data", anchor=False)
+    first, second, third, fourth, fifth = st.columns(5)
+    first.metric("Products", f"{summary.items:,}", help="Placeholders (reviewed but not in the catalog) "
+                 f"included: {summary.placeholder_items:,}.")
+    second.metric("Customers", f"{summary.users:,}")
+    third.metric("Reviews", f"{summary.reviews:,}", help=f"{summary.rated_reviews:,} of them with a rating.")
+    fourth.metric(
+        "Average rating",
+        f"{summary.average_rating:.2f} ★" if summary.average_rating is not None else "—",
+    )
+    fifth.metric("Events", f"{summary.interactions:,}", help="Views, clicks, cart adds and purchases.")
+    st.caption(
+        f"Last ingest: {format_value(summary.last_ingest)} · {summary.ingest_batches:,} ingest batches · "
+        f"{summary.rejected_rows:,} rejected rows kept for review"
+    )
+
+    if summary.items == 0:
+        st.info(
+            "This workspace is empty. Upload a product catalog and reviews on the Data page to begin.",
+            icon=":material/upload_file:",
+        )
+
+    for name, values in status_sections(str(workspace.root.resolve()), version).items():
+        st.subheader(label_for(name), anchor=False)
+        if isinstance(values, dict) and SECTION_ERROR in values:
+            st.warning(values[SECTION_ERROR], icon=":material/warning:")
+        elif isinstance(values, dict):
+            render_values(values)
+        else:
+            st.text(format_value(values) if not isinstance(values, list) else ", ".join(map(str, values)))
+
+st.subheader("Next steps", anchor=False)
+left, middle, right = st.columns(3)
+with left:
+    st.page_link("pages/data.py", label="Upload catalog, reviews or events", icon=":material/upload_file:")
+    st.page_link("pages/insights.py", label="What reviews say", icon=":material/insights:")
+with middle:
+    st.page_link("pages/recommendations.py", label="Recommendations for a customer", icon=":material/recommend:")
+    st.page_link("pages/similar.py", label="Similar products", icon=":material/join_inner:")
+with right:
+    st.page_link("pages/search.py", label="Search and bundles", icon=":material/search:")
+    st.page_link("pages/evaluation.py", label="How good are the recommendations?", icon=":material/monitoring:")
+    st.page_link("pages/fine_tuning.py", label="Fine-tune the encoder", icon=":material/model_training:")

@@ -1,0 +1,211 @@
+"""Home page glue: first-start demo workspace, cached workspace summary and status sections.
+
+Status sections come from every capability (`recengine.status`); they are converted here to plain
+values (numbers, text, dates, small tables) so that the page can render any section generically and a
+new capability's section appears without touching the page.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import shutil
+import threading
+from collections.abc import Mapping
+from datetime import date, datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from recengine.config import default_workspace_dir
+from recengine.errors import RecEngineError
+from recengine.workspace import DATABASE_FILE, WorkspaceSummary
+from ui.common import _open_workspace, progress_bar, workspace_at, workspace_dir
+
+log = logging.getLogger("recengine.ui")
+
+# Sections of `workspace_status` already shown by dedicated widgets on the home page.
+SHOWN_ELSEWHERE = {"data"}
+# A section failing must not take the page down; its cached value says why instead.
+SECTION_ERROR = "__error__"
+
+PlainValue = str | int | float | bool | None | datetime | date
+
+
+# -- first start ---------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def _demo_creation_lock() -> threading.Lock:
+    # One lock per server process: two browser sessions opening the app at once must not both
+    # generate the demo into the same folder.
+    return threading.Lock()
+
+
+def needs_first_start_demo() -> bool:
+    """True when the session is on the default workspace and that folder holds no workspace yet."""
+    current = workspace_dir().resolve()
+    return current == default_workspace_dir().resolve() and not (current / DATABASE_FILE).exists()
+
+
+def create_first_start_demo() -> bool:
+    """Generate the demo workspace into the default folder, showing progress; True if it was created.
+
+    The demo is built in a sibling folder and renamed into place at the end, so a crash or a closed
+    browser midway never leaves a half-built default workspace that would then be opened as if complete.
+    """
+    from recengine.demo import create_demo_workspace
+
+    with _demo_creation_lock():
+        if not needs_first_start_demo():
+            return False  # another session finished it while this one waited
+        target = workspace_dir().resolve()
+        partial = target.with_name(f".{target.name}.partial")
+        with st.status("First start: preparing the demo workspace…", expanded=True) as status:
+            st.write(
+                "recengine generates a demo shop (products, customers, reviews, events) and computes "
+                "everything the pages show, so that later pages open without waiting. This happens once."
+            )
+            shutil.rmtree(partial, ignore_errors=True)
+            build_in_place = target.exists() and any(target.iterdir())
+            try:
+                create_demo_workspace(
+                    target if build_in_place else partial, progress=progress_bar("Demo workspace")
+                )
+                if not build_in_place:
+                    if target.exists():
+                        target.rmdir()  # an empty folder someone created beforehand
+                    partial.rename(target)
+            except BaseException:
+                status.update(label="The demo workspace could not be created", state="error")
+                raise
+            finally:
+                shutil.rmtree(partial, ignore_errors=True)
+            status.update(label="Demo workspace ready", state="complete", expanded=False)
+    _open_workspace.clear()  # handles made before the rename read settings from a folder that moved
+    workspace_summary.clear()
+    status_sections.clear()
+    return True
+
+
+# -- cached reads ----------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def workspace_summary(root: str, version: str) -> WorkspaceSummary:
+    """`Workspace.summary()`, recomputed when the data version changes.
+
+    Args:
+        root: The workspace folder.
+        version: `ui.common.data_version(workspace)`; only part of the cache key.
+    """
+    return workspace_at(root).summary()
+
+
+@st.cache_data(show_spinner=False, ttl=60, max_entries=32)
+def status_sections(root: str, version: str) -> dict[str, Any]:
+    """Every capability's status section as plain values, each computed on its own.
+
+    A section that raises is returned as `{SECTION_ERROR: message}` so that the others still show.
+    The short TTL catches changes that do not bump the data version (a model switched by the CLI).
+    """
+    from recengine.status import status_sections as registered_sections
+
+    workspace = workspace_at(root)
+    sections: dict[str, Any] = {}
+    for name, section in registered_sections().items():
+        if name in SHOWN_ELSEWHERE:
+            continue
+        try:
+            sections[name] = to_plain(section(workspace))
+        except RecEngineError as error:
+            sections[name] = {SECTION_ERROR: str(error)}
+        except Exception:  # noqa: BLE001 - one broken section must not hide the others
+            log.exception("status section %s failed", name)
+            sections[name] = {SECTION_ERROR: "This section could not be computed; see the server log."}
+    return sections
+
+
+def to_plain(value: Any) -> Any:
+    """Turn dataclasses, enums, paths and mappings into plain, picklable values for display."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: to_plain(getattr(value, field.name)) for field in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): to_plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [to_plain(item) for item in value]
+    if isinstance(value, Enum):
+        return to_plain(value.value)
+    if isinstance(value, Path):
+        return str(value)
+    if value is None or isinstance(value, (str, int, float, bool, datetime, date)):
+        return value
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        try:
+            return value.item()
+        except (TypeError, ValueError):
+            pass
+    return str(value)
+
+
+# -- formatting ------------------------------------------------------------------------------------
+
+
+def label_for(key: str) -> str:
+    """A readable label for a status key: `last_ingest` -> `Last ingest`."""
+    text = key.replace("_", " ").strip()
+    return text[:1].upper() + text[1:] if text else key
+
+
+def format_value(value: PlainValue) -> str:
+    """A short display string for one status value."""
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, datetime):
+        return f"{value:%Y-%m-%d %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%Y-%m-%d}"
+    return str(value)
+
+
+def is_scalar(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool, datetime, date))
+
+
+def render_values(values: Mapping[str, Any], *, per_row: int = 4) -> None:
+    """Render a section generically: scalars as metrics, flat mappings as a row of metrics under a
+    caption, lists of records as a table, anything else as text."""
+    scalars = {key: value for key, value in values.items() if is_scalar(value)}
+    _metric_grid(scalars, per_row=per_row)
+    for key, value in values.items():
+        if key in scalars:
+            continue
+        if isinstance(value, Mapping) and value and all(is_scalar(item) for item in value.values()):
+            st.caption(label_for(key))
+            _metric_grid(dict(value), per_row=per_row)
+        elif isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
+            st.caption(label_for(key))
+            st.dataframe([{label_for(k): v for k, v in row.items()} for row in value], hide_index=True)
+        elif isinstance(value, Mapping) and value:
+            st.caption(label_for(key))
+            render_values(value, per_row=per_row)
+        elif isinstance(value, list) and value:
+            st.caption(label_for(key))
+            st.text(", ".join(format_value(item) if is_scalar(item) else str(item) for item in value))
+
+
+def _metric_grid(values: Mapping[str, Any], *, per_row: int) -> None:
+    items = list(values.items())
+    for start in range(0, len(items), per_row):
+        columns = st.columns(per_row)
+        for column, (key, value) in zip(columns, items[start : start + per_row], strict=False):
+            # Metric values are not interpreted as Markdown, so engine text (model names) is safe here.
+            column.metric(label_for(key), format_value(value))
