@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "ingest",
     "status",
     "export",
+    "evaluate",
     "hash-password",
 )
 

@@ -1,0 +1,553 @@
+"""Run several recommendation methods on the same split and summarise them with intervals and a verdict.
+
+Protocol: every method is fitted on the same training interactions and ranks the *whole* catalog for
+each test user, minus the items that user already has in training; the held-out items' positions give
+the accuracy metrics. Confidence intervals bootstrap over users, with the same resamples for every
+method so that differences are paired.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from recengine.errors import ConfigError, NotReadyError
+from recengine.evaluate.baselines import (
+    ALS,
+    EmbeddingProfile,
+    HybridRanker,
+    InteractionMatrix,
+    ItemKNN,
+    MostPopular,
+    Ranker,
+    TfidfProfile,
+    align_vectors,
+)
+from recengine.evaluate.data import EvaluationData, from_workspace
+from recengine.evaluate.metrics import (
+    ACCURACY_METRICS,
+    Estimate,
+    bootstrap_ci,
+    bootstrap_indices,
+    catalog_coverage,
+    exposure_gini,
+    intra_list_diversity,
+    long_tail_items,
+    metrics_from_ranks,
+    novelty,
+    paired_test,
+    rank_scores,
+    tie_break_keys,
+)
+from recengine.evaluate.splits import Split, SplitStrategy, make_splits
+from recengine.progress import Progress, no_progress, scaled
+
+if TYPE_CHECKING:
+    from recengine.workspace import Workspace
+
+METHOD_NAMES = ("MostPopular", "ItemKNN", "ALS", "TF-IDF", "Embedding", "Hybrid")
+FRIENDLY = {
+    "MostPopular": "best-sellers",
+    "ItemKNN": "item-to-item",
+    "ALS": "matrix factorisation (ALS)",
+    "TF-IDF": "text match (TF-IDF)",
+    "Embedding": "embedding similarity",
+    "Hybrid": "the hybrid",
+}
+METRIC_LABELS = {
+    "recall": "Recall",
+    "precision": "Precision",
+    "ndcg": "NDCG",
+    "hit_rate": "HitRate",
+    "map": "MAP",
+    "mrr": "MRR",
+}
+SLICE_METRICS = ("ndcg", "recall", "hit_rate")
+
+
+@dataclass(frozen=True)
+class SliceResult:
+    """A method's metrics on a subset of the test users."""
+
+    users: int
+    metrics: dict[str, Estimate]
+
+
+@dataclass(frozen=True)
+class MethodResult:
+    """One method's results on the test users.
+
+    Attributes:
+        metrics: at the main cutoff K (MRR over the full ranking), mean with a bootstrap interval.
+        by_k: mean of each metric at every cutoff evaluated.
+        beyond: coverage, diversity (None without item vectors), novelty, gini at K.
+        slices: 'cold users' (1-2 training items) and 'long-tail items' (held-out item outside the
+            most popular 20% of items).
+    """
+
+    name: str
+    metrics: dict[str, Estimate]
+    by_k: dict[int, dict[str, float]]
+    beyond: dict[str, float | None]
+    slices: dict[str, SliceResult]
+    fit_seconds: float
+    score_seconds: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Paired difference reference - other on one metric."""
+
+    reference: str
+    other: str
+    metric: str
+    mean_difference: float
+    low: float
+    high: float
+    p_value: float
+    test: str
+    significant: bool
+
+
+@dataclass(frozen=True)
+class EvaluationResult:
+    """Every method's metrics on one split, the paired comparisons and a plain-language verdict."""
+
+    dataset: str
+    split: str
+    k: int
+    ks: tuple[int, ...]
+    users: int
+    items: int
+    train_interactions: int
+    methods: tuple[MethodResult, ...]
+    reference: str
+    comparisons: tuple[Comparison, ...]
+    verdict: str
+    created_at: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def method(self, name: str) -> MethodResult:
+        for result in self.methods:
+            if result.name == name:
+                return result
+        raise KeyError(name)
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """Long form: method, metric, k, mean, low, high (low/high only at the main K)."""
+        rows = []
+        for result in self.methods:
+            for k, values in result.by_k.items():
+                for metric, mean in values.items():
+                    estimate = result.metrics.get(metric) if k == self.k or metric == "mrr" else None
+                    rows.append(
+                        {
+                            "method": result.name,
+                            "metric": metric,
+                            "k": k,
+                            "mean": mean,
+                            "low": estimate.low if estimate else np.nan,
+                            "high": estimate.high if estimate else np.nan,
+                        }
+                    )
+        return pd.DataFrame(rows, columns=["method", "metric", "k", "mean", "low", "high"])
+
+    def table(self, metrics: Sequence[str] = ("recall", "ndcg", "hit_rate", "mrr")) -> pd.DataFrame:
+        """One row per method: each metric as 'mean [low, high]' plus coverage and timings."""
+        rows = []
+        for result in self.methods:
+            row: dict[str, Any] = {"method": result.name}
+            for metric in metrics:
+                label = METRIC_LABELS[metric] + ("" if metric == "mrr" else f"@{self.k}")
+                row[label] = result.metrics[metric].format()
+            row["coverage"] = round(float(result.beyond["coverage"] or 0.0), 4)
+            row["fit s"] = round(result.fit_seconds, 2)
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, value: dict[str, Any]) -> EvaluationResult:
+        """Rebuild from `to_dict()` output (e.g. JSON saved with an experiment)."""
+
+        def estimates(raw: dict[str, Any]) -> dict[str, Estimate]:
+            return {name: Estimate(**numbers) for name, numbers in raw.items()}
+
+        methods = tuple(
+            MethodResult(
+                name=raw["name"],
+                metrics=estimates(raw["metrics"]),
+                by_k={int(k): dict(values) for k, values in raw["by_k"].items()},
+                beyond=dict(raw["beyond"]),
+                slices={
+                    name: SliceResult(users=int(part["users"]), metrics=estimates(part["metrics"]))
+                    for name, part in raw["slices"].items()
+                },
+                fit_seconds=float(raw["fit_seconds"]),
+                score_seconds=float(raw["score_seconds"]),
+            )
+            for raw in value["methods"]
+        )
+        return cls(
+            dataset=value["dataset"],
+            split=value["split"],
+            k=int(value["k"]),
+            ks=tuple(int(k) for k in value["ks"]),
+            users=int(value["users"]),
+            items=int(value["items"]),
+            train_interactions=int(value["train_interactions"]),
+            methods=methods,
+            reference=value["reference"],
+            comparisons=tuple(Comparison(**raw) for raw in value["comparisons"]),
+            verdict=value["verdict"],
+            created_at=value["created_at"],
+            config=dict(value.get("config") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class MethodRun:
+    """Raw per-user output of one method: its top lists and the ranks of the held-out items."""
+
+    name: str
+    top: np.ndarray
+    ranks: np.ndarray
+    fit_seconds: float
+    score_seconds: float
+
+
+class EvaluationContext:
+    """A split prepared once for every method: catalog order, test users, their targets and exclusions."""
+
+    def __init__(self, split: Split, items: pd.DataFrame, *, seed: int = 0) -> None:
+        self.split = split
+        self.items = items.reset_index(drop=True)
+        self.item_ids = self.items["item_id"].astype(str).tolist()
+        self.item_index = {item_id: index for index, item_id in enumerate(self.item_ids)}
+        matrix = InteractionMatrix(split.train, self.items)
+        self.item_user_counts = matrix.item_user_counts()
+        self.train_users = len(matrix.user_ids)
+        test = split.test[split.test["item_id"].astype(str).isin(self.item_index)]
+        grouped = test.groupby("user_id")["item_id"].agg(list)
+        self.user_ids: list[str] = sorted(str(user) for user in grouped.index)
+        self.relevant = [[self.item_index[str(item)] for item in grouped[user]] for user in self.user_ids]
+        seen = matrix.rows_for(self.user_ids)
+        self.exclude = [seen.indices[seen.indptr[row] : seen.indptr[row + 1]] for row in range(len(self.user_ids))]
+        self.history_sizes = np.diff(seen.indptr)
+        self.tie_keys = tie_break_keys(len(self.item_ids), seed)
+        tail = long_tail_items(self.item_user_counts)
+        self.long_tail_users = np.array([any(tail[item] for item in items) for items in self.relevant], dtype=bool)
+        self.cold_users = (self.history_sizes >= 1) & (self.history_sizes <= 2)
+
+    def run(
+        self, ranker: Ranker, *, k_max: int, batch_size: int = 1024, progress: Progress | None = None
+    ) -> MethodRun:
+        """Fit `ranker` on the training part and rank the whole catalog for every test user."""
+        report = progress or no_progress
+        name = getattr(ranker, "name", type(ranker).__name__)
+        report(0.0, f"{name}: fitting")
+        started = time.perf_counter()
+        ranker.fit(self.split.train, self.items)
+        fitted = time.perf_counter()
+        tops, ranks = [], []
+        width = max((len(items) for items in self.relevant), default=1)
+        n_users = len(self.user_ids)
+        for start in range(0, n_users, batch_size):
+            stop = min(start + batch_size, n_users)
+            scores = ranker.score(self.user_ids[start:stop])
+            if scores.shape != (stop - start, len(self.item_ids)):
+                raise ConfigError(
+                    f"{name}.score returned shape {scores.shape}, expected {(stop - start, len(self.item_ids))}.",
+                    hint="A ranker must score every catalog item for every user asked.",
+                )
+            top, rank = rank_scores(
+                scores,
+                relevant=self.relevant[start:stop],
+                exclude=self.exclude[start:stop],
+                k=k_max,
+                tie_keys=self.tie_keys,
+            )
+            padded = np.full((stop - start, width), np.nan)
+            padded[:, : rank.shape[1]] = rank
+            tops.append(top)
+            ranks.append(padded)
+            report(stop / max(n_users, 1), f"{name}: ranked {stop:,} of {n_users:,} users")
+        finished = time.perf_counter()
+        return MethodRun(
+            name=name,
+            top=np.vstack(tops) if tops else np.zeros((0, k_max), dtype=np.int64),
+            ranks=np.vstack(ranks) if ranks else np.zeros((0, width)),
+            fit_seconds=fitted - started,
+            score_seconds=finished - fitted,
+        )
+
+
+def default_rankers(data: EvaluationData, methods: Sequence[str] | None = None, settings: Any = None) -> list[Ranker]:
+    """The rankers named in `methods` (default: every one the data allows)."""
+    wanted = list(methods) if methods else list(METHOD_NAMES)
+    lookup = {name.lower().replace("-", "").replace("_", ""): name for name in METHOD_NAMES}
+    rankers: list[Ranker] = []
+    for requested in wanted:
+        name = lookup.get(requested.lower().replace("-", "").replace("_", ""))
+        if name is None:
+            raise ConfigError(f"Unknown method {requested!r}.", hint=f"Choose from {', '.join(METHOD_NAMES)}.")
+        if name in ("Embedding", "Hybrid") and data.item_vectors is None and methods is None:
+            continue  # skipped silently only when the caller did not ask for it by name
+        if name == "MostPopular":
+            rankers.append(MostPopular())
+        elif name == "ItemKNN":
+            rankers.append(ItemKNN())
+        elif name == "ALS":
+            rankers.append(ALS())
+        elif name == "TF-IDF":
+            rankers.append(TfidfProfile())
+        elif name == "Embedding":
+            if data.item_vectors is None:
+                raise NotReadyError("The embedding-only method needs item vectors.", hint="Run `recengine embed` first.")
+            rankers.append(EmbeddingProfile(data.item_vectors.item_ids, data.item_vectors.vectors))
+        elif name == "Hybrid":
+            rankers.append(
+                HybridRanker(data.item_vectors, settings, keywords=data.keywords, sentiment=data.sentiment)
+            )
+    return rankers
+
+
+def summarise(
+    context: EvaluationContext,
+    runs: Sequence[MethodRun],
+    *,
+    dataset: str,
+    k: int,
+    ks: Sequence[int],
+    item_vectors: np.ndarray | None = None,
+    reference: str | None = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    config: dict[str, Any] | None = None,
+) -> EvaluationResult:
+    """Metrics with bootstrap intervals, beyond-accuracy measures, slices and paired comparisons."""
+    n_users = len(context.user_ids)
+    indices = bootstrap_indices(n_users, n_resamples, seed)
+    per_user: dict[str, dict[str, np.ndarray]] = {}
+    results = []
+    for run in runs:
+        at_k = metrics_from_ranks(run.ranks, k)
+        per_user[run.name] = at_k
+        metrics = {name: bootstrap_ci(at_k[name], indices=indices) for name in ACCURACY_METRICS}
+        by_k = {
+            cutoff: {name: float(values.mean()) if n_users else float("nan") for name, values in metrics_from_ranks(run.ranks, cutoff).items()}
+            for cutoff in sorted(set(ks) | {k})
+        }
+        beyond: dict[str, float | None] = {
+            "coverage": catalog_coverage(run.top, len(context.item_ids), k),
+            "diversity": intra_list_diversity(run.top, item_vectors, k) if item_vectors is not None else None,
+            "novelty": novelty(run.top, context.item_user_counts, context.train_users, k),
+            "gini": exposure_gini(run.top, len(context.item_ids), k),
+        }
+        slices = {}
+        for slice_name, mask in (("cold users", context.cold_users), ("long-tail items", context.long_tail_users)):
+            slices[slice_name] = SliceResult(
+                users=int(mask.sum()),
+                metrics={name: bootstrap_ci(at_k[name][mask], n_resamples=n_resamples, seed=seed) for name in SLICE_METRICS},
+            )
+        results.append(
+            MethodResult(
+                name=run.name,
+                metrics=metrics,
+                by_k=by_k,
+                beyond=beyond,
+                slices=slices,
+                fit_seconds=run.fit_seconds,
+                score_seconds=run.score_seconds,
+            )
+        )
+    names = [run.name for run in runs]
+    if reference is None:
+        reference = next((name for name in names if name.startswith("Hybrid")), None)
+    if reference is None and results:
+        reference = max(results, key=lambda result: result.metrics["ndcg"].mean).name
+    comparisons = []
+    if reference in per_user:
+        for other in names:
+            if other == reference:
+                continue
+            for metric in ("ndcg", "hit_rate", "recall"):
+                test = paired_test(per_user[reference][metric], per_user[other][metric], indices=indices)
+                comparisons.append(
+                    Comparison(
+                        reference=reference,
+                        other=other,
+                        metric=metric,
+                        mean_difference=test.mean_difference,
+                        low=test.low,
+                        high=test.high,
+                        p_value=test.p_value,
+                        test=test.method,
+                        significant=test.significant,
+                    )
+                )
+    partial = EvaluationResult(
+        dataset=dataset,
+        split=context.split.description,
+        k=k,
+        ks=tuple(sorted(set(ks) | {k})),
+        users=n_users,
+        items=len(context.item_ids),
+        train_interactions=len(context.split.train),
+        methods=tuple(results),
+        reference=reference or "",
+        comparisons=tuple(comparisons),
+        verdict="",
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        config={**(config or {}), "n_resamples": n_resamples, "seed": seed},
+    )
+    return EvaluationResult(**{**partial.__dict__, "verdict": verdict_sentence(partial)})
+
+
+def verdict_sentence(result: EvaluationResult) -> str:
+    """A plain-language summary: how often the reference method finds the next item in the top K."""
+    if not result.methods or not result.reference:
+        return "Nothing was evaluated."
+    k = result.k
+    reference = result.method(result.reference)
+    others = [method for method in result.methods if method.name != result.reference]
+
+    def share(method: MethodResult) -> str:
+        return f"{method.metrics['hit_rate'].mean:.0%}"
+
+    subject = FRIENDLY.get(reference.name, reference.name)
+    subject = subject[0].upper() + subject[1:]
+    opening = (
+        f"{subject} finds the customer's next product in the top {k} for {share(reference)} of "
+        f"{result.users:,} customers"
+    )
+    if not others:
+        return opening + "."
+    rival = max(others, key=lambda method: method.metrics["hit_rate"].mean)
+    rival_name = FRIENDLY.get(rival.name, rival.name)
+    comparison = next(
+        (c for c in result.comparisons if c.other == rival.name and c.metric == "hit_rate"), None
+    )
+    text = f"{opening}, against {share(rival)} for {rival_name}, the best of the other methods"
+    if comparison is None:
+        return text + "."
+    resamples = int(result.config.get("n_resamples") or 1000)
+    # The bootstrap cannot resolve p-values below 2 / (B + 1): say "at most" rather than a fake figure.
+    floor = 2.0 / (resamples + 1)
+    p_value = comparison.p_value
+    p_text = f"p < {floor + 0.0005:.3f}" if p_value <= floor + 1e-12 else f"p = {p_value:.3f}"
+    if not comparison.significant:
+        return text + f"; the difference is not significant ({p_text}): more customers are needed to tell them apart."
+    if comparison.mean_difference > 0:
+        return text + f"; the difference is significant ({p_text}, paired bootstrap over customers)."
+    return text + f"; {rival_name} is significantly better ({p_text}, paired bootstrap over customers)."
+
+
+def evaluate_data(
+    data: EvaluationData,
+    *,
+    k: int = 10,
+    ks: Sequence[int] = (1, 5, 10, 20),
+    methods: Sequence[str] | Sequence[Ranker] | None = None,
+    strategy: SplitStrategy = "leave_last_out",
+    min_history: int = 1,
+    settings: Any = None,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    batch_size: int = 1024,
+    progress: Progress | None = None,
+) -> EvaluationResult:
+    """Split `data`, run the methods on the test split and summarise (see `run_evaluation`)."""
+    if k < 1:
+        raise ConfigError(f"k must be at least 1, got {k}.")
+    splits = make_splits(data.interactions, strategy=strategy, min_history=min_history)
+    if splits.test.test.empty:
+        raise NotReadyError(
+            "No customer has enough history to hold an item out for testing.",
+            hint=f"Each tested customer needs at least {min_history + 1} distinct products in the data.",
+        )
+    if methods and not isinstance(methods[0], str):
+        rankers = list(methods)  # type: ignore[arg-type]
+    else:
+        rankers = default_rankers(data, methods, settings)  # type: ignore[arg-type]
+    context = EvaluationContext(splits.test, data.items, seed=seed)
+    vectors = None
+    if data.item_vectors is not None:
+        vectors = align_vectors(data.item_vectors.item_ids, np.asarray(data.item_vectors.vectors), context.item_ids)
+    k_max = max([k, *ks])
+    runs = []
+    for position, ranker in enumerate(rankers):
+        part = scaled(progress, position / len(rankers), (position + 1) / len(rankers))
+        runs.append(context.run(ranker, k_max=k_max, batch_size=batch_size, progress=part))
+    config = {
+        "strategy": strategy,
+        "min_history": min_history,
+        "k": k,
+        "ks": list(ks),
+        "methods": [run.name for run in runs],
+        "n_resamples": n_resamples,
+        "seed": seed,
+        "recommend_settings": settings.model_dump() if hasattr(settings, "model_dump") else None,
+        "data": data.snapshot(),
+    }
+    if progress:
+        progress(1.0, "summarising")
+    return summarise(
+        context, runs, dataset=data.name, k=k, ks=ks, item_vectors=vectors, n_resamples=n_resamples, seed=seed, config=config
+    )
+
+
+def run_evaluation(
+    source: Workspace | EvaluationData,
+    *,
+    k: int = 10,
+    ks: Sequence[int] = (1, 5, 10, 20),
+    methods: Sequence[str] | None = None,
+    strategy: SplitStrategy = "leave_last_out",
+    min_history: int = 1,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> EvaluationResult:
+    """Evaluate the recommender against baselines on a workspace (or prepared frames).
+
+    Args:
+        source: a workspace (its interactions and reviews, catalog and item vectors are used) or an
+            `EvaluationData`.
+        k: the main cutoff (metrics with intervals are reported at K).
+        ks: further cutoffs for the metric-by-K chart.
+        methods: names from `METHOD_NAMES` (default: all the data allows).
+        strategy: leave_last_out (default), leave_last_n or global_time.
+        min_history: training items a customer needs to be tested.
+        n_resamples: bootstrap resamples for the intervals and the paired test.
+        seed: fixes tie-breaking, bootstrap and the ALS initialisation.
+        progress: callback (fraction, message).
+    """
+    settings = None
+    if isinstance(source, EvaluationData):
+        data = source
+    else:
+        needs_vectors = methods is None or any(m.lower() in ("embedding", "hybrid") for m in methods)
+        data = from_workspace(source, with_vectors=needs_vectors, progress=scaled(progress, 0.0, 0.2))
+        settings = source.settings.recommend
+        progress = scaled(progress, 0.2, 1.0)
+    return evaluate_data(
+        data,
+        k=k,
+        ks=ks,
+        methods=methods,
+        strategy=strategy,
+        min_history=min_history,
+        settings=settings,
+        n_resamples=n_resamples,
+        seed=seed,
+        progress=progress,
+    )
