@@ -75,6 +75,9 @@ class TextSettings(BaseModel):
     min_rated_reviews_for_model: int = Field(
         100, description="Below this the learned sentiment model is not trained; the lexicon is used."
     )
+    keyword_method: str = Field(
+        "tfidf", description="Per-review key phrases: tfidf (fast), yake, or embedding (KeyBERT-style, MMR)."
+    )
 
 
 class PrivacySettings(BaseModel):

@@ -18,6 +18,7 @@ from recengine.errors import RecEngineError
 COMMAND_MODULES = (
     "demo",
     "ingest",
+    "analyze",
     "status",
     "export",
     "evaluate",

@@ -1,0 +1,65 @@
+"""`recengine analyze`: keywords, aspects and sentiment for new or changed reviews."""
+
+from __future__ import annotations
+
+import argparse
+
+from recengine.cli.common import (
+    add_format_argument,
+    add_workspace_argument,
+    open_workspace,
+    print_json,
+    print_table,
+)
+from recengine.progress import StderrProgress
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "analyze",
+        help="Keywords, aspects and sentiment of new or changed reviews.",
+        description="Analyse reviews that are new or changed since the last run (all with --force), "
+        "train the sentiment model when enough rated reviews exist, and refresh the per-product, "
+        "brand and category summaries. Progress goes to stderr, the report to stdout.",
+    )
+    add_workspace_argument(parser)
+    add_format_argument(parser)
+    parser.add_argument("--force", action="store_true", help="Re-analyse every review and retrain the model.")
+    parser.set_defaults(handler=run)
+
+
+def run(arguments: argparse.Namespace) -> int:
+    from recengine.text.analysis import analyze_reviews
+
+    workspace = open_workspace(arguments)
+    report = analyze_reviews(workspace, progress=StderrProgress(), force=arguments.force)
+    if arguments.format == "json":
+        print_json(report)
+        return 0
+    rows: list[tuple[str, object]] = [
+        ("reviews", report.reviews),
+        ("analysed now", report.analyzed),
+        ("unchanged", report.unchanged),
+        ("removed", report.removed),
+        ("re-scored", report.rescored),
+        ("sentiment method", report.sentiment_method),
+        ("why", report.method_reason),
+        ("aspects", report.aspects),
+        ("items with keywords", report.items_with_keywords),
+        ("seconds", report.seconds),
+    ]
+    if report.quality is not None:
+        learned, lexicon = report.quality.learned, report.quality.lexicon
+        rows += [
+            ("held-out reviews", report.quality.held_out_reviews),
+            ("learned accuracy / macro-F1 / polarity F1",
+             f"{learned.accuracy:.3f} / {learned.macro_f1:.3f} / {learned.polarity_macro_f1:.3f}"),
+            ("lexicon accuracy / macro-F1 / polarity F1",
+             f"{lexicon.accuracy:.3f} / {lexicon.macro_f1:.3f} / {lexicon.polarity_macro_f1:.3f}"),
+        ]
+    elif report.lexicon_quality is not None:
+        lexicon = report.lexicon_quality
+        rows.append(("lexicon accuracy / macro-F1 / polarity F1 (all rated)",
+                     f"{lexicon.accuracy:.3f} / {lexicon.macro_f1:.3f} / {lexicon.polarity_macro_f1:.3f}"))
+    print_table(rows, ["", "value"])
+    return 0

@@ -1,0 +1,25 @@
+"""Review intelligence: key phrases, aspects and sentiment of customer reviews.
+
+Entry points: `analyze_reviews` (incremental, persisted in the workspace), and the read functions
+`item_keywords`, `review_sentiment`, `reviews_with_analysis`. Models load lazily, never at import.
+"""
+
+from __future__ import annotations
+
+from recengine.text.analysis import (
+    AnalysisReport,
+    analysis_state,
+    analyze_reviews,
+    item_keywords,
+    review_sentiment,
+    reviews_with_analysis,
+)
+
+__all__ = [
+    "AnalysisReport",
+    "analysis_state",
+    "analyze_reviews",
+    "item_keywords",
+    "review_sentiment",
+    "reviews_with_analysis",
+]

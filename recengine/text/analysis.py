@@ -1,0 +1,818 @@
+"""`analyze_reviews`: keywords, aspects and sentiment of new or changed reviews, then the summaries.
+
+Stages (each timed in the report, each reporting progress):
+1. text: sentences, lexicon scores per sentence, candidate phrases of every new or changed review;
+2. keywords: per-review phrases (TF-IDF over the workspace's reviews by default);
+3. aspects: the aspect lexicon (seed + learned from this workspace on the first run), per-review mentions;
+4. sentiment: the learned classifier on encoder vectors when enough rated reviews exist, else the lexicon;
+5. write: analysis rows in short transactions (never holding the database during model work);
+6. summaries: distinctive keywords and aspect summaries per product, brand and category.
+
+Only reviews whose analysed text changed (or that are new) go through stages 1-3. The classifier is
+retrained when the encoder changed or the number of rated reviews moved by 20% or more; a retrain
+re-scores every review's sentiment from the cached vectors, which is cheap.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from recengine.errors import ConfigError, ModelError
+from recengine.progress import Progress, no_progress, scaled
+from recengine.text import tables
+from recengine.text.aspects import AspectLexicon, AspectTagger, collect_phrase_stats, extend_lexicon
+from recengine.text.keywords import (
+    KEYWORD_METHODS,
+    KeywordModel,
+    distinctive_keywords,
+    embedding_keywords,
+    mmr_select,
+    review_phrase_keys,
+    tfidf_keywords,
+    yake_keywords,
+)
+from recengine.text.sentences import review_text, split_sentences
+from recengine.text.sentiment import (
+    MethodScores,
+    ModelQuality,
+    SentimentModel,
+    method_scores,
+    review_lexicon_score,
+    score_label,
+    sentence_scores,
+    train_sentiment_model,
+)
+
+if TYPE_CHECKING:
+    from recengine.embed import Encoder
+    from recengine.workspace import Workspace
+
+RETRAIN_GROWTH = 0.2  # retrain when the rated reviews grew or shrank by this share
+WRITE_CHUNK = 20_000
+KEYWORDS_PER_SCOPE = 15
+
+
+@dataclass(frozen=True)
+class AnalysisReport:
+    """What one `analyze_reviews` run did."""
+
+    reviews: int  # reviews in the workspace
+    analyzed: int  # new or changed reviews analysed in this run
+    unchanged: int
+    removed: int  # analysis rows dropped because their review is gone
+    rescored: int  # unchanged reviews whose sentiment was re-scored (model retrained or method switched)
+    sentiment_method: str  # learned | lexicon
+    method_reason: str
+    model_retrained: bool
+    quality: ModelQuality | None  # learned vs lexicon on held-out reviews (when the model is used)
+    lexicon_quality: MethodScores | None  # lexicon vs stars on all rated reviews
+    aspects: int  # distinct aspects mentioned
+    learned_aspect_terms: int  # phrases the lexicon learned from this workspace
+    items_with_keywords: int
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class _Pending:
+    """Per-review results of the text stages, for the reviews analysed in this run."""
+
+    review_ids: list[str]
+    hashes: list[str]
+    lexicon_scores: list[float]
+    keywords: list[list[str]]
+    aspects: list[list[dict[str, object]]]
+
+
+def text_hash(title: object, text: object) -> str:
+    """Hash of the analysed text of a review."""
+    combined = review_text(_as_text(title), _as_text(text))
+    return hashlib.sha1(combined.encode("utf-8")).hexdigest()
+
+
+def _as_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    return str(value)
+
+
+def analyze_reviews(
+    workspace: Workspace, progress: Progress | None = None, *, force: bool = False
+) -> AnalysisReport:
+    """Analyse new and changed reviews and refresh the summaries.
+
+    Args:
+        workspace: the workspace to analyse.
+        progress: callback `(fraction, message)`.
+        force: re-analyse every review and retrain the model (after a change of settings).
+
+    Returns:
+        An `AnalysisReport`. Results are in the tables `review_analysis`, `item_keywords`,
+        `keyword_summary` and `aspect_summary`.
+    """
+    report = progress or no_progress
+    settings = workspace.settings.text
+    method = getattr(settings, "keyword_method", "tfidf")
+    if method not in KEYWORD_METHODS:
+        raise ConfigError(
+            f"Unknown keyword method {method!r}.", hint=f"Set text.keyword_method to one of {KEYWORD_METHODS}."
+        )
+    started = time.perf_counter()
+    stages: dict[str, float] = {}
+    tables.ensure_tables(workspace)
+    report(0.0, "reading reviews")
+    reviews = workspace.store.query_df(
+        "SELECT review_id, item_id, rating, title, text FROM reviews ORDER BY review_id"
+    )
+    existing = workspace.store.query_df("SELECT review_id, text_hash FROM review_analysis")
+    hashes = [text_hash(title, text) for title, text in zip(reviews["title"], reviews["text"], strict=True)]
+    reviews["text_hash"] = hashes
+    known = dict(zip(existing["review_id"], existing["text_hash"], strict=True))
+    pending_mask = np.array(
+        [force or known.get(review_id) != digest for review_id, digest in zip(reviews["review_id"], hashes, strict=True)],
+        dtype=bool,
+    )
+    current_ids = set(reviews["review_id"])
+    removed_ids = [review_id for review_id in known if review_id not in current_ids]
+    pending_frame = reviews[pending_mask]
+    stages["read"] = time.perf_counter() - started
+
+    # -- 1-3: text, keywords, aspects --------------------------------------------------------------
+    pending, lexicon, learned_terms = _analyse_texts(
+        workspace, pending_frame, method, scaled(report, 0.02, 0.4), stages, force=force
+    )
+
+    # -- 4: sentiment ------------------------------------------------------------------------------
+    sentiment_started = time.perf_counter()
+    lexicon_by_id = _all_lexicon_scores(workspace, pending)
+    decision = _sentiment_decision(
+        workspace, reviews, lexicon_by_id, pending, scaled(report, 0.4, 0.8), force=force
+    )
+    stages["sentiment"] = time.perf_counter() - sentiment_started
+
+    # -- 5: write ----------------------------------------------------------------------------------
+    write_started = time.perf_counter()
+    report(0.8, "writing results")
+    _write_pending(workspace, pending, decision.labels, decision.scores, decision.method)
+    rescored = _write_rescored(workspace, decision, set(pending.review_ids))
+    if removed_ids:
+        _delete_removed(workspace, removed_ids)
+    stages["write"] = time.perf_counter() - write_started
+
+    # -- 6: summaries ------------------------------------------------------------------------------
+    summary_started = time.perf_counter()
+    changed = bool(pending.review_ids or removed_ids or rescored)
+    summary_version = workspace.store.get_meta(tables.SUMMARY_VERSION_META_KEY)
+    data_version = workspace.store.get_meta("data_version")
+    aspects_count, items_with_keywords = _summary_counts(workspace)
+    if changed or force or summary_version != data_version:
+        report(0.85, "summarising per product, brand and category")
+        aspects_count, items_with_keywords = _write_summaries(workspace, method, scaled(report, 0.85, 0.99))
+        new_version = tables.bump_data_version(workspace)
+        workspace.store.set_meta(tables.SUMMARY_VERSION_META_KEY, new_version)
+    stages["summaries"] = time.perf_counter() - summary_started
+
+    state = {
+        "method": decision.method,
+        "reason": decision.reason,
+        "quality": asdict(decision.quality) if decision.quality else None,
+        "lexicon_quality": asdict(decision.lexicon_quality) if decision.lexicon_quality else None,
+        "keyword_method": method,
+        "analyzed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "aspects": lexicon.aspects,
+    }
+    workspace.store.set_meta(tables.STATE_META_KEY, json.dumps(state))
+    report(1.0, f"analysed {len(pending.review_ids)} reviews")
+    return AnalysisReport(
+        reviews=len(reviews),
+        analyzed=len(pending.review_ids),
+        unchanged=len(reviews) - len(pending.review_ids),
+        removed=len(removed_ids),
+        rescored=rescored,
+        sentiment_method=decision.method,
+        method_reason=decision.reason,
+        model_retrained=decision.retrained,
+        quality=decision.quality,
+        lexicon_quality=decision.lexicon_quality,
+        aspects=aspects_count,
+        learned_aspect_terms=learned_terms,
+        items_with_keywords=items_with_keywords,
+        stage_seconds={name: round(seconds, 3) for name, seconds in stages.items()},
+        seconds=round(time.perf_counter() - started, 3),
+    )
+
+
+# -- stages 1-3 ------------------------------------------------------------------------------------------
+
+
+def _analyse_texts(
+    workspace: Workspace,
+    frame: pd.DataFrame,
+    method: str,
+    progress: Progress,
+    stages: dict[str, float],
+    *,
+    force: bool,
+) -> tuple[_Pending, AspectLexicon, int]:
+    started = time.perf_counter()
+    texts = [review_text(_as_text(title), _as_text(text)) for title, text in zip(frame["title"], frame["text"], strict=True)]
+    sentences_per_review: list[list[str]] = []
+    scores_per_review: list[list[float]] = []
+    keys_per_review: list[list[str]] = []
+    surfaces: list[dict[str, str]] = []
+    sentence_phrases: list[tuple[list[str], float]] = []
+    total = max(len(texts), 1)
+    for position, text in enumerate(texts):
+        sentences = split_sentences(text)
+        scores = sentence_scores(sentences)
+        review_keys: list[str] = []
+        surface: dict[str, str] = {}
+        for sentence, score in zip(sentences, scores, strict=True):
+            keys, sentence_surface = review_phrase_keys(sentence)
+            review_keys.extend(keys)
+            for key, written in sentence_surface.items():
+                surface.setdefault(key, written)
+            sentence_phrases.append((keys, score))
+        sentences_per_review.append(sentences)
+        scores_per_review.append(scores)
+        keys_per_review.append(review_keys)
+        surfaces.append(surface)
+        if position % 500 == 0:
+            progress(0.6 * position / total, f"reading review text {position:,}/{len(texts):,}")
+    stages["text"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    keyword_model = _update_keyword_model(workspace, keys_per_review, force=force)
+    top_n = workspace.settings.text.keywords_per_review
+    keywords: list[list[str]] = []
+    encoder = _encoder_or_none(workspace) if method == "embedding" else None
+    for position, (keys, surface) in enumerate(zip(keys_per_review, surfaces, strict=True)):
+        if method == "yake":
+            keywords.append(yake_keywords(texts[position], top_n) if texts[position] else [])
+        elif method == "embedding" and encoder is not None:
+            keywords.append(embedding_keywords(texts[position], encoder, top_n) if keys else [])
+        else:
+            keywords.append(tfidf_keywords(keys, surface, keyword_model, top_n))
+        if position % 2000 == 0:
+            progress(0.6 + 0.2 * position / total, "picking key phrases")
+    stages["keywords"] = time.perf_counter() - started
+
+    started = time.perf_counter()
+    lexicon, learned_terms = _aspect_lexicon(workspace, sentence_phrases, force=force)
+    tagger = AspectTagger(lexicon)
+    aspects: list[list[dict[str, object]]] = []
+    for position, (sentences, scores) in enumerate(zip(sentences_per_review, scores_per_review, strict=True)):
+        aspects.append([mention.to_json() for mention in tagger.review_aspects(sentences, scores)])
+        if position % 2000 == 0:
+            progress(0.8 + 0.2 * position / total, "finding aspects")
+    stages["aspects"] = time.perf_counter() - started
+    progress(1.0, "text analysed")
+    pending = _Pending(
+        review_ids=[str(review_id) for review_id in frame["review_id"]],
+        hashes=list(frame["text_hash"]),
+        lexicon_scores=[review_lexicon_score(scores) for scores in scores_per_review],
+        keywords=keywords,
+        aspects=aspects,
+    )
+    return pending, lexicon, learned_terms
+
+
+def _update_keyword_model(workspace: Workspace, keys_per_review: list[list[str]], *, force: bool) -> KeywordModel:
+    """Document frequencies of phrases over all analysed reviews, kept in a Parquet file."""
+    from recengine.store.files import write_with_atomic
+
+    path = tables.keyword_frequencies_path(workspace)
+    model = KeywordModel({}, 0)
+    if path.exists() and not force:
+        stored = pd.read_parquet(path)
+        documents = int(stored.attrs.get("documents", 0)) if stored.attrs else 0
+        meta = workspace.store.get_meta("text.keyword_documents")
+        documents = int(meta) if meta else documents
+        model = KeywordModel(dict(zip(stored["key"], stored["df"].astype(int), strict=True)), documents)
+    if not keys_per_review:
+        return model
+    model = model.updated(set(keys) for keys in keys_per_review)
+    frame = pd.DataFrame({"key": list(model.document_frequency), "df": list(model.document_frequency.values())})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_with_atomic(path, lambda temporary: frame.to_parquet(temporary, index=False))
+    workspace.store.set_meta("text.keyword_documents", str(model.documents))
+    return model
+
+
+def _aspect_lexicon(
+    workspace: Workspace, sentence_phrases: list[tuple[list[str], float]], *, force: bool
+) -> tuple[AspectLexicon, int]:
+    """The workspace's aspect lexicon: loaded, or learned now from the reviews being analysed.
+
+    It is learned once (on the first run, or with `force`) so that aspects stay stable between
+    incremental runs; re-run with `force` after a large new upload to learn from it.
+    """
+    path = tables.aspect_lexicon_path(workspace)
+    lexicon = None if force else AspectLexicon.load(path)
+    if lexicon is None:
+        seed = AspectLexicon.seed()
+        min_mentions = max(5, len(sentence_phrases) // 2000)
+        lexicon = extend_lexicon(
+            seed, collect_phrase_stats(sentence_phrases), _encoder_or_none(workspace), min_mentions=min_mentions
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lexicon.save(path)
+    return lexicon, sum(len(terms) for terms in lexicon.learned.values())
+
+
+def _encoder_or_none(workspace: Workspace) -> Encoder | None:
+    try:
+        from recengine.embed import load_encoder
+    except ImportError:
+        return None
+    try:
+        return load_encoder(workspace.settings.embed)
+    except ModelError:
+        return None
+
+
+# -- stage 4: sentiment ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Decision:
+    method: str
+    reason: str
+    labels: list[str]  # for pending reviews, in pending order
+    scores: list[float]
+    retrained: bool = False
+    quality: ModelQuality | None = None
+    lexicon_quality: MethodScores | None = None
+    rescore: dict[str, tuple[str, float]] | None = None  # review_id -> (label, score) for other reviews
+    rescore_method: str = ""
+
+
+def _all_lexicon_scores(workspace: Workspace, pending: _Pending) -> dict[str, float]:
+    stored = workspace.store.query_df("SELECT review_id, lexicon_score FROM review_analysis")
+    scores = dict(zip(stored["review_id"], stored["lexicon_score"].astype(float), strict=True))
+    scores.update(zip(pending.review_ids, pending.lexicon_scores, strict=True))
+    return scores
+
+
+def _sentiment_decision(
+    workspace: Workspace,
+    reviews: pd.DataFrame,
+    lexicon_by_id: dict[str, float],
+    pending: _Pending,
+    progress: Progress,
+    *,
+    force: bool,
+) -> _Decision:
+    minimum = workspace.settings.text.min_rated_reviews_for_model
+    rated = reviews[reviews["rating"].notna()]
+    lexicon_quality = None
+    if len(rated):
+        rated_lexicon = [lexicon_by_id.get(review_id, 0.0) for review_id in rated["review_id"]]
+        lexicon_quality = method_scores(
+            rated["rating"].astype(float).tolist(), [score_label(score) for score in rated_lexicon], rated_lexicon
+        )
+    previous = _previous_method(workspace)
+
+    def lexicon_decision(reason: str) -> _Decision:
+        decision = _Decision(
+            method="lexicon",
+            reason=reason,
+            labels=[score_label(score) for score in pending.lexicon_scores],
+            scores=list(pending.lexicon_scores),
+            lexicon_quality=lexicon_quality,
+        )
+        if previous == "learned":  # switching back: every stored learned score must go
+            decision.rescore = {
+                review_id: (score_label(score), score) for review_id, score in lexicon_by_id.items()
+            }
+            decision.rescore_method = "lexicon"
+        return decision
+
+    if len(rated) < minimum:
+        return lexicon_decision(
+            f"Only {len(rated)} rated reviews; the learned model needs at least {minimum} "
+            "(setting text.min_rated_reviews_for_model), so the lexicon (VADER) is used."
+        )
+    try:
+        from recengine.embed import review_vectors
+    except ImportError:
+        return lexicon_decision("The embedding module is not available, so the lexicon (VADER) is used.")
+    progress(0.0, "embedding reviews")
+    try:
+        vectors = review_vectors(workspace, progress=scaled(progress, 0.0, 0.8))
+    except ModelError as error:
+        return lexicon_decision(f"The encoder could not be loaded ({error}); the lexicon (VADER) is used.")
+    position = {review_id: index for index, review_id in enumerate(vectors.review_ids)}
+    rated = rated[rated["review_id"].isin(position)]
+    model_dir = tables.sentiment_model_dir(workspace)
+    try:
+        model = None if force else SentimentModel.load(model_dir)
+    except ModelError:
+        model = None  # a damaged file is replaced by retraining
+    stale = (
+        model is None
+        or model.encoder_fingerprint != vectors.fingerprint
+        or model.dimension != vectors.vectors.shape[1]
+        or abs(len(rated) - model.rated_reviews) >= RETRAIN_GROWTH * max(model.rated_reviews, 1)
+    )
+    retrained = False
+    if stale:
+        progress(0.85, f"training the sentiment model on {len(rated):,} rated reviews")
+        rated_index = [position[review_id] for review_id in rated["review_id"]]
+        try:
+            model = train_sentiment_model(
+                vectors.vectors[rated_index],
+                rated["rating"].astype(float).tolist(),
+                [lexicon_by_id.get(review_id, 0.0) for review_id in rated["review_id"]],
+                encoder_fingerprint=vectors.fingerprint,
+            )
+        except ModelError as error:
+            return lexicon_decision(f"{error} The lexicon (VADER) is used.")
+        model.save(model_dir)
+        retrained = True
+    assert model is not None
+    quality = model.quality
+    pending_index = [position.get(review_id) for review_id in pending.review_ids]
+    labels = [score_label(score) for score in pending.lexicon_scores]
+    scores = list(pending.lexicon_scores)
+    known = [index for index, row in enumerate(pending_index) if row is not None]
+    if known:
+        learned_labels, learned_scores = model.predict(vectors.vectors[[pending_index[i] for i in known]])
+        for offset, index in enumerate(known):
+            labels[index] = learned_labels[offset]
+            scores[index] = float(learned_scores[offset])
+    decision = _Decision(
+        method="learned",
+        reason=(
+            f"Logistic regression on encoder vectors, trained on {model.trained_on:,} rated reviews; "
+            "see the held-out scores next to the lexicon's."
+        ),
+        labels=labels,
+        scores=scores,
+        retrained=retrained,
+        quality=quality,
+        lexicon_quality=lexicon_quality,
+    )
+    if retrained or previous != "learned":
+        others = [review_id for review_id in vectors.review_ids if review_id in lexicon_by_id]
+        if others:
+            rows = [position[review_id] for review_id in others]
+            other_labels, other_scores = model.predict(vectors.vectors[rows])
+            decision.rescore = {
+                review_id: (label, float(score))
+                for review_id, label, score in zip(others, other_labels, other_scores, strict=True)
+            }
+            decision.rescore_method = "learned"
+    progress(1.0, "sentiment scored")
+    return decision
+
+
+def _previous_method(workspace: Workspace) -> str | None:
+    raw = workspace.store.get_meta(tables.STATE_META_KEY)
+    if not raw:
+        return None
+    try:
+        return str(json.loads(raw).get("method"))
+    except (ValueError, AttributeError):
+        return None
+
+
+# -- stage 5: writes ---------------------------------------------------------------------------------------
+
+
+def _write_pending(
+    workspace: Workspace, pending: _Pending, labels: list[str], scores: list[float], method: str
+) -> None:
+    if not pending.review_ids:
+        return
+    now = datetime.now(UTC).replace(tzinfo=None)
+    frame = pd.DataFrame(
+        {
+            "review_id": pending.review_ids,
+            "text_hash": pending.hashes,
+            "sentiment_label": labels,
+            "sentiment_score": np.round(np.asarray(scores, dtype=float), 4),
+            "sentiment_method": method,
+            "keywords": [json.dumps(keywords, ensure_ascii=False) for keywords in pending.keywords],
+            "aspects": [json.dumps(aspects, ensure_ascii=False) for aspects in pending.aspects],
+            "analyzed_at": now,
+            "lexicon_score": np.round(np.asarray(pending.lexicon_scores, dtype=float), 4),
+        }
+    )
+    for start in range(0, len(frame), WRITE_CHUNK):
+        chunk = frame.iloc[start : start + WRITE_CHUNK]
+        with workspace.store.transaction() as connection:
+            connection.register("analysis_chunk", chunk)
+            connection.execute(
+                "DELETE FROM review_analysis WHERE review_id IN (SELECT review_id FROM analysis_chunk)"
+            )
+            connection.execute(
+                "INSERT INTO review_analysis (review_id, text_hash, sentiment_label, sentiment_score, "
+                "sentiment_method, keywords, aspects, analyzed_at, lexicon_score) "
+                "SELECT review_id, text_hash, sentiment_label, sentiment_score, sentiment_method, keywords, "
+                "aspects, analyzed_at, lexicon_score FROM analysis_chunk"
+            )
+            connection.unregister("analysis_chunk")
+
+
+def _write_rescored(workspace: Workspace, decision: _Decision, pending_ids: set[str]) -> int:
+    if not decision.rescore:
+        return 0
+    items = [(review_id, label, score) for review_id, (label, score) in decision.rescore.items() if review_id not in pending_ids]
+    if not items:
+        return 0
+    frame = pd.DataFrame(items, columns=["review_id", "sentiment_label", "sentiment_score"])
+    frame["sentiment_score"] = frame["sentiment_score"].astype(float).round(4)
+    for start in range(0, len(frame), WRITE_CHUNK):
+        chunk = frame.iloc[start : start + WRITE_CHUNK]
+        with workspace.store.transaction() as connection:
+            connection.register("rescore_chunk", chunk)
+            connection.execute(
+                "UPDATE review_analysis SET sentiment_label = c.sentiment_label, "
+                "sentiment_score = c.sentiment_score, sentiment_method = ? "
+                "FROM rescore_chunk c WHERE review_analysis.review_id = c.review_id",
+                [decision.rescore_method],
+            )
+            connection.unregister("rescore_chunk")
+    return len(frame)
+
+
+def _delete_removed(workspace: Workspace, removed_ids: list[str]) -> None:
+    frame = pd.DataFrame({"review_id": removed_ids})
+    with workspace.store.transaction() as connection:
+        connection.register("removed_reviews", frame)
+        connection.execute("DELETE FROM review_analysis WHERE review_id IN (SELECT review_id FROM removed_reviews)")
+        connection.unregister("removed_reviews")
+
+
+# -- stage 6: summaries ------------------------------------------------------------------------------------
+
+
+def _scopes(frame: pd.DataFrame) -> list[tuple[str, pd.Series]]:
+    """(scope name, scope_id per row) for every scope a review belongs to.
+
+    A category path 'A > B > C' puts the review into 'A', 'A > B' and 'A > B > C', so the Insights page
+    can summarise at any depth.
+    """
+    scopes: list[tuple[str, pd.Series]] = [("item", frame["item_id"].astype(str))]
+    brand = frame["brand"].astype("string").str.strip()
+    scopes.append(("brand", brand.where(brand != "")))
+    category = frame["category"].astype("string").fillna("")
+    parts = category.str.split(r"\s*>\s*", regex=True)
+    depth = int(parts.map(len).max()) if len(parts) else 0
+    for level in range(1, depth + 1):
+        prefix = parts.map(lambda path, level=level: " > ".join(path[:level]) if len(path) >= level and path[0] else None)
+        scopes.append(("category", prefix))
+    scopes.append(("all", pd.Series("", index=frame.index)))
+    return scopes
+
+
+def _analysis_frame(workspace: Workspace) -> pd.DataFrame:
+    return workspace.store.query_df(
+        """
+        SELECT a.review_id, r.item_id, i.brand, i.category, a.keywords, a.aspects, a.sentiment_score
+        FROM review_analysis a
+        JOIN reviews r USING (review_id)
+        LEFT JOIN items i ON i.item_id = r.item_id
+        """
+    )
+
+
+def _write_summaries(workspace: Workspace, method: str, progress: Progress) -> tuple[int, int]:
+    frame = _analysis_frame(workspace)
+    progress(0.05, "parsing stored results")
+    keyword_lists = [json.loads(value) if value else [] for value in frame["keywords"]]
+    aspect_lists = [json.loads(value) if value else [] for value in frame["aspects"]]
+    keyword_rows = pd.DataFrame(
+        {
+            "row": np.repeat(np.arange(len(frame)), [len(keywords) for keywords in keyword_lists]),
+            "keyword": [keyword for keywords in keyword_lists for keyword in keywords],
+        }
+    )
+    aspect_rows = pd.DataFrame(
+        [
+            (row, mention["aspect"], float(mention["sentiment"]), mention["quote"])
+            for row, mentions in enumerate(aspect_lists)
+            for mention in mentions
+        ],
+        columns=["row", "aspect", "sentiment", "quote"],
+    )
+    aspect_rows["review_id"] = frame["review_id"].to_numpy()[aspect_rows["row"].to_numpy()] if len(aspect_rows) else []
+    keyword_tables: list[pd.DataFrame] = []
+    aspect_tables: list[pd.DataFrame] = []
+    scopes = _scopes(frame)
+    for position, (scope, scope_ids) in enumerate(scopes):
+        progress(0.1 + 0.7 * position / len(scopes), f"summarising per {scope}")
+        ids = scope_ids.to_numpy(dtype=object)
+        if len(keyword_rows):
+            grouped = keyword_rows.assign(group_id=ids[keyword_rows["row"].to_numpy()]).dropna(subset=["group_id"])
+            ranked = distinctive_keywords(grouped, top_n=KEYWORDS_PER_SCOPE)
+            if scope == "all":
+                # Against nothing, nothing is distinctive: rank the catalog's phrases by mentions.
+                counts = grouped["keyword"].value_counts().head(KEYWORDS_PER_SCOPE)
+                keyword_tables.append(
+                    pd.DataFrame(
+                        {"scope": scope, "scope_id": "", "keyword": counts.index.astype(str),
+                         "score": counts.to_numpy(dtype=float), "mentions": counts.to_numpy(),
+                         "rank": np.arange(1, len(counts) + 1)}
+                    )
+                )
+            else:
+                keyword_tables.append(_ranked_frame(scope, ranked))
+        if len(aspect_rows):
+            aspect_tables.append(_aspect_summary(scope, aspect_rows.assign(scope_id=ids[aspect_rows["row"].to_numpy()])))
+    keyword_summary = pd.concat(keyword_tables, ignore_index=True) if keyword_tables else _empty_keyword_summary()
+    aspect_summary = pd.concat(aspect_tables, ignore_index=True) if aspect_tables else _empty_aspect_summary()
+    item_keywords = keyword_summary[keyword_summary["scope"] == "item"][["scope_id", "keyword", "score", "rank"]]
+    item_keywords = item_keywords.rename(columns={"scope_id": "item_id"})
+    if method == "embedding":
+        item_keywords = _embedding_item_keywords(workspace, keyword_rows, frame, item_keywords)
+    progress(0.85, "writing summaries")
+    with workspace.store.transaction() as connection:
+        for name, table in (
+            ("item_keywords", item_keywords),
+            ("keyword_summary", keyword_summary),
+            ("aspect_summary", aspect_summary),
+        ):
+            connection.execute(f"DELETE FROM {name}")
+            if len(table):
+                connection.register("summary_frame", table)
+                columns = ", ".join(table.columns)
+                connection.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM summary_frame")
+                connection.unregister("summary_frame")
+    progress(1.0, "summaries written")
+    aspects = int(aspect_rows["aspect"].nunique()) if len(aspect_rows) else 0
+    return aspects, int(item_keywords["item_id"].nunique()) if len(item_keywords) else 0
+
+
+def _ranked_frame(scope: str, ranked: dict[str, list[Any]]) -> pd.DataFrame:
+    rows = [
+        (scope, str(group_id), phrase.keyword, phrase.score, phrase.mentions, rank)
+        for group_id, phrases in ranked.items()
+        for rank, phrase in enumerate(phrases, start=1)
+    ]
+    return pd.DataFrame(rows, columns=["scope", "scope_id", "keyword", "score", "mentions", "rank"])
+
+
+def _empty_keyword_summary() -> pd.DataFrame:
+    return pd.DataFrame(columns=["scope", "scope_id", "keyword", "score", "mentions", "rank"])
+
+
+def _empty_aspect_summary() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["scope", "scope_id", "aspect", "mentions", "avg_sentiment", "quotes", "positive", "negative"]
+    )
+
+
+def _aspect_summary(scope: str, rows: pd.DataFrame) -> pd.DataFrame:
+    """Mentions, mean sentiment and up to three quotes per (scope_id, aspect).
+
+    Quotes: the two clauses that agree most strongly with the aspect's average, and the strongest
+    dissenting one when there is any, so a reader sees the majority view and the exception.
+    """
+    rows = rows.dropna(subset=["scope_id"])
+    if rows.empty:
+        return _empty_aspect_summary()
+    grouped = rows.groupby(["scope_id", "aspect"], sort=False)
+    summary = grouped.agg(
+        mentions=("sentiment", "size"),
+        avg_sentiment=("sentiment", "mean"),
+        positive=("sentiment", lambda values: int((values >= 0.05).sum())),
+        negative=("sentiment", lambda values: int((values <= -0.05).sum())),
+    ).reset_index()
+    rows = rows.merge(summary[["scope_id", "aspect", "avg_sentiment"]], on=["scope_id", "aspect"])
+    sign = np.where(rows["avg_sentiment"].to_numpy() >= 0, 1.0, -1.0)
+    rows["agreement"] = rows["sentiment"].to_numpy() * sign
+    rows = rows.sort_values(["scope_id", "aspect", "agreement", "review_id"], ascending=[True, True, False, True])
+    agreeing = rows[rows["agreement"] > 0].groupby(["scope_id", "aspect"], sort=False).head(2)
+    dissenting = (
+        rows[rows["agreement"] < 0].sort_values("agreement").groupby(["scope_id", "aspect"], sort=False).head(1)
+    )
+    quotes = pd.concat([agreeing, dissenting])
+    quotes = quotes.drop_duplicates(subset=["scope_id", "aspect", "quote"])
+    quote_json = (
+        quotes.groupby(["scope_id", "aspect"], sort=False)
+        .apply(
+            lambda group: json.dumps(
+                [
+                    {"review_id": str(review_id), "text": str(text), "sentiment": round(float(score), 4)}
+                    for review_id, text, score in zip(group["review_id"], group["quote"], group["sentiment"], strict=True)
+                ],
+                ensure_ascii=False,
+            ),
+            include_groups=False,
+        )
+        .rename("quotes")
+        .reset_index()
+    )
+    summary = summary.merge(quote_json, on=["scope_id", "aspect"], how="left")
+    summary["quotes"] = summary["quotes"].fillna("[]")
+    summary["avg_sentiment"] = summary["avg_sentiment"].round(4)
+    summary.insert(0, "scope", scope)
+    return summary[["scope", "scope_id", "aspect", "mentions", "avg_sentiment", "quotes", "positive", "negative"]]
+
+
+def _embedding_item_keywords(
+    workspace: Workspace, keyword_rows: pd.DataFrame, frame: pd.DataFrame, fallback: pd.DataFrame
+) -> pd.DataFrame:
+    """KeyBERT-style item keywords: each item's review phrases ranked against the item's own vector."""
+    encoder = _encoder_or_none(workspace)
+    if encoder is None or keyword_rows.empty:
+        return fallback
+    try:
+        from recengine.embed import item_vectors
+    except ImportError:
+        return fallback
+    vectors = item_vectors(workspace)
+    position = {item_id: index for index, item_id in enumerate(vectors.item_ids)}
+    items = frame["item_id"].to_numpy(dtype=object)[keyword_rows["row"].to_numpy()]
+    rows = []
+    phrase_cache: dict[str, np.ndarray] = {}
+    for item_id, group in keyword_rows.assign(item_id=items).groupby("item_id"):
+        if item_id not in position:
+            continue
+        candidates = group["keyword"].value_counts().head(30).index.tolist()
+        missing = [phrase for phrase in candidates if phrase not in phrase_cache]
+        if missing:
+            for phrase, vector in zip(missing, encoder.encode(missing), strict=True):
+                phrase_cache[phrase] = np.asarray(vector, dtype=np.float32)
+        candidate_vectors = np.stack([phrase_cache[phrase] for phrase in candidates])
+        document = vectors.vectors[position[item_id]]
+        picked = mmr_select(document, candidate_vectors, 10, 0.5)
+        for rank, index in enumerate(picked, start=1):
+            rows.append((item_id, candidates[index], round(float(candidate_vectors[index] @ document), 4), rank))
+    return pd.DataFrame(rows, columns=["item_id", "keyword", "score", "rank"]) if rows else fallback
+
+
+def _summary_counts(workspace: Workspace) -> tuple[int, int]:
+    aspects = workspace.store.scalar("SELECT count(DISTINCT aspect) FROM aspect_summary WHERE scope = 'all'")
+    items = workspace.store.scalar("SELECT count(DISTINCT item_id) FROM item_keywords")
+    return int(aspects or 0), int(items or 0)
+
+
+# -- read side (contract) ----------------------------------------------------------------------------------
+
+
+def item_keywords(workspace: Workspace) -> dict[str, list[str]]:
+    """Distinctive keywords per item, best first; empty when analysis has not run."""
+    if not workspace.store.table_exists("item_keywords"):
+        return {}
+    frame = workspace.store.query_df("SELECT item_id, keyword FROM item_keywords ORDER BY item_id, rank")
+    result: dict[str, list[str]] = {}
+    for item_id, keyword in zip(frame["item_id"], frame["keyword"], strict=True):
+        result.setdefault(str(item_id), []).append(str(keyword))
+    return result
+
+
+def review_sentiment(workspace: Workspace) -> pd.DataFrame:
+    """(review_id, sentiment_label, sentiment_score) of every analysed review; empty before analysis."""
+    if not workspace.store.table_exists("review_analysis"):
+        return pd.DataFrame({"review_id": pd.Series(dtype="string"), "sentiment_label": pd.Series(dtype="string"),
+                             "sentiment_score": pd.Series(dtype="float64")})
+    return workspace.store.query_df(
+        "SELECT review_id, sentiment_label, sentiment_score FROM review_analysis ORDER BY review_id"
+    )
+
+
+ANALYSIS_EXPORT_COLUMNS = ("sentiment_label", "sentiment_score", "keywords", "aspects")
+
+
+def reviews_with_analysis(workspace: Workspace) -> pd.DataFrame:
+    """The reviews table with `sentiment_label`, `sentiment_score`, `keywords`, `aspects` added.
+
+    Keeps every review and its uploaded `review_id`; the analysis columns are empty for reviews not
+    analysed yet. `keywords` and `aspects` are JSON strings, so the frame exports to CSV unchanged.
+    """
+    if not workspace.store.table_exists("review_analysis"):
+        frame = workspace.reviews()
+        for column in ANALYSIS_EXPORT_COLUMNS:
+            frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype="object")
+        frame["sentiment_score"] = frame["sentiment_score"].astype("float64")
+        return frame
+    return workspace.store.query_df(
+        """
+        SELECT r.*, a.sentiment_label, a.sentiment_score, a.keywords, a.aspects
+        FROM reviews r LEFT JOIN review_analysis a USING (review_id)
+        ORDER BY r.timestamp NULLS LAST, r.review_id
+        """
+    )
+
+
+def analysis_state(workspace: Workspace) -> dict[str, Any]:
+    """The last run's method, reason and quality figures (empty dict before the first run)."""
+    raw = workspace.store.get_meta(tables.STATE_META_KEY)
+    if not raw:
+        return {}
+    try:
+        return dict(json.loads(raw))
+    except ValueError:
+        return {}
+

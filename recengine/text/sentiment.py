@@ -1,0 +1,402 @@
+"""Review sentiment: a lexicon baseline (VADER) and a classifier learned on the workspace's rated reviews.
+
+Both give a label (negative / neutral / positive) and a score in [-1, 1]:
+- lexicon: VADER's compound score of each sentence, averaged over the review's sentences; VADER ships
+  its lexicon in its package, needs no training and handles negation and intensifiers;
+- learned: multinomial logistic regression on the workspace encoder's review vectors, trained on the
+  reviews that carry stars (1-2 negative, 3 neutral, 4-5 positive, classes balanced); the score is
+  P(positive) - P(negative).
+
+The classifier is stored without pickle (coefficients as .npz, everything else as JSON) so that loading
+a workspace can never execute code from it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from recengine.errors import ModelError
+from recengine.store.files import write_text_atomic, write_with_atomic
+from recengine.text.sentences import split_sentences
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+Label = Literal["negative", "neutral", "positive"]
+LABELS: tuple[Label, ...] = ("negative", "neutral", "positive")
+
+# VADER's social-media lexicon misses words that carry opinion in product reviews ("flimsy", "runs
+# smoothly", "mediocre"). Values are on VADER's -4..4 scale, set by hand, conservatively.
+REVIEW_LEXICON: dict[str, float] = {
+    "mediocre": -1.6, "smoothly": 1.5, "smooth": 1.3, "flimsy": -1.9, "sturdy": 1.6, "durable": 1.6,
+    "crisp": 1.4, "fast": 0.9, "quick": 0.8, "quickly": 0.7, "slow": -1.2, "sluggish": -1.6,
+    "laggy": -1.7, "overpriced": -1.9, "pricey": -0.8, "cheaply": -1.4, "defective": -2.2,
+    "refund": -1.2, "returned": -1.3, "returning": -1.3, "leaks": -1.6, "leaking": -1.6,
+    "scratchy": -1.5, "blurry": -1.5, "grainy": -1.4, "muffled": -1.5, "tinny": -1.5,
+    "unreliable": -1.9, "reliable": 1.6, "flawless": 2.6, "flawlessly": 2.6, "snug": 0.8,
+    "comfy": 1.9, "cheapest": -0.6, "faulty": -2.0, "malfunctioned": -2.0, "unusable": -2.3,
+    "worthless": -2.4, "junk": -2.3, "rip-off": -2.4, "ripoff": -2.4, "sturdier": 1.2,
+    "stopped": -1.3, "broke": -2.0, "cracked": -1.8, "tore": -1.6, "ripped": -1.6, "peeling": -1.3,
+    "stiff": -0.8, "bulky": -0.9, "heavy": -0.3, "lightweight": 1.0, "roomy": 1.0, "spacious": 1.2,
+    "bland": -1.3, "stale": -1.6, "tasty": 2.0, "delicious": 2.7, "yummy": 2.2, "greasy": -1.2,
+    "arrived damaged": -2.0, "damaged": -1.9, "late": -1.0, "delayed": -1.2, "promptly": 1.2,
+    "recommended": 1.5, "disappointing": -2.2, "meh": -1.0, "ok": 0.3, "okay": 0.3,
+}
+
+NEUTRAL_BAND = 0.05  # VADER's own convention: |compound| < 0.05 is neutral
+
+
+def star_label(rating: float) -> Label:
+    """The label a star rating stands for: 1-2 negative, 3 neutral, 4-5 positive."""
+    if rating <= 2:
+        return "negative"
+    if rating < 4:
+        return "neutral"
+    return "positive"
+
+
+def score_label(score: float, band: float = NEUTRAL_BAND) -> Label:
+    """The label of a lexicon score: neutral inside +-band."""
+    if score >= band:
+        return "positive"
+    if score <= -band:
+        return "negative"
+    return "neutral"
+
+
+# -- lexicon ------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def lexicon_analyzer() -> SentimentIntensityAnalyzer:
+    """VADER with the review vocabulary added (built once per process)."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = SentimentIntensityAnalyzer()
+    analyzer.lexicon.update(REVIEW_LEXICON)
+    return analyzer
+
+
+def lexicon_score(text: str) -> float:
+    """VADER compound score of one piece of text (a sentence or a clause), in [-1, 1]."""
+    if not text or not text.strip():
+        return 0.0
+    return float(lexicon_analyzer().polarity_scores(text)["compound"])
+
+
+def sentence_scores(sentences: Sequence[str]) -> list[float]:
+    """Lexicon score of each sentence."""
+    return [lexicon_score(sentence) for sentence in sentences]
+
+
+def review_lexicon_score(sentence_score_list: Sequence[float]) -> float:
+    """A review's lexicon score: the mean over its sentences that carry any sentiment.
+
+    VADER's compound saturates on long texts (many mildly positive words add up to 0.99), so scoring
+    sentences and averaging keeps long and short reviews comparable. Neutral sentences ("I bought it
+    for my son") are left out so they do not dilute the opinion.
+    """
+    opinionated = [score for score in sentence_score_list if abs(score) >= NEUTRAL_BAND]
+    if not opinionated:
+        return 0.0
+    return float(np.clip(np.mean(opinionated), -1.0, 1.0))
+
+
+@dataclass(frozen=True)
+class SentenceSentiment:
+    """Sentiment of one sentence."""
+
+    sentence: str
+    label: Label
+    score: float
+
+
+def sentence_sentiment(text: str) -> list[SentenceSentiment]:
+    """Per-sentence lexicon sentiment of a review text."""
+    sentences = split_sentences(text)
+    return [
+        SentenceSentiment(sentence, score_label(score), round(score, 4))
+        for sentence, score in zip(sentences, sentence_scores(sentences), strict=True)
+    ]
+
+
+# -- learned ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MethodScores:
+    """Agreement of one method with the stars on held-out reviews."""
+
+    accuracy: float  # 3-class: negative / neutral / positive
+    macro_f1: float  # 3-class
+    polarity_macro_f1: float  # 3-star reviews left out; predicted polarity = sign of the score
+    reviews: int  # held-out reviews scored (3-class)
+    polarity_reviews: int  # held-out reviews with 1-2 or 4-5 stars
+
+
+@dataclass(frozen=True)
+class ModelQuality:
+    """The learned model next to the lexicon on the same held-out reviews."""
+
+    learned: MethodScores
+    lexicon: MethodScores
+    train_reviews: int
+    held_out_reviews: int
+
+
+@dataclass(frozen=True)
+class SentimentModel:
+    """A trained linear classifier over encoder vectors. Stored as .npz + JSON, never pickled."""
+
+    classes: tuple[str, ...]
+    coefficients: np.ndarray  # (n_classes, dim)
+    intercepts: np.ndarray  # (n_classes,)
+    encoder_fingerprint: str
+    trained_on: int  # rated reviews used for training (train split)
+    rated_reviews: int  # rated reviews in the workspace when trained
+    trained_at: str
+    quality: ModelQuality | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def dimension(self) -> int:
+        return int(self.coefficients.shape[1])
+
+    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+        """Class probabilities (n, n_classes), softmax of the linear scores."""
+        if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
+            raise ModelError(
+                f"The sentiment model expects vectors of dimension {self.dimension}, got {vectors.shape}.",
+                hint="Run `recengine analyze` again so the model is retrained for the current encoder.",
+            )
+        logits = vectors.astype(np.float64) @ self.coefficients.T + self.intercepts
+        logits -= logits.max(axis=1, keepdims=True)
+        exp = np.exp(logits)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+    def predict(self, vectors: np.ndarray) -> tuple[list[Label], np.ndarray]:
+        """Labels and scores (P(positive) - P(negative), in [-1, 1]) for encoder vectors."""
+        if len(vectors) == 0:
+            return [], np.zeros(0)
+        probabilities = self.probabilities(vectors)
+        index = {name: position for position, name in enumerate(self.classes)}
+        positive = probabilities[:, index["positive"]] if "positive" in index else 0.0
+        negative = probabilities[:, index["negative"]] if "negative" in index else 0.0
+        scores = np.clip(positive - negative, -1.0, 1.0)
+        labels = [self.classes[position] for position in probabilities.argmax(axis=1)]
+        return labels, np.asarray(scores, dtype=np.float64)  # type: ignore[return-value]
+
+    # -- persistence -------------------------------------------------------------------------------
+
+    def save(self, directory: Path) -> None:
+        """Write `weights.npz` then `model.json` atomically; the JSON is written last, so a reader
+        that finds the JSON finds the weights it describes (the JSON names their checksum)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        weights = directory / "weights.npz"
+
+        def write_weights(path: Path) -> None:
+            # np.savez appends ".npz" to a path that lacks it; writing to an open file avoids that.
+            with open(path, "wb") as handle:
+                np.savez(handle, coefficients=self.coefficients, intercepts=self.intercepts)
+
+        write_with_atomic(weights, write_weights)
+        meta = {
+            "format": 1,
+            "classes": list(self.classes),
+            "encoder_fingerprint": self.encoder_fingerprint,
+            "trained_on": self.trained_on,
+            "rated_reviews": self.rated_reviews,
+            "trained_at": self.trained_at,
+            "dimension": self.dimension,
+            "weights_sha256": _sha256(weights),
+            "quality": asdict(self.quality) if self.quality else None,
+            "extra": self.extra,
+        }
+        write_text_atomic(directory / "model.json", json.dumps(meta, indent=2))
+
+    @classmethod
+    def load(cls, directory: Path) -> SentimentModel | None:
+        """Read a saved model; None when there is none. A damaged one raises ModelError."""
+        meta_path = directory / "model.json"
+        weights_path = directory / "weights.npz"
+        if not meta_path.exists() or not weights_path.exists():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("weights_sha256") != _sha256(weights_path):
+                raise ModelError(
+                    f"The sentiment model in {directory} does not match its weights file.",
+                    hint="Delete the folder; `recengine analyze` trains a new one.",
+                )
+            with np.load(weights_path, allow_pickle=False) as arrays:
+                coefficients = np.asarray(arrays["coefficients"], dtype=np.float64)
+                intercepts = np.asarray(arrays["intercepts"], dtype=np.float64)
+            quality = _quality_from_dict(meta.get("quality"))
+            return cls(
+                classes=tuple(meta["classes"]),
+                coefficients=coefficients,
+                intercepts=intercepts,
+                encoder_fingerprint=str(meta["encoder_fingerprint"]),
+                trained_on=int(meta["trained_on"]),
+                rated_reviews=int(meta["rated_reviews"]),
+                trained_at=str(meta["trained_at"]),
+                quality=quality,
+                extra=dict(meta.get("extra") or {}),
+            )
+        except (KeyError, ValueError, OSError) as error:
+            raise ModelError(
+                f"The sentiment model in {directory} cannot be read: {error}.",
+                hint="Delete the folder; `recengine analyze` trains a new one.",
+            ) from error
+
+
+def _quality_from_dict(data: dict | None) -> ModelQuality | None:
+    if not data:
+        return None
+    return ModelQuality(
+        learned=MethodScores(**data["learned"]),
+        lexicon=MethodScores(**data["lexicon"]),
+        train_reviews=int(data["train_reviews"]),
+        held_out_reviews=int(data["held_out_reviews"]),
+    )
+
+
+def _sha256(path: Path) -> str:
+    from recengine.store.files import sha256_file
+
+    return sha256_file(path)
+
+
+def method_scores(stars: Sequence[float], labels: Sequence[str], scores: Sequence[float]) -> MethodScores:
+    """Compare predicted labels and scores with star ratings.
+
+    Polarity F1 leaves 3-star reviews out and takes the sign of the score as the prediction (a score of
+    exactly 0 counts as positive, the majority class of almost every shop), so a method is not punished
+    for saying 'neutral' on a clearly rated review only through the label.
+    """
+    from sklearn.metrics import accuracy_score, f1_score
+
+    truth = [star_label(float(star)) for star in stars]
+    accuracy = float(accuracy_score(truth, labels)) if truth else 0.0
+    macro = float(f1_score(truth, labels, labels=list(LABELS), average="macro", zero_division=0)) if truth else 0.0
+    polar_truth = [label for label in truth if label != "neutral"]
+    polar_pred = [
+        "positive" if score >= 0 else "negative"
+        for label, score in zip(truth, scores, strict=True)
+        if label != "neutral"
+    ]
+    polarity = (
+        float(f1_score(polar_truth, polar_pred, labels=["negative", "positive"], average="macro", zero_division=0))
+        if polar_truth
+        else 0.0
+    )
+    return MethodScores(
+        accuracy=round(accuracy, 4),
+        macro_f1=round(macro, 4),
+        polarity_macro_f1=round(polarity, 4),
+        reviews=len(truth),
+        polarity_reviews=len(polar_truth),
+    )
+
+
+def train_sentiment_model(
+    vectors: np.ndarray,
+    stars: Sequence[float],
+    lexicon_scores: Sequence[float],
+    *,
+    encoder_fingerprint: str,
+    held_out_fraction: float = 0.2,
+    seed: int = 0,
+) -> SentimentModel:
+    """Train the learned model on rated reviews and measure it against the lexicon on held-out ones.
+
+    Args:
+        vectors: encoder vectors of the rated reviews (n, dim).
+        stars: their ratings, 1..5.
+        lexicon_scores: the lexicon's scores of the same reviews (for the side-by-side comparison).
+        encoder_fingerprint: the encoder that made the vectors; the model is only valid with it.
+        held_out_fraction: share of reviews held out for the quality figures (stratified).
+        seed: split and solver seed, so re-runs give the same model.
+
+    Returns:
+        A model refitted on all rated reviews, carrying the held-out quality of a model fitted on the
+        training part only.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import train_test_split
+
+    stars_array = np.asarray(stars, dtype=np.float64)
+    truth = np.array([star_label(star) for star in stars_array])
+    present = sorted(set(truth.tolist()))
+    if len(present) < 2:
+        raise ModelError(
+            f"All {len(truth)} rated reviews have the same sentiment ({present[0] if present else 'none'}); "
+            "a classifier needs at least two.",
+            hint="Ingest reviews with a range of star ratings.",
+        )
+    lexicon_array = np.asarray(lexicon_scores, dtype=np.float64)
+    counts = {label: int((truth == label).sum()) for label in present}
+    # Stratify when every class has enough members to appear on both sides of the split.
+    stratify = truth if min(counts.values()) >= 2 else None
+    indices = np.arange(len(truth))
+    train_index, test_index = train_test_split(
+        indices, test_size=held_out_fraction, random_state=seed, stratify=stratify
+    )
+
+    def fit(index: np.ndarray) -> LogisticRegression:
+        classifier = LogisticRegression(class_weight="balanced", max_iter=2000, C=2.0, random_state=seed)
+        classifier.fit(vectors[index], truth[index])
+        return classifier
+
+    held_out_model = _from_sklearn(fit(train_index), encoder_fingerprint, len(train_index), len(truth))
+    learned_labels, learned_scores = held_out_model.predict(vectors[test_index])
+    lexicon_test = lexicon_array[test_index]
+    quality = ModelQuality(
+        learned=method_scores(stars_array[test_index], learned_labels, learned_scores),
+        lexicon=method_scores(
+            stars_array[test_index], [score_label(score) for score in lexicon_test], lexicon_test
+        ),
+        train_reviews=len(train_index),
+        held_out_reviews=len(test_index),
+    )
+    # The served model uses every rated review; its quality is that of the held-out experiment.
+    final = _from_sklearn(fit(indices), encoder_fingerprint, len(truth), len(truth))
+    return SentimentModel(
+        classes=final.classes,
+        coefficients=final.coefficients,
+        intercepts=final.intercepts,
+        encoder_fingerprint=encoder_fingerprint,
+        trained_on=len(truth),
+        rated_reviews=len(truth),
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        quality=quality,
+    )
+
+
+def _from_sklearn(classifier: object, fingerprint: str, trained_on: int, rated: int) -> SentimentModel:
+    classes = tuple(str(name) for name in classifier.classes_)  # type: ignore[attr-defined]
+    coefficients = np.asarray(classifier.coef_, dtype=np.float64)  # type: ignore[attr-defined]
+    intercepts = np.asarray(classifier.intercept_, dtype=np.float64)  # type: ignore[attr-defined]
+    if len(classes) == 2:
+        # Binary logistic regression keeps one row for the second class; expand to one row per class
+        # so prediction is the same softmax code path (softmax of [0, z] == sigmoid(z)).
+        coefficients = np.vstack([np.zeros_like(coefficients[0]), coefficients[0]])
+        intercepts = np.array([0.0, intercepts[0]])
+    return SentimentModel(
+        classes=classes,
+        coefficients=coefficients,
+        intercepts=intercepts,
+        encoder_fingerprint=fingerprint,
+        trained_on=trained_on,
+        rated_reviews=rated,
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )

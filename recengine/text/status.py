@@ -1,0 +1,73 @@
+"""The "analysis" section of `recengine status` and the home page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from recengine.status import register_status_section
+from recengine.text import tables
+
+if TYPE_CHECKING:
+    from recengine.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class AnalysisStatus:
+    """How far review analysis is, which sentiment method is in use and how well it agrees with stars."""
+
+    analyzed_reviews: int
+    pending_reviews: int
+    sentiment_method: str  # learned | lexicon | not analysed
+    method_reason: str
+    learned_accuracy: float | None
+    learned_macro_f1: float | None
+    learned_polarity_macro_f1: float | None
+    lexicon_accuracy: float | None  # on the same held-out reviews as the learned model when it exists
+    lexicon_macro_f1: float | None
+    lexicon_polarity_macro_f1: float | None
+    held_out_reviews: int | None
+    aspects: int
+    keyword_method: str
+    last_run: str | None
+
+
+def analysis_status(workspace: Workspace) -> AnalysisStatus:
+    """Counts and quality figures of the last analysis run (cheap: a few small queries)."""
+    from recengine.text.analysis import analysis_state
+
+    reviews = int(workspace.store.scalar("SELECT count(*) FROM reviews") or 0)
+    if not tables.analysis_exists(workspace):
+        return AnalysisStatus(0, reviews, "not analysed", "Run `recengine analyze`.", None, None, None,
+                              None, None, None, None, 0, workspace.settings.text.keyword_method, None)
+    analyzed = int(
+        workspace.store.scalar(
+            "SELECT count(*) FROM review_analysis a JOIN reviews r USING (review_id)"
+        ) or 0
+    )
+    state = analysis_state(workspace)
+    quality = state.get("quality") or {}
+    learned = quality.get("learned") or {}
+    # The lexicon is compared on the learned model's held-out reviews when there is a model, else on
+    # every rated review (it needs no training, so every review is "held out" for it).
+    lexicon = quality.get("lexicon") or state.get("lexicon_quality") or {}
+    aspects = int(workspace.store.scalar("SELECT count(DISTINCT aspect) FROM aspect_summary WHERE scope = 'all'") or 0)
+    return AnalysisStatus(
+        analyzed_reviews=analyzed,
+        pending_reviews=max(reviews - analyzed, 0),
+        sentiment_method=str(state.get("method", "not analysed")),
+        method_reason=str(state.get("reason", "")),
+        learned_accuracy=learned.get("accuracy"),
+        learned_macro_f1=learned.get("macro_f1"),
+        learned_polarity_macro_f1=learned.get("polarity_macro_f1"),
+        lexicon_accuracy=lexicon.get("accuracy"),
+        lexicon_macro_f1=lexicon.get("macro_f1"),
+        lexicon_polarity_macro_f1=lexicon.get("polarity_macro_f1"),
+        held_out_reviews=quality.get("held_out_reviews") if quality else lexicon.get("reviews"),
+        aspects=aspects,
+        keyword_method=str(state.get("keyword_method", workspace.settings.text.keyword_method)),
+        last_run=state.get("analyzed_at"),
+    )
+
+
+register_status_section("analysis", analysis_status)
