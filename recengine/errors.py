@@ -67,3 +67,7 @@ class NotReadyError(RecEngineError):
 
 class ModelError(RecEngineError):
     """A model cannot be found, loaded or verified."""
+
+
+class IndexFileError(RecEngineError):
+    """A saved vector index is missing, corrupt, or does not match its sidecar (it is then rebuilt)."""
