@@ -68,6 +68,33 @@ class RecommendSettings(BaseModel):
     candidates_per_source: int = Field(200, ge=10)
     exclude_seen: bool = True
     diversity_lambda: float = Field(1.0, ge=0, le=1, description="1 = no MMR re-ranking.")
+    event_weight_view: float = Field(1.0, ge=0, description="Strength of a view in a user's history.")
+    event_weight_click: float = Field(2.0, ge=0)
+    event_weight_cart: float = Field(4.0, ge=0)
+    event_weight_purchase: float = Field(8.0, ge=0)
+    event_weight_review: float = Field(8.0, ge=0, description="A review implies a purchase.")
+    dislike_below_rating: float = Field(
+        2.5, description="Ratings under this count as dislikes and push the profile away."
+    )
+    dislike_push: float = Field(1.0, ge=0, description="How hard disliked items push interests away.")
+    interest_merge_cosine: float = Field(
+        0.85, ge=0, le=1, description="Interest clusters closer than this are merged into one."
+    )
+    collaborative_alpha: float = Field(
+        0.5, ge=0, le=1, description="Item-item normalisation: 0.5 = cosine, 1 = P(j|i)."
+    )
+    collaborative_shrink: float = Field(5.0, ge=0, description="Damps similarities built on few users.")
+    collaborative_neighbours: int = Field(100, ge=5, description="Neighbours kept per item.")
+    history_recency_weight: float = Field(
+        1.0, ge=0, le=1, description="1 = full recency decay of the user's history, 0 = none."
+    )
+    trending_half_life_days: float = Field(30.0, gt=0)
+    quality_prior_reviews: float = Field(5.0, ge=0, description="Bayesian prior strength for ratings.")
+    coarse_search_above: int = Field(
+        20_000, ge=0, description="Catalogs larger than this use a clustered vector scan for speed."
+    )
+    similar_content_weight: float = Field(0.5, ge=0, le=1, description="Similar items: content vs co-bought.")
+    search_personal_weight: float = Field(0.3, ge=0, description="Personalised search: profile weight.")
 
 
 class TextSettings(BaseModel):

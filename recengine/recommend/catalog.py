@@ -1,0 +1,102 @@
+"""The catalog as arrays aligned with item positions, so scoring and rules stay vectorised."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """Item attributes by position. Position `i` is `item_ids[i]` everywhere in the package."""
+
+    item_ids: list[str]
+    positions: dict[str, int]
+    titles: np.ndarray  # object
+    categories: np.ndarray  # object, full path 'A > B > C' ('' when unknown)
+    top_categories: np.ndarray  # object, first part of the path
+    brands: np.ndarray  # object
+    prices: np.ndarray  # float64, nan when unknown
+    in_stock: np.ndarray  # bool; unknown counts as in stock
+
+    @property
+    def size(self) -> int:
+        return len(self.item_ids)
+
+    @classmethod
+    def from_frame(cls, items: pd.DataFrame, extra_item_ids: Sequence[str] = ()) -> Catalog:
+        """Build from an items frame; ids seen only in interactions become untitled items."""
+        frame = items.drop_duplicates("item_id", keep="last") if "item_id" in items else items
+        ids = [str(item_id) for item_id in frame["item_id"].tolist()] if len(frame) else []
+        known = set(ids)
+        extra = sorted({str(item_id) for item_id in extra_item_ids} - known)
+        count = len(ids) + len(extra)
+
+        def column(name: str, default: object) -> list[object]:
+            if name in frame.columns:
+                values = [default if _missing(value) else value for value in frame[name].tolist()]
+            else:
+                values = [default] * len(ids)
+            return values + [default] * len(extra)
+
+        titles = [str(value) for value in column("title", "")]
+        all_ids = ids + extra
+        titles = [title or item_id for title, item_id in zip(titles, all_ids, strict=True)]
+        categories = [str(value) for value in column("category", "")]
+        prices = np.array([_to_float(value) for value in column("price", np.nan)], dtype=np.float64)
+        stock = np.array([bool(value) for value in column("in_stock", True)], dtype=bool)
+        return cls(
+            item_ids=all_ids,
+            positions={item_id: position for position, item_id in enumerate(all_ids)},
+            titles=np.array(titles, dtype=object),
+            categories=np.array(categories, dtype=object),
+            top_categories=np.array([path.split(" > ")[0].strip() for path in categories], dtype=object),
+            brands=np.array([str(value) for value in column("brand", "")], dtype=object),
+            prices=prices if count else np.zeros(0),
+            in_stock=stock if count else np.zeros(0, dtype=bool),
+        )
+
+    def category_mask(self, category: str) -> np.ndarray:
+        """Items whose category path starts with `category` or has it as one of its parts."""
+        wanted = category.strip().lower()
+        if not wanted:
+            return np.zeros(self.size, dtype=bool)
+        unique, inverse = np.unique(self.categories.astype(str), return_inverse=True)
+        matches = np.array([_category_matches(path, wanted) for path in unique], dtype=bool)
+        return matches[inverse] if len(unique) else np.zeros(self.size, dtype=bool)
+
+    def brand_mask(self, brand: str) -> np.ndarray:
+        wanted = brand.strip().lower()
+        return np.array([str(value).lower() == wanted for value in self.brands], dtype=bool)
+
+    def price_mask(self, low: float | None, high: float | None) -> np.ndarray:
+        mask = ~np.isnan(self.prices)
+        if low is not None:
+            mask &= self.prices >= low
+        if high is not None:
+            mask &= self.prices <= high
+        return mask
+
+
+def _category_matches(path: str, wanted: str) -> bool:
+    lowered = path.lower()
+    return lowered.startswith(wanted) or any(part.strip() == wanted for part in lowered.split(">"))
+
+
+def _missing(value: object) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _to_float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return float("nan")

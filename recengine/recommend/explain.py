@@ -1,0 +1,160 @@
+"""Explanations: score components, the closest history items, shared keywords, rules, one sentence.
+
+The sentence is assembled only from facts computed here (titles, similarities, ratings, counts, rule
+descriptions); nothing is invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+
+from recengine.recommend.catalog import Catalog
+from recengine.recommend.interactions import EVENTS
+from recengine.recommend.profile import UserProfile
+from recengine.recommend.results import BecauseItem, Explanation
+from recengine.recommend.scoring import COMPONENTS, RULES_COMPONENT
+
+MAX_BECAUSE = 3
+MAX_KEYWORDS = 5
+_EVENT_VERBS = {"view": "viewed", "click": "clicked", "cart": "added to the cart", "purchase": "bought",
+                "review": "reviewed"}
+
+
+@dataclass(frozen=True)
+class ExplainContext:
+    """What explanations need from the fitted model (shared by every item of one request)."""
+
+    catalog: Catalog
+    vectors: np.ndarray | None
+    similarity: sparse.csr_matrix
+    keywords: Mapping[str, Sequence[str]]
+    customers: np.ndarray
+    stars: np.ndarray
+    rating_count: np.ndarray
+
+
+def components_dict(components: np.ndarray, rule_delta: float) -> dict[str, float]:
+    """Named weighted components (rounded); `rules` appears only when a boost or bury applied."""
+    named = {name: round(float(value), 6) for name, value in zip(COMPONENTS, components, strict=True)}
+    if rule_delta:
+        named[RULES_COMPONENT] = round(float(rule_delta), 6)
+    return named
+
+
+def closest_history(
+    position: int, profile: UserProfile, context: ExplainContext
+) -> list[BecauseItem]:
+    """1-3 liked history items closest to `position` (content cosine; co-occurrence without vectors)."""
+    history = profile.history
+    liked = history.positions[history.affinity > 0]
+    if liked.size == 0:
+        return []
+    if context.vectors is not None and np.linalg.norm(context.vectors[position]) > 0:
+        similarity = context.vectors[liked] @ context.vectors[position]
+    else:
+        similarity = np.asarray(context.similarity[liked][:, position].todense()).ravel()
+    order = np.argsort(-similarity, kind="stable")[:MAX_BECAUSE]
+    keep = [index for index in order if similarity[index] > 0] or list(order[:1])
+    return [
+        BecauseItem(context.catalog.item_ids[int(liked[index])], round(float(similarity[index]), 4))
+        for index in keep
+    ]
+
+
+def shared_keywords(item_id: str, because: Sequence[BecauseItem], keywords: Mapping[str, Sequence[str]]) -> list[str]:
+    """Key phrases of the recommended item's reviews that also appear for the `because` items."""
+    own = list(keywords.get(item_id, ()))
+    if not own or not because:
+        return []
+    theirs = {phrase.lower() for entry in because for phrase in keywords.get(entry.item_id, ())}
+    return [phrase for phrase in own if phrase.lower() in theirs][:MAX_KEYWORDS]
+
+
+def explain(
+    position: int,
+    *,
+    components: np.ndarray,
+    rule_delta: float,
+    rule_notes: Sequence[str],
+    profile: UserProfile,
+    context: ExplainContext,
+) -> Explanation:
+    """The explanation of one recommended item for one user."""
+    catalog = context.catalog
+    item_id = catalog.item_ids[position]
+    named = components_dict(components, rule_delta)
+    because = closest_history(position, profile, context)
+    phrases = shared_keywords(item_id, because, context.keywords)
+    reason = _reason(position, named, because, phrases, list(rule_notes), profile, context)
+    return Explanation(
+        components=named, because=because, shared_keywords=phrases, rules=list(rule_notes), reason=reason
+    )
+
+
+def _title(catalog: Catalog, item_id: str) -> str:
+    title = str(catalog.titles[catalog.positions[item_id]]).strip() or item_id
+    return title if len(title) <= 60 else title[:57] + "..."
+
+
+def _what_user_did(profile: UserProfile, item_id: str, catalog: Catalog) -> str:
+    history = profile.history
+    position = catalog.positions[item_id]
+    where = np.flatnonzero(history.positions == position)
+    if where.size == 0:
+        return ""
+    index = int(where[0])
+    rating = history.ratings[index]
+    who = profile.user_id or "this customer"
+    if not np.isnan(rating):
+        return f"which {who} rated {rating:g} stars"
+    code = int(history.events[index]) if history.events.size else 0
+    verb = _EVENT_VERBS.get(EVENTS[code - 1], "chose") if 1 <= code <= len(EVENTS) else "chose"
+    return f"which {who} {verb}"
+
+
+def _reason(
+    position: int,
+    named: Mapping[str, float],
+    because: Sequence[BecauseItem],
+    phrases: Sequence[str],
+    rule_notes: Sequence[str],
+    profile: UserProfile,
+    context: ExplainContext,
+) -> str:
+    catalog = context.catalog
+    base = {name: value for name, value in named.items() if name in COMPONENTS}
+    dominant = max(base, key=lambda name: base[name]) if any(base.values()) else ""
+    parts: list[str] = []
+    if profile.source == "text" and dominant == "semantic":
+        parts.append(f"Matches the interests typed for this customer (semantic {named['semantic']:.2f})")
+    elif because and dominant in ("semantic", "collaborative", ""):
+        first = because[0]
+        did = _what_user_did(profile, first.item_id, catalog)
+        lead = "Often chosen together with" if dominant == "collaborative" else "Close to"
+        parts.append(f"{lead} '{_title(catalog, first.item_id)}' ({first.similarity:.2f})" + (f", {did}" if did else ""))
+    elif dominant == "popularity":
+        parts.append(f"Popular: {int(round(context.customers[position]))} customers chose it")
+    elif dominant == "quality":
+        parts.append(
+            f"Well rated: {context.stars[position]:.1f} stars on average over "
+            f"{int(context.rating_count[position])} reviews"
+        )
+    elif dominant == "recency":
+        parts.append("Trending: many customers chose it recently")
+    elif because:
+        parts.append(f"Close to '{_title(catalog, because[0].item_id)}' ({because[0].similarity:.2f})")
+    else:
+        parts.append("Recommended from the catalog's overall signals")
+    if profile.history.size == 0 and profile.source != "text":
+        parts.append("this customer has no history yet")
+    if phrases:
+        quoted = " and ".join(f"'{phrase}'" for phrase in phrases[:2])
+        parts.append(f"reviewers of both mention {quoted}")
+    if rule_notes:
+        parts.append("rules: " + ", ".join(rule_notes))
+    sentence = "; ".join(parts)
+    return sentence[0].upper() + sentence[1:] + "."

@@ -1,0 +1,210 @@
+"""User profiles: interest vectors from a weighted history, and a summary a merchandiser can read.
+
+History weights come from `interactions.build_history` (event type, rating, sentiment, recency).
+Disliked items (negative affinity) are subtracted, so they push each interest away from them.
+Users with several distinct tastes get several interest vectors (weighted spherical k-means over the
+history), not one blurred average.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from recengine.recommend.catalog import Catalog
+from recengine.recommend.results import ProfileSummary
+
+
+@dataclass(frozen=True)
+class UserHistory:
+    """One user's history by item position, strongest first."""
+
+    user_id: str
+    positions: np.ndarray  # int64 item positions
+    affinity: np.ndarray  # signed
+    confidence: np.ndarray  # positive
+    ratings: np.ndarray  # nan when unrated
+    events: np.ndarray  # event codes (see interactions.EVENTS)
+
+    @property
+    def size(self) -> int:
+        return int(self.positions.size)
+
+    @property
+    def liked(self) -> np.ndarray:
+        return self.positions[self.affinity > 0]
+
+    @classmethod
+    def empty(cls, user_id: str = "") -> UserHistory:
+        nothing = np.zeros(0)
+        return cls(user_id, np.zeros(0, dtype=np.int64), nothing, nothing, nothing, nothing)
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    """Interest vectors (unit rows) and where they came from: 'history', 'text' or 'none'."""
+
+    user_id: str
+    history: UserHistory
+    interests: np.ndarray  # (m, d) float32, possibly (0, d)
+    interest_weights: np.ndarray  # (m,) shares summing to 1
+    source: str
+
+    @property
+    def has_interests(self) -> bool:
+        return self.interests.shape[0] > 0
+
+
+def build_profile(
+    history: UserHistory,
+    vectors: np.ndarray | None,
+    *,
+    max_interests: int = 3,
+    dislike_push: float = 1.0,
+    merge_cosine: float = 0.85,
+) -> UserProfile:
+    """Interest vectors for a user from their history and the item vectors.
+
+    Args:
+        history: the user's history (positions and signed affinity).
+        vectors: unit item vectors by position, or None when the catalog is not embedded.
+        max_interests: at most this many interest vectors.
+        dislike_push: scale of the disliked items' pull away from each interest.
+        merge_cosine: clusters whose centres are closer than this are merged.
+    """
+    dimension = vectors.shape[1] if vectors is not None else 0
+    none = np.zeros((0, dimension), dtype=np.float32)
+    if vectors is None or history.size == 0:
+        return UserProfile(history.user_id, history, none, np.zeros(0), "none")
+    liked = history.affinity > 0
+    if not liked.any():
+        return UserProfile(history.user_id, history, none, np.zeros(0), "none")
+    liked_vectors = vectors[history.positions[liked]]
+    liked_weights = history.affinity[liked]
+    usable = np.linalg.norm(liked_vectors, axis=1) > 0
+    if not usable.any():
+        return UserProfile(history.user_id, history, none, np.zeros(0), "none")
+    liked_vectors, liked_weights = liked_vectors[usable], liked_weights[usable]
+    clusters = min(max_interests, max(1, int(usable.sum()) // 2))
+    centres, shares = weighted_spherical_kmeans(liked_vectors, liked_weights, clusters, merge_cosine)
+    disliked = history.affinity < 0
+    if disliked.any() and dislike_push > 0:
+        # Subtract the disliked items in proportion to how much they weigh against the likes.
+        dislike = (vectors[history.positions[disliked]] * history.affinity[disliked, None]).sum(0)
+        scale = dislike_push / max(float(liked_weights.sum()), 1e-9)
+        centres = centres + scale * dislike[None, :]
+    centres = _unit_rows(centres)
+    return UserProfile(history.user_id, history, centres.astype(np.float32), shares, "history")
+
+
+def profile_from_vector(vector: np.ndarray, user_id: str = "") -> UserProfile:
+    """A profile from one vector (staff-typed interests encoded with the query encoder)."""
+    unit = _unit_rows(np.asarray(vector, dtype=np.float32).reshape(1, -1))
+    return UserProfile(user_id, UserHistory.empty(user_id), unit, np.ones(1), "text")
+
+
+def weighted_spherical_kmeans(
+    vectors: np.ndarray, weights: np.ndarray, clusters: int, merge_cosine: float, iterations: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cluster unit vectors by cosine with sample weights; deterministic (farthest-point start).
+
+    Returns:
+        (centres (m, d) unit rows, shares (m,) of the total weight), m <= clusters, heaviest first.
+    """
+    vectors = _unit_rows(vectors.astype(np.float64))
+    weights = np.asarray(weights, dtype=np.float64)
+    if clusters <= 1 or len(vectors) <= 1:
+        centre = _unit_rows((vectors * weights[:, None]).sum(0, keepdims=True))
+        return centre, np.ones(1)
+    # Farthest-point initialisation from the heaviest item: distinct tastes get their own seed.
+    seeds = [int(np.argmax(weights))]
+    for _ in range(clusters - 1):
+        closeness = (vectors @ vectors[seeds].T).max(1)
+        candidate = int(np.argmin(closeness))
+        if closeness[candidate] >= merge_cosine:
+            break
+        seeds.append(candidate)
+    centres = vectors[seeds]
+    labels = np.zeros(len(vectors), dtype=np.int64)
+    for _ in range(iterations):
+        labels = np.argmax(vectors @ centres.T, axis=1)
+        updated = np.zeros_like(centres)
+        np.add.at(updated, labels, vectors * weights[:, None])
+        empty = np.linalg.norm(updated, axis=1) == 0
+        updated[empty] = centres[empty]
+        updated = _unit_rows(updated)
+        if np.allclose(updated, centres):
+            break
+        centres = updated
+    shares = np.bincount(labels, weights=weights, minlength=len(centres))
+    centres, shares = _merge_close(centres, shares, merge_cosine)
+    order = np.argsort(-shares)
+    total = shares.sum()
+    return centres[order], shares[order] / (total if total > 0 else 1.0)
+
+
+def _merge_close(
+    centres: np.ndarray, shares: np.ndarray, merge_cosine: float
+) -> tuple[np.ndarray, np.ndarray]:
+    centres, shares = centres.copy(), shares.copy()
+    while len(centres) > 1:
+        similarity = centres @ centres.T
+        np.fill_diagonal(similarity, -np.inf)
+        first, second = np.unravel_index(np.argmax(similarity), similarity.shape)
+        if similarity[first, second] < merge_cosine:
+            break
+        merged = _unit_rows((centres[first] * shares[first] + centres[second] * shares[second])[None])
+        keep = [index for index in range(len(centres)) if index not in (first, second)]
+        centres = np.vstack([centres[keep], merged])
+        shares = np.concatenate([shares[keep], [shares[first] + shares[second]]])
+    return centres, shares
+
+
+def _unit_rows(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms > 0, norms, 1.0)
+
+
+def summarise_profile(
+    profile: UserProfile,
+    catalog: Catalog,
+    *,
+    aspects: list[str] | None = None,
+    top: int = 5,
+) -> ProfileSummary:
+    """Top categories, brands, price band and counts of a user's history, for the dashboard."""
+    history = profile.history
+    liked = history.affinity > 0
+    weights = history.affinity[liked]
+    positions = history.positions[liked]
+    total = float(weights.sum()) or 1.0
+
+    def shares(values: np.ndarray) -> list[tuple[str, float]]:
+        counter: Counter[str] = Counter()
+        for value, weight in zip(values, weights, strict=True):
+            if value:
+                counter[str(value)] += float(weight)
+        return [(name, round(weight / total, 3)) for name, weight in counter.most_common(top)]
+
+    prices = catalog.prices[history.positions] if history.size else np.zeros(0)
+    prices = prices[~np.isnan(prices)]
+    band = (
+        (float(np.percentile(prices, 10)), float(np.median(prices)), float(np.percentile(prices, 90)))
+        if prices.size
+        else None
+    )
+    rated = history.ratings[~np.isnan(history.ratings)] if history.size else np.zeros(0)
+    return ProfileSummary(
+        user_id=history.user_id,
+        history_items=history.size,
+        reviews=int(rated.size),
+        average_rating=round(float(rated.mean()), 2) if rated.size else None,
+        top_categories=shares(catalog.categories[positions]),
+        top_brands=shares(catalog.brands[positions]),
+        price_band=band,
+        interests=int(profile.interests.shape[0]),
+        disliked_items=int((history.affinity < 0).sum()),
+        favourite_aspects=list(aspects or [])[:top],
+    )

@@ -1,0 +1,503 @@
+"""The Recommender: fitted once on frames (or a workspace), then answers per-user requests quickly.
+
+`fit` does all the heavy work (history aggregation, item-item similarity, item statistics, vector
+alignment, the clustered vector scan) so that one user's top-10 with explanations is a few sparse
+gathers and small matrix products.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from recengine.config import RecommendSettings
+from recengine.errors import NotFoundError, NotReadyError
+from recengine.progress import Progress, no_progress
+from recengine.recommend.candidates import merge_candidates
+from recengine.recommend.catalog import Catalog
+from recengine.recommend.collaborative import item_similarity
+from recengine.recommend.explain import ExplainContext, components_dict, explain
+from recengine.recommend.interactions import build_history
+from recengine.recommend.profile import (
+    UserHistory,
+    UserProfile,
+    build_profile,
+    profile_from_vector,
+    summarise_profile,
+)
+from recengine.recommend.protocols import CandidateSource, UserContext
+from recengine.recommend.results import ProfileSummary, Recommendation, WhyNot
+from recengine.recommend.rules import BoostRule, Diversity, RuleSet, apply_rules
+from recengine.recommend.scoring import (
+    COMPONENTS,
+    CollaborativeScorer,
+    HybridScorer,
+    SemanticScorer,
+    StaticScorer,
+    popularity_values,
+    quality_values,
+    recency_values,
+    weights_from_settings,
+)
+from recengine.recommend.vector_search import ItemIndexLike, VectorSearch
+
+_PROFILE_CACHE_SIZE = 4096
+_BUDGET = re.compile(r"(?:under|below|less than|max(?:imum)?|budget(?: of)?(?: under)?)\s*\$?\s*(\d+(?:\.\d+)?)", re.I)
+
+
+class Recommender:
+    """Hybrid, explainable recommender. Build with `fit` or `from_workspace`."""
+
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        settings: RecommendSettings,
+        history: Any,
+        statistics: Any,
+        similarity: sparse.csr_matrix,
+        vectors: np.ndarray | None,
+        search: VectorSearch | None,
+        keywords: Mapping[str, Sequence[str]],
+        encode_query: Callable[[str], np.ndarray] | None = None,
+        fingerprint: str = "",
+    ) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.history = history
+        self.statistics = statistics
+        self.similarity = similarity
+        self.vectors = vectors
+        self.search = search
+        self.keywords = dict(keywords)
+        self.encode_query = encode_query
+        self.fingerprint = fingerprint
+        quality, stars = quality_values(statistics, settings.quality_prior_reviews)
+        self.stars = stars
+        self.scorers: dict[str, Any] = {
+            "semantic": SemanticScorer(vectors, search),
+            "collaborative": CollaborativeScorer(similarity),
+            "popularity": StaticScorer("popularity", popularity_values(statistics)),
+            "quality": StaticScorer("quality", quality),
+            "recency": StaticScorer("recency", recency_values(statistics)),
+        }
+        self.sources: list[CandidateSource] = [
+            self.scorers["collaborative"],
+            self.scorers["semantic"],
+            self.scorers["popularity"],
+            self.scorers["recency"],
+        ]
+        self.hybrid = HybridScorer(self.scorers)
+        self.explain_context = ExplainContext(
+            catalog=catalog,
+            vectors=vectors,
+            similarity=similarity,
+            keywords=self.keywords,
+            customers=statistics.customers,
+            stars=stars,
+            rating_count=statistics.rating_count,
+        )
+        self._profiles: OrderedDict[str, UserProfile] = OrderedDict()
+
+    # -- construction ----------------------------------------------------------------------------
+
+    @classmethod
+    def fit(
+        cls,
+        items: pd.DataFrame,
+        interactions: pd.DataFrame,
+        item_vectors: Any | None = None,
+        settings: RecommendSettings | None = None,
+        keywords: Mapping[str, Sequence[str]] | None = None,
+        sentiment: pd.DataFrame | None = None,
+        *,
+        anonymous_ratings: pd.DataFrame | None = None,
+        item_index: ItemIndexLike | None = None,
+        encode_query: Callable[[str], np.ndarray] | None = None,
+        progress: Progress | None = None,
+    ) -> Recommender:
+        """Fit on frames.
+
+        Args:
+            items: catalog with item_id and optionally title, brand, category, price, in_stock.
+            interactions: user_id, item_id, and optionally event (view|click|cart|purchase|review),
+                rating, timestamp, weight, review_id.
+            item_vectors: ItemVectors-like (item_ids, vectors) or None (no semantic component).
+            settings: weights, half-lives, candidate counts (defaults when None).
+            keywords: item_id -> key phrases of its reviews (recengine.text.item_keywords).
+            sentiment: (review_id, sentiment_score) to weigh reviews by what they say.
+            anonymous_ratings: (item_id, rating) of reviews without a user, for item quality.
+            item_index: recengine.index.ItemIndex for semantic candidates (optional).
+            encode_query: text -> vector, for typed interests and search.
+            progress: callback.
+        """
+        settings = settings or RecommendSettings()
+        report = progress or no_progress
+        report(0.0, "reading catalog")
+        interaction_items = interactions["item_id"].dropna().astype(str).unique() if len(interactions) else []
+        catalog = Catalog.from_frame(items, interaction_items)
+        report(0.15, "aggregating history")
+        history, statistics = build_history(
+            interactions, catalog.positions, settings, sentiment, anonymous_ratings
+        )
+        report(0.4, "item-to-item similarity")
+        similarity = item_similarity(
+            history.presence,
+            alpha=settings.collaborative_alpha,
+            shrink=settings.collaborative_shrink,
+            neighbours=settings.collaborative_neighbours,
+        )
+        report(0.7, "aligning item vectors")
+        vectors, fingerprint = _align_vectors(item_vectors, catalog)
+        search = None
+        if vectors is not None:
+            search = VectorSearch(
+                vectors, catalog.item_ids, coarse_above=settings.coarse_search_above, item_index=item_index
+            )
+        report(1.0, "recommender ready")
+        return cls(
+            catalog=catalog,
+            settings=settings,
+            history=history,
+            statistics=statistics,
+            similarity=similarity,
+            vectors=vectors,
+            search=search,
+            keywords=keywords or {},
+            encode_query=encode_query,
+            fingerprint=fingerprint,
+        )
+
+    @classmethod
+    def from_workspace(
+        cls, workspace: Any, *, settings: RecommendSettings | None = None, progress: Progress | None = None
+    ) -> Recommender:
+        """Fit on everything in a workspace (cached per data version; see workspace_model)."""
+        from recengine.recommend.workspace_model import recommender_for
+
+        return recommender_for(workspace, settings=settings, progress=progress)
+
+    # -- users -----------------------------------------------------------------------------------
+
+    @property
+    def item_ids(self) -> list[str]:
+        """Item ids in the order of `score_items`."""
+        return self.catalog.item_ids
+
+    @property
+    def user_ids(self) -> list[str]:
+        return self.history.user_ids
+
+    def has_user(self, user_id: str) -> bool:
+        return str(user_id) in self.history.user_positions
+
+    def user_history(self, user_id: str) -> UserHistory:
+        """The user's history, strongest affinity first (empty for unknown users)."""
+        row = self.history.user_positions.get(str(user_id))
+        if row is None:
+            return UserHistory.empty(str(user_id))
+        affinity = self.history.affinity.getrow(row)
+        positions = affinity.indices.astype(np.int64)
+        order = np.argsort(-np.abs(affinity.data), kind="stable")
+        positions = positions[order]
+
+        def values(matrix: sparse.csr_matrix, fill: float) -> np.ndarray:
+            source = matrix.getrow(row)
+            lookup = dict(zip(source.indices.tolist(), source.data.tolist(), strict=True))
+            return np.array([lookup.get(int(p), fill) for p in positions], dtype=np.float64)
+
+        return UserHistory(
+            user_id=str(user_id),
+            positions=positions,
+            affinity=affinity.data[order].astype(np.float64),
+            confidence=values(self.history.confidence, 0.0),
+            ratings=values(self.history.ratings, np.nan),
+            events=values(self.history.events, 0.0),
+        )
+
+    def profile(self, user_id: str) -> UserProfile:
+        """Interest vectors of a user from their history (cached)."""
+        key = str(user_id)
+        if key in self._profiles:
+            self._profiles.move_to_end(key)
+            return self._profiles[key]
+        profile = build_profile(
+            self.user_history(key),
+            self.vectors,
+            max_interests=self.settings.max_interests,
+            dislike_push=self.settings.dislike_push,
+            merge_cosine=self.settings.interest_merge_cosine,
+        )
+        self._profiles[key] = profile
+        if len(self._profiles) > _PROFILE_CACHE_SIZE:
+            self._profiles.popitem(last=False)
+        return profile
+
+    def profile_summary(self, user_id: str, *, aspects: list[str] | None = None) -> ProfileSummary:
+        """Top categories, brands, price band of a user's history."""
+        return summarise_profile(self.profile(user_id), self.catalog, aspects=aspects)
+
+    def text_profile(self, text: str, user_id: str = "") -> UserProfile:
+        """A profile from staff-typed interests ("likes jazz on vinyl"), via the query encoder."""
+        if self.encode_query is None or self.vectors is None:
+            raise NotReadyError(
+                "Typed interests need item embeddings and a query encoder.",
+                hint="Run `recengine embed` first (or fit with item_vectors and encode_query).",
+            )
+        return profile_from_vector(self.encode_query(text), user_id)
+
+    # -- recommending ----------------------------------------------------------------------------
+
+    def _context(self, profile: UserProfile, segment: str | None) -> UserContext:
+        mask = self.catalog.category_mask(segment) if segment else None
+        return UserContext(profile=profile, item_count=self.catalog.size, segment_mask=mask)
+
+    def recommend(
+        self,
+        user_id: str,
+        k: int = 10,
+        *,
+        rules: RuleSet | None = None,
+        exclude_seen: bool = True,
+        weights: Mapping[str, float] | None = None,
+        segment: str | None = None,
+        profile: UserProfile | None = None,
+    ) -> list[Recommendation]:
+        """Top-k items for a user, each with its explanation.
+
+        Unknown users (or users with no usable history) get the cold-start list: popular and
+        trending items, of `segment` (a category) when given.
+
+        Args:
+            user_id: the customer.
+            k: list length.
+            rules: business rules (None = no rules apart from settings.diversity_lambda).
+            exclude_seen: leave out items the user already interacted with.
+            weights: per-call component weights overriding the settings.
+            segment: category whose popular items serve cold-start users.
+            profile: use this profile instead of the user's (typed interests).
+        """
+        if k <= 0:
+            return []
+        profile = profile or self.profile(user_id)
+        weights_used = weights_from_settings(self.settings, weights)
+        context = self._context(profile, segment)
+        candidates = merge_candidates(self.sources, context, self.settings.candidates_per_source)
+        if not exclude_seen and context.history_positions.size:
+            candidates = np.unique(np.concatenate([candidates, context.history_positions]))
+        if candidates.size < k:
+            # Tiny catalogs: rank everything that is left rather than return a short list.
+            pool = np.arange(self.catalog.size)
+            if exclude_seen:
+                pool = pool[~context.history_mask()]
+            candidates = np.unique(np.concatenate([candidates, pool]))
+        if candidates.size == 0:
+            return []
+        totals, components = self.hybrid.score(context, candidates, weights_used)
+        order = np.lexsort((candidates, -totals))
+        rule_set = self._effective_rules(rules)
+        ruled = apply_rules(
+            rule_set,
+            positions=candidates[order],
+            totals=totals[order],
+            components=components[order],
+            k=k,
+            catalog=self.catalog,
+            vectors=self.vectors,
+            score_positions=lambda positions: self.hybrid.score(context, positions, weights_used),
+            category_pool=lambda category, count: self._category_pool(context, weights_used, category, count, exclude_seen),
+        )
+        recommendations = []
+        for rank, position in enumerate(ruled.positions, start=1):
+            explanation = explain(
+                position,
+                components=ruled.components[position],
+                rule_delta=ruled.rule_delta.get(position, 0.0),
+                rule_notes=ruled.notes.get(position, []),
+                profile=profile,
+                context=self.explain_context,
+            )
+            score = round(sum(explanation.components.values()), 6)
+            recommendations.append(
+                Recommendation(self.catalog.item_ids[position], rank, score, explanation)
+            )
+        return recommendations
+
+    def recommend_for_text(
+        self,
+        text: str,
+        k: int = 10,
+        *,
+        rules: RuleSet | None = None,
+        weights: Mapping[str, float] | None = None,
+        apply_budget: bool = True,
+    ) -> list[Recommendation]:
+        """Cold start from staff-typed interests; "under $20" in the text buries pricier items."""
+        profile = self.text_profile(text)
+        rule_set = rules or RuleSet()
+        budget = parse_budget(text) if apply_budget else None
+        if budget is not None:
+            rule_set = rule_set.with_rule(BoostRule("price", amount=-1.0, price_min=budget + 0.005))
+        return self.recommend("", k, rules=rule_set, weights=weights, profile=profile)
+
+    def recommend_many(
+        self, user_ids: Iterable[str], k: int = 10, *, rules: RuleSet | None = None,
+        weights: Mapping[str, float] | None = None, progress: Progress | None = None,
+    ) -> Iterable[tuple[str, list[Recommendation]]]:
+        """Recommendations for many users (a generator, so exports stream)."""
+        ids = [str(user_id) for user_id in user_ids]
+        report = progress or no_progress
+        for index, user_id in enumerate(ids):
+            yield user_id, self.recommend(user_id, k, rules=rules, weights=weights)
+            if index % 200 == 0:
+                report(index / max(len(ids), 1), f"{index:,} of {len(ids):,} users")
+        report(1.0, f"{len(ids):,} users")
+
+    def score_items(
+        self, user_id: str, *, weights: Mapping[str, float] | None = None, exclude_seen: bool = True
+    ) -> np.ndarray:
+        """Hybrid score of every item (order of `item_ids`) for full-ranking evaluation.
+
+        Items the user has already interacted with get -inf when `exclude_seen` (the default, like
+        `recommend`). Rules are not applied.
+        """
+        profile = self.profile(user_id)
+        context = self._context(profile, None)
+        totals, _ = self.hybrid.score(context, None, weights_from_settings(self.settings, weights))
+        if exclude_seen and context.history_positions.size:
+            totals = totals.copy()
+            totals[context.history_positions] = -np.inf
+        return totals
+
+    def component_scores(self, user_id: str, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
+        """Every item's weighted components and total for a user (analysis and the dashboard)."""
+        profile = self.profile(user_id)
+        context = self._context(profile, None)
+        totals, components = self.hybrid.score(context, None, weights_from_settings(self.settings, weights))
+        frame = pd.DataFrame(components, columns=list(COMPONENTS))
+        frame.insert(0, "item_id", self.catalog.item_ids)
+        frame["score"] = totals
+        frame["seen"] = context.history_mask()
+        return frame
+
+    def why_not(
+        self,
+        user_id: str,
+        item_id: str,
+        k: int = 10,
+        *,
+        rules: RuleSet | None = None,
+        weights: Mapping[str, float] | None = None,
+        exclude_seen: bool = True,
+    ) -> WhyNot:
+        """Where `item_id` ranks for the user and which component or rule held it back."""
+        position = self.catalog.positions.get(str(item_id))
+        if position is None:
+            raise NotFoundError(f"No product with id {item_id!r} in this workspace.")
+        profile = self.profile(user_id)
+        weights_used = weights_from_settings(self.settings, weights)
+        context = self._context(profile, None)
+        totals, components = self.hybrid.score(context, None, weights_used)
+        listed = self.recommend(user_id, k, rules=rules, exclude_seen=exclude_seen, weights=weights)
+        rule_set = self._effective_rules(rules)
+        delta = sum(
+            rule.amount for rule in rule_set.active()
+            if isinstance(rule, BoostRule) and rule.matches(self.catalog)[position]
+        )
+        own = components_dict(components[position], delta)
+        score = round(sum(own.values()), 6)
+        eligible = ~context.history_mask() if exclude_seen else np.ones(self.catalog.size, dtype=bool)
+        ranked_items = int(eligible.sum())
+        rank = int((totals[eligible] > totals[position]).sum()) + 1 if eligible[position] else None
+        who = user_id or "this customer"
+        title = str(self.catalog.titles[position])
+        cutoff_item = listed[-1] if listed else None
+        cutoff = cutoff_item.score if cutoff_item else 0.0
+        cutoff_components = cutoff_item.explanation.components if cutoff_item else {}
+        gaps = {name: round(own.get(name, 0.0) - cutoff_components.get(name, 0.0), 6) for name in COMPONENTS}
+        in_list = next((rec for rec in listed if rec.item_id == str(item_id)), None)
+        notes: list[str] = []
+        if in_list is not None:
+            return WhyNot(str(item_id), in_list.rank, ranked_items, in_list.score,
+                          in_list.explanation.components, cutoff, "", gaps, in_list.explanation.rules,
+                          f"'{title}' is already recommended to {who} at rank {in_list.rank}.")
+        if not eligible[position]:
+            reason = f"{who} already interacted with '{title}', and seen items are left out."
+            return WhyNot(str(item_id), None, ranked_items, score, own, cutoff, "already seen", gaps, [], reason)
+        for rule in rule_set.active():
+            if rule.kind == "hide_out_of_stock" and not self.catalog.in_stock[position]:
+                notes.append("hidden: out of stock")
+            if rule.kind == "exclude" and str(item_id) in rule.item_ids:  # type: ignore[union-attr]
+                notes.append("excluded by rule")
+            if isinstance(rule, BoostRule) and rule.matches(self.catalog)[position] and rule.amount < 0:
+                notes.append(rule.describe())
+        if notes and notes[0] in ("hidden: out of stock", "excluded by rule"):
+            reason = f"'{title}' ranks {rank} of {ranked_items:,} for {who} but is removed: {notes[0]}."
+            return WhyNot(str(item_id), rank, ranked_items, score, own, cutoff, notes[0], gaps, notes, reason)
+        if delta < 0 and -delta >= max(-min(gaps.values()), 0):
+            held = notes[-1] if notes else "a bury rule"
+        else:
+            held = min(gaps, key=lambda name: gaps[name])
+        explanation = (
+            f"'{title}' ranks {rank} of {ranked_items:,} for {who} (score {score:.3f} vs {cutoff:.3f} "
+            f"for the last of the top {len(listed)}); "
+        )
+        if held in COMPONENTS:
+            explanation += (
+                f"it is held back most by {held} ({own[held]:.3f} vs {cutoff_components.get(held, 0.0):.3f})."
+            )
+        else:
+            explanation += f"it is held back by the rule '{held}'."
+        return WhyNot(str(item_id), rank, ranked_items, score, own, cutoff, held, gaps, notes, explanation)
+
+    # -- helpers ---------------------------------------------------------------------------------
+
+    def _effective_rules(self, rules: RuleSet | None) -> RuleSet:
+        rule_set = rules or RuleSet()
+        has_diversity = any(isinstance(rule, Diversity) for rule in rule_set.rules)
+        if rule_set.enabled and not has_diversity and self.settings.diversity_lambda < 1:
+            rule_set = rule_set.with_rule(Diversity(self.settings.diversity_lambda))
+        return rule_set
+
+    def _category_pool(
+        self, context: UserContext, weights: Mapping[str, float], category: str, count: int, exclude_seen: bool
+    ) -> np.ndarray:
+        mask = self.catalog.category_mask(category)
+        if exclude_seen:
+            mask &= ~context.history_mask()
+        positions = np.flatnonzero(mask)
+        if positions.size == 0:
+            return positions
+        totals, _ = self.hybrid.score(context, positions, weights)
+        return positions[np.argsort(-totals, kind="stable")[:count]]
+
+
+def parse_budget(text: str) -> float | None:
+    """'budget under $20' -> 20.0; None when the text names no budget."""
+    match = _BUDGET.search(text or "")
+    return float(match.group(1)) if match else None
+
+
+def _align_vectors(item_vectors: Any | None, catalog: Catalog) -> tuple[np.ndarray | None, str]:
+    """Item vectors in catalog order, unit rows; zeros for items without a vector."""
+    if item_vectors is None:
+        return None, ""
+    ids = [str(item_id) for item_id in item_vectors.item_ids]
+    source = np.asarray(item_vectors.vectors, dtype=np.float32)
+    if source.ndim != 2 or len(ids) != len(source):
+        raise NotReadyError("Item vectors do not match their item ids.", hint="Re-run `recengine embed`.")
+    vectors = np.zeros((catalog.size, source.shape[1]), dtype=np.float32)
+    rows = np.array([catalog.positions.get(item_id, -1) for item_id in ids], dtype=np.int64)
+    known = rows >= 0
+    vectors[rows[known]] = source[known]
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = vectors / np.where(norms > 0, norms, 1.0)
+    if not known.any():
+        return None, ""
+    return np.ascontiguousarray(vectors), str(getattr(item_vectors, "fingerprint", ""))

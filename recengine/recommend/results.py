@@ -1,0 +1,110 @@
+"""Public results of the recommend package: frozen dataclasses, never string-keyed dicts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BecauseItem:
+    """An item of the user's own history that a recommendation is close to."""
+
+    item_id: str
+    similarity: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why an item was recommended. `components` add up to the recommendation's score."""
+
+    components: dict[str, float]
+    because: list[BecauseItem] = field(default_factory=list)
+    shared_keywords: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """One recommended item at 1-based `rank` with its score and explanation."""
+
+    item_id: str
+    rank: int
+    score: float
+    explanation: Explanation
+
+
+@dataclass(frozen=True)
+class WhyNot:
+    """Where an item ranks for a user and what held it back ("why not this product?")."""
+
+    item_id: str
+    rank: int | None  # 1-based rank among all rankable items; None when a rule or filter removes it
+    ranked_items: int
+    score: float
+    components: dict[str, float]
+    cutoff_score: float  # score of the last item that made the list
+    held_back_by: str  # a component name, a rule, "already seen" or "" when it is in the list
+    gaps: dict[str, float]  # per component: this item's value minus the cutoff item's value
+    rules: list[str]
+    reason: str
+
+
+@dataclass(frozen=True)
+class ProfileSummary:
+    """What a user's history says about them, for the dashboard."""
+
+    user_id: str
+    history_items: int
+    reviews: int
+    average_rating: float | None
+    top_categories: list[tuple[str, float]]  # (category, share of history weight)
+    top_brands: list[tuple[str, float]]
+    price_band: tuple[float, float, float] | None  # (low, median, high) of the prices paid/viewed
+    interests: int  # number of interest vectors
+    disliked_items: int
+    favourite_aspects: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SimilarItem:
+    """An item similar to another, with its content and collaborative parts."""
+
+    item_id: str
+    rank: int
+    score: float
+    content: float
+    collaborative: float
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """A search hit: `score = query + personal`."""
+
+    item_id: str
+    rank: int
+    score: float
+    query: float
+    personal: float
+
+
+@dataclass(frozen=True)
+class BundleItem:
+    """One item added to a bundle and why."""
+
+    item_id: str
+    score: float
+    co_occurrence: float
+    complementary: float
+    price: float | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Frequently-bought-together / complete-the-set suggestion for an item or a user."""
+
+    anchor_item_ids: list[str]
+    items: list[BundleItem]
+    total_price: float | None
+    budget: float | None

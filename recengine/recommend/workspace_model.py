@@ -1,0 +1,133 @@
+"""Fit a Recommender on a workspace, once per data version, and keep it for the process.
+
+Embeddings, the FAISS index, review keywords and sentiment are optional: the recommender works without
+them (no semantic component, no keywords) and picks them up once the embed and text steps have run.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from recengine.config import RecommendSettings
+from recengine.errors import RecEngineError
+from recengine.progress import Progress, scaled
+from recengine.recommend.interactions import anonymous_ratings, workspace_interactions
+
+if TYPE_CHECKING:
+    from recengine.recommend.recommender import Recommender
+    from recengine.workspace import Workspace
+
+log = logging.getLogger(__name__)
+_CACHE: OrderedDict[tuple[str, str, str], Recommender] = OrderedDict()
+_CACHE_SIZE = 3
+_LOCK = threading.Lock()
+
+
+def recommender_for(
+    workspace: Workspace,
+    *,
+    settings: RecommendSettings | None = None,
+    progress: Progress | None = None,
+    build_embeddings: bool = True,
+) -> Recommender:
+    """The workspace's Recommender, refitted only when its data version or the settings change.
+
+    Args:
+        workspace: the workspace.
+        settings: recommend settings (the workspace's when None).
+        progress: callback for the fit (and for building embeddings when they are missing).
+        build_embeddings: compute item embeddings when missing (the CLI and the dashboard do).
+    """
+    settings = settings or workspace.settings.recommend
+    key = (
+        str(workspace.root.resolve()),
+        workspace.store.get_meta("data_version") or "0",
+        settings.model_dump_json(),
+    )
+    with _LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    recommender = fit_workspace(workspace, settings=settings, progress=progress, build_embeddings=build_embeddings)
+    with _LOCK:
+        _CACHE[key] = recommender
+        while len(_CACHE) > _CACHE_SIZE:
+            _CACHE.popitem(last=False)
+    return recommender
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _CACHE.clear()
+
+
+def fit_workspace(
+    workspace: Workspace,
+    *,
+    settings: RecommendSettings | None = None,
+    progress: Progress | None = None,
+    build_embeddings: bool = True,
+) -> Recommender:
+    """Fit a fresh Recommender on everything in the workspace (no cache)."""
+    from recengine.recommend.recommender import Recommender
+
+    settings = settings or workspace.settings.recommend
+    items = workspace.items()
+    vectors, index, encode = _embeddings(workspace, scaled(progress, 0.0, 0.7), build_embeddings, len(items), settings)
+    keywords, sentiment = _text_results(workspace)
+    return Recommender.fit(
+        items,
+        workspace_interactions(workspace),
+        vectors,
+        settings,
+        keywords=keywords,
+        sentiment=sentiment,
+        anonymous_ratings=anonymous_ratings(workspace),
+        item_index=index,
+        encode_query=encode,
+        progress=scaled(progress, 0.7, 1.0),
+    )
+
+
+def _embeddings(
+    workspace: Workspace, progress: Progress, build: bool, item_count: int, settings: RecommendSettings
+) -> tuple[Any, Any, Any]:
+    try:
+        from recengine import embed
+    except ImportError:
+        return None, None, None
+    if item_count == 0:
+        return None, None, None
+    vectors = index = encode = None
+    try:
+        if build or _has_vectors(workspace):
+            vectors = embed.item_vectors(workspace, progress=progress)
+            encode = lambda text: embed.encode_query(workspace, text)  # noqa: E731
+    except (RecEngineError, AttributeError) as error:
+        log.warning("recommendations without embeddings: %s", error)
+        return None, None, None
+    if vectors is not None and item_count <= settings.coarse_search_above:
+        try:
+            index = embed.item_index(workspace)
+        except (RecEngineError, AttributeError, ImportError) as error:
+            log.info("semantic candidates by exact scan (no item index: %s)", error)
+    return vectors, index, encode
+
+
+def _has_vectors(workspace: Workspace) -> bool:
+    return (workspace.root / "embeddings").exists()
+
+
+def _text_results(workspace: Workspace) -> tuple[dict[str, list[str]], Any]:
+    try:
+        from recengine.text import item_keywords, review_sentiment
+    except ImportError:
+        return {}, None
+    try:
+        return item_keywords(workspace), review_sentiment(workspace)
+    except RecEngineError as error:
+        log.info("recommendations without review analysis: %s", error)
+        return {}, None
