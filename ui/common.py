@@ -54,7 +54,8 @@ def guarded(action: str = "This step") -> Iterator[None]:
     try:
         yield
     except RecEngineError as error:
-        st.error(str(error), icon=":material/error:")
+        # Messages quote uploaded values (file and column names, ids): shown literally, never as Markdown.
+        st.error(escape_markdown(str(error)), icon=":material/error:")
     except Exception:  # noqa: BLE001 - a merchandiser must never see a traceback
         log.exception("%s failed", action)
         st.error(
@@ -200,3 +201,19 @@ def demo_notice(workspace: Workspace, *, sidebar: bool = True) -> None:
         st.sidebar.caption(f":material/science: {message}")
     else:
         st.info(message, icon=":material/science:")
+
+
+_MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|~<>$:=&\"'")
+
+
+def escape_markdown(text: object) -> str:
+    """`text` backslash-escaped so that a Markdown-rendering label shows it literally.
+
+    Widget labels, expander titles and captions render Markdown, so an uploaded file or column name such
+    as `[click](http://…)` or `**x**` would otherwise become a link or bold text. Prefer `show_text` or
+    `st.dataframe` for uploaded content; use this only where a label is required.
+    """
+    raw = "" if text is None else str(text)
+    # Newlines would start new Markdown blocks (headings, lists) inside a label.
+    raw = " ".join(raw.split())
+    return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in raw)

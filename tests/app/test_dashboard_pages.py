@@ -1,0 +1,108 @@
+"""Every page of app.py renders on a small demo workspace; home, switcher and first start behave."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from apptest_support import PAGES, ROOT, new_app
+
+from recengine.workspace import Workspace
+
+
+def test_app_lists_every_page() -> None:
+    listed = re.findall(r'st\.Page\("([^"]+)"', (ROOT / "app.py").read_text())
+    assert sorted(listed) == sorted(PAGES)
+    for page in listed:
+        assert (ROOT / page).is_file(), f"app.py points at a missing page {page}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_renders_without_errors(demo_workspace: Path, page: str) -> None:
+    at = new_app().run()
+    if page != "pages/home.py":
+        at.switch_page(page).run()
+    assert not at.exception, [item.message for item in at.exception]
+    assert not at.error, [item.value for item in at.error]
+    assert at.title, f"{page} shows no title"
+    # The generated-data notice is visible on every page of the demo workspace.
+    assert any("generated data" in caption.value for caption in at.sidebar.caption)
+
+
+def test_home_shows_what_is_in_the_workspace(demo_workspace: Path) -> None:
+    summary = Workspace.open(demo_workspace).summary()
+    at = new_app().run()
+    assert not at.exception
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Products"] == f"{summary.items:,}"
+    assert metrics["Customers"] == f"{summary.users:,}"
+    assert metrics["Reviews"] == f"{summary.reviews:,}"
+    assert metrics["Average rating"].startswith(f"{summary.average_rating:.2f}")
+    assert any("generated data" in info.value for info in at.info)
+    links = {link.proto.page for link in at.get("page_link")}
+    assert {"pages/data.py", "pages/recommendations.py"} <= {Path(link).as_posix()[-len("pages/data.py") :] for link in links} | links
+
+
+def test_home_on_empty_workspace_points_to_data_page(empty_workspace: Path) -> None:
+    at = new_app().run()
+    assert not at.exception
+    assert {metric.label: metric.value for metric in at.metric}["Products"] == "0"
+    assert any("Upload a product catalog" in info.value for info in at.info)
+    assert not any("generated data" in caption.value for caption in at.sidebar.caption)
+
+
+def test_first_start_creates_the_demo_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import recengine.demo
+
+    target = tmp_path / "workspaces" / "demo"
+    monkeypatch.setenv("RECENGINE_WORKSPACE", str(target))
+    calls: list[Path] = []
+    original = recengine.demo.create_demo_workspace
+
+    def small_demo(path: Path, **kwargs: object) -> Workspace:
+        calls.append(Path(path))
+        return original(path, size="small", progress=kwargs.get("progress"))  # type: ignore[arg-type]
+
+    monkeypatch.setattr(recengine.demo, "create_demo_workspace", small_demo)
+    at = new_app().run()
+    assert not at.exception, [item.message for item in at.exception]
+    assert len(calls) == 1 and calls[0] != target, "built beside the target, then moved into place"
+    workspace = Workspace.open(target, create=False)
+    assert workspace.is_demo() and workspace.summary().items > 0
+    assert not calls[0].exists(), "the partial folder is gone"
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Products"] == f"{workspace.summary().items:,}"
+    at.run()  # a second run must not generate again
+    assert len(calls) == 1
+
+
+def test_workspace_switcher_changes_the_workspace(
+    demo_workspace: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    Workspace.open(other)
+    at = new_app().run()
+    assert {metric.label: metric.value for metric in at.metric}["Products"] != "0"
+    at.sidebar.selectbox(key="workspace_choice").set_value("Another folder…").run()
+    at.sidebar.text_input(key="workspace_typed").input(str(other)).run()
+    at.sidebar.button(key="workspace_open").click().run()
+    assert not at.exception
+    assert {metric.label: metric.value for metric in at.metric}["Products"] == "0"
+    assert not any("generated data" in caption.value for caption in at.sidebar.caption)
+    # Back to the demo through the list.
+    at.sidebar.selectbox(key="workspace_choice").set_value(str(demo_workspace)).run()
+    assert {metric.label: metric.value for metric in at.metric}["Products"] != "0"
+
+
+def test_workspace_switcher_refuses_a_folder_in_a_missing_parent(
+    demo_workspace: Path, tmp_path: Path
+) -> None:
+    at = new_app().run()
+    at.sidebar.selectbox(key="workspace_choice").set_value("Another folder…").run()
+    at.sidebar.text_input(key="workspace_typed").input(str(tmp_path / "no" / "such" / "ws")).run()
+    at.sidebar.button(key="workspace_open").click().run()
+    assert any("does not exist" in error.value for error in at.sidebar.error)
+    assert not (tmp_path / "no").exists()

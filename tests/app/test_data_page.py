@@ -1,0 +1,114 @@
+"""The Data page: upload several files, preview, correct the mapping, ingest, read the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apptest_support import CATALOG_CSV, REVIEWS_CSV, new_app
+from streamlit.testing.v1 import AppTest
+
+from recengine.workspace import Workspace
+
+
+def open_data_page() -> AppTest:
+    at = new_app().run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, [item.message for item in at.exception]
+    return at
+
+
+def upload(at: AppTest, *files: tuple[str, bytes, str]) -> AppTest:
+    uploader = at.get("file_uploader")[0]
+    uploader.set_value(list(files)).run()
+    assert not at.exception, [item.message for item in at.exception]
+    return at
+
+
+def test_upload_preview_map_ingest_and_report(empty_workspace: Path) -> None:
+    at = open_data_page()
+    upload(at, ("catalog.csv", CATALOG_CSV, "text/csv"), ("reviews.csv", REVIEWS_CSV, "text/csv"))
+
+    kinds = [box for box in at.selectbox if box.label == "What is in this file?"]
+    assert [box.value for box in kinds] == ["catalog", "reviews"], "kind guessed from the columns"
+    mapping = {box.label: box.value for box in at.selectbox if box.key and box.key.startswith("map:")}
+    assert mapping["sku"] == "item_id" and mapping["name"] == "title"
+    assert mapping["reviewText"] == "text" and mapping["overall"] == "rating"
+    # Sample rows of both files are shown as tables (inert: never Markdown).
+    samples = [frame.value for frame in at.dataframe]
+    assert "sku" in samples[0].columns and list(samples[0]["sku"][:3]) == ["P1", "P2", "P3"]
+    assert "reviewText" in samples[1].columns
+    assert "<script>alert(1)</script> **bold**" in samples[1]["reviewText"].iloc[0]
+    assert any("CSV" in caption.value and "header row" in caption.value for caption in at.caption)
+
+    at.button(key="ingest").click().run()
+    assert not at.exception, [item.message for item in at.exception]
+    assert not at.error, [item.value for item in at.error]
+
+    totals = {metric.label: metric.value for metric in at.metric}
+    assert totals["Rows read"] == "9"
+    assert totals["Rejected"] == "2"
+    assert int(totals["Accepted"]) + int(totals["Updated"]) + int(totals["Duplicate"]) + 2 == 9
+    assert any("Every row is accounted for" in item.value for item in at.success)
+    counts = at.dataframe(key="report_counts").value
+    assert list(counts["file"]) == ["catalog.csv", "reviews.csv"]
+    assert (counts["accepted"] + counts["updated"] + counts["duplicate"] + counts["rejected"] == counts["rows read"]).all()
+    reasons = at.dataframe(key="report_reasons").value
+    assert reasons["rows"].sum() == 2
+    rejects = at.dataframe(key="report_rejects").value
+    assert len(rejects) == 2
+    assert at.get("download_button"), "rejected rows can be downloaded"
+
+    summary = Workspace.open(empty_workspace).summary()
+    assert summary.items == 4  # three products and the placeholder P9 referenced by a review
+    assert summary.reviews == 4
+    assert totals["Products"] == "4"
+    # The uploader was emptied, so a second click cannot ingest the same files twice by accident.
+    assert not [box for box in at.selectbox if box.label == "What is in this file?"]
+
+
+def test_mapping_can_be_corrected_by_hand(empty_workspace: Path) -> None:
+    odd = b"code;label;cost\nA1;Blue mug;4.5\nA2;Red mug;5\n"
+    at = open_data_page()
+    upload(at, ("export.txt", odd, "text/plain"))
+    boxes = {box.label: box for box in at.selectbox if box.key and box.key.startswith("map:")}
+    # "code" is no synonym of item_id: the page says what is missing and will not ingest yet.
+    assert any("item_id" in warning.value for warning in at.warning)
+    assert at.button(key="ingest").disabled
+    boxes["code"].set_value("item_id")
+    boxes["cost"].set_value("price")
+    at.run()
+    assert not any("item_id" in warning.value for warning in at.warning)
+    at.button(key="ingest").click().run()
+    assert not at.exception and not at.error
+    items = Workspace.open(empty_workspace).items()
+    assert sorted(items["item_id"]) == ["A1", "A2"]
+    assert sorted(items["price"].tolist()) == [4.5, 5.0]
+
+
+def test_two_columns_mapped_to_one_field_block_the_ingest(empty_workspace: Path) -> None:
+    at = open_data_page()
+    upload(at, ("catalog.csv", CATALOG_CSV, "text/csv"))
+    boxes = {box.label: box for box in at.selectbox if box.key and box.key.startswith("map:")}
+    boxes["brand"].set_value("title")
+    at.run()
+    assert any("Several columns are mapped to title" in warning.value for warning in at.warning)
+    assert at.button(key="ingest").disabled
+
+
+def test_unreadable_file_shows_a_readable_error_and_is_left_out(empty_workspace: Path) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+    at = open_data_page()
+    upload(at, ("photo.csv", png, "text/csv"), ("catalog.csv", CATALOG_CSV, "text/csv"))
+    assert any("photo.csv" in error.value and "PNG" in error.value for error in at.error)
+    assert at.button(key="ingest").label.startswith("Ingest 1 file")
+    assert any("cannot be read" in warning.value for warning in at.warning)
+
+
+def test_uploaded_names_are_shown_literally(empty_workspace: Path) -> None:
+    sneaky = b"id,[click](http://example.com),**bold**\nX1,a,b\n"
+    at = open_data_page()
+    upload(at, ("[x](http://example.com).csv", sneaky, "text/csv"))
+    labels = [box.label for box in at.selectbox if box.key and box.key.startswith("map:")]
+    assert r"\[click\]\(http\://example\.com\)" in labels
+    assert r"\*\*bold\*\*" in labels
+    assert all(expander.label.startswith(r"\[x\]") for expander in at.expander)
