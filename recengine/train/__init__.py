@@ -1,0 +1,38 @@
+"""Fine-tuning the encoder on a workspace's own data, and the registry of encoder versions.
+
+    pairs.py      positive pairs from the workspace (sequence, review, co-bought), evaluation hold-out
+    arguments.py  FineTuneArguments: hyper-parameters with help text
+    finetune.py   SentenceTransformerTrainer run, callbacks, train_and_register
+    card.py       the model card filled during training
+    registry.py   versions on disk (safetensors + sha256 manifest), activate / rollback
+
+Importing this package loads no model and no torch.
+"""
+
+from __future__ import annotations
+
+from recengine.train.arguments import FineTuneArguments
+from recengine.train.card import ModelCard
+from recengine.train.pairs import PairSet, TrainingPair, build_pairs
+from recengine.train.registry import (
+    ModelVersion,
+    activate,
+    active_model_setting,
+    active_version,
+    list_versions,
+    rollback,
+)
+
+__all__ = [
+    "FineTuneArguments",
+    "ModelCard",
+    "ModelVersion",
+    "PairSet",
+    "TrainingPair",
+    "activate",
+    "active_model_setting",
+    "active_version",
+    "build_pairs",
+    "list_versions",
+    "rollback",
+]

@@ -1,0 +1,195 @@
+"""Settings of one fine-tuning run, as a dataclass with help text per field.
+
+Modelled on sentence-transformers' `SentenceTransformerTrainingArguments`: every field carries its help
+in `metadata["help"]`, which the CLI and the dashboard show next to the setting, so that there is one
+place where a default and its explanation live.
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any, Literal
+
+from recengine.errors import ConfigError
+
+HoldOut = Literal["test_users", "test_items"]
+
+
+def _help(text: str, **extra: Any) -> dict[str, Any]:
+    return {"help": text, **extra}
+
+
+@dataclass(frozen=True)
+class FineTuneArguments:
+    """Hyper-parameters and data choices of one encoder fine-tune.
+
+    Defaults aim at "minutes on a 2-core CPU with MiniLM" and are sensible on a GPU too.
+    """
+
+    epochs: int = field(default=1, metadata=_help("Passes over the training pairs.", minimum=1, maximum=20))
+    batch_size: int = field(
+        default=32,
+        metadata=_help(
+            "Pairs per batch. With in-batch negatives a larger batch gives harder training; "
+            "use the cached loss to go beyond what fits in memory.",
+            minimum=2,
+            maximum=4096,
+        ),
+    )
+    learning_rate: float = field(
+        default=3e-5, metadata=_help("Peak learning rate of AdamW.", minimum=1e-7, maximum=1e-2)
+    )
+    warmup_ratio: float = field(
+        default=0.1, metadata=_help("Share of the steps over which the learning rate ramps up.", minimum=0.0, maximum=0.5)
+    )
+    max_pairs: int = field(
+        default=4000,
+        metadata=_help(
+            "At most this many training pairs (sampled evenly across sources); bounds the run time.",
+            minimum=10,
+            maximum=10_000_000,
+        ),
+    )
+    max_seq_length: int = field(
+        default=128, metadata=_help("Tokens per text during training; longer is slower.", minimum=16, maximum=512)
+    )
+    seed: int = field(default=42, metadata=_help("Seed of sampling, splitting and training."))
+    use_cached_mnrl: bool = field(
+        default=False,
+        metadata=_help(
+            "Use CachedMultipleNegativesRankingLoss (GradCache): large batches with the memory of small ones."
+        ),
+    )
+    mini_batch_size: int = field(
+        default=16, metadata=_help("Chunk size of the cached loss (memory, not results).", minimum=1, maximum=1024)
+    )
+    hard_negatives: int = field(
+        default=0,
+        metadata=_help(
+            "Mine this many hard negatives per pair with the base model (0 = in-batch negatives only).",
+            minimum=0,
+            maximum=10,
+        ),
+    )
+    lora_rank: int = field(
+        default=0,
+        metadata=_help(
+            "Train LoRA adapters of this rank instead of all weights (needs `peft`; 0 = full fine-tune). "
+            "Adapters are merged into the saved model.",
+            minimum=0,
+            maximum=256,
+        ),
+    )
+    validation_fraction: float = field(
+        default=0.1,
+        metadata=_help(
+            "Share of the pairs kept out of training to pick the best checkpoint and report metrics.",
+            minimum=0.02,
+            maximum=0.5,
+        ),
+    )
+    max_validation_queries: int = field(
+        default=300, metadata=_help("At most this many validation queries are evaluated.", minimum=10, maximum=100_000)
+    )
+    eval_corpus_size: int = field(
+        default=3000,
+        metadata=_help(
+            "Products ranked per validation query (the relevant ones plus a sample of the catalog).",
+            minimum=10,
+            maximum=1_000_000,
+        ),
+    )
+    evaluations_per_epoch: int = field(
+        default=2, metadata=_help("Validation runs per epoch (curves and checkpoint choice).", minimum=1, maximum=20)
+    )
+    early_stopping_patience: int = field(
+        default=2,
+        metadata=_help("Stop after this many validations without improvement (0 = never stop early).", minimum=0, maximum=20),
+    )
+    holdout: HoldOut = field(
+        default="test_users",
+        metadata=_help(
+            "What of the evaluation split never reaches training: 'test_users' drops everything of a share "
+            "of the test users (and the test items of the others); 'test_items' drops only test items.",
+            choices=("test_users", "test_items"),
+        ),
+    )
+    holdout_user_fraction: float = field(
+        default=0.5,
+        metadata=_help(
+            "With holdout='test_users': share of the test users whose data is never used for training.",
+            minimum=0.0,
+            maximum=1.0,
+        ),
+    )
+    positive_rating: float = field(
+        default=4.0, metadata=_help("Reviews rated at least this are 'positive' review pairs.", minimum=1.0, maximum=5.0)
+    )
+    sources: tuple[str, ...] = field(
+        default=("sequence", "review", "co_bought"),
+        metadata=_help("Pair sources used: sequence, review, co_bought."),
+    )
+    precision: str = field(
+        default="auto",
+        metadata=_help(
+            "auto (bf16/fp16 mixed precision on a GPU, fp32 on CPU), fp32, bf16 or fp16.",
+            choices=("auto", "fp32", "bf16", "fp16"),
+        ),
+    )
+    device: str = field(default="auto", metadata=_help("auto, cpu, cuda, cuda:N or mps."))
+
+    def __post_init__(self) -> None:
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            minimum = spec.metadata.get("minimum")
+            maximum = spec.metadata.get("maximum")
+            if minimum is not None and value < minimum or maximum is not None and value > maximum:
+                raise ConfigError(
+                    f"Fine-tuning setting {spec.name}={value!r} is out of range.",
+                    hint=f"Use a value between {minimum} and {maximum}: {spec.metadata['help']}",
+                )
+            choices = spec.metadata.get("choices")
+            if choices is not None and value not in choices:
+                raise ConfigError(
+                    f"Fine-tuning setting {spec.name}={value!r} is not one of {', '.join(choices)}."
+                )
+        unknown = set(self.sources) - {"sequence", "review", "co_bought"}
+        if unknown or not self.sources:
+            raise ConfigError(
+                f"Unknown pair source(s) {sorted(unknown)}." if unknown else "No pair source chosen.",
+                hint="Use any of sequence, review, co_bought.",
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (JSON-ready) for job parameters, manifests and model cards."""
+        values = asdict(self)
+        values["sources"] = list(self.sources)
+        return values
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None) -> FineTuneArguments:
+        """Build from plain values, rejecting unknown names with the list of valid ones."""
+        values = dict(values or {})
+        names = {spec.name for spec in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ConfigError(
+                f"Unknown fine-tuning setting(s): {', '.join(unknown)}.",
+                hint=f"Valid settings: {', '.join(sorted(names))}.",
+            )
+        if "sources" in values:
+            values["sources"] = tuple(values["sources"])
+        return cls(**values)
+
+    @staticmethod
+    def help_texts() -> dict[str, str]:
+        """Field name -> one-line help, for the CLI and the dashboard."""
+        return {spec.name: spec.metadata.get("help", "") for spec in fields(FineTuneArguments)}
+
+    @staticmethod
+    def defaults() -> dict[str, Any]:
+        return {
+            spec.name: spec.default
+            for spec in fields(FineTuneArguments)
+            if spec.default is not MISSING
+        }
