@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recengine.errors import ConfigError, ModelError
+from recengine.errors import ConfigError, ModelError, RecEngineError
 from recengine.progress import Progress, no_progress, scaled
 from recengine.text import tables
 from recengine.text.aspects import AspectLexicon, AspectTagger, collect_phrase_stats, extend_lexicon
@@ -335,8 +335,8 @@ def _encoder_or_none(workspace: Workspace) -> Encoder | None:
         return None
     try:
         return load_encoder(workspace.settings.embed)
-    except ModelError:
-        return None
+    except RecEngineError:
+        return None  # aspects and keywords work without an encoder; sentiment says why it fell back
 
 
 # -- stage 4: sentiment ------------------------------------------------------------------------------------
@@ -408,8 +408,8 @@ def _sentiment_decision(
     progress(0.0, "embedding reviews")
     try:
         vectors = review_vectors(workspace, progress=scaled(progress, 0.0, 0.8))
-    except ModelError as error:
-        return lexicon_decision(f"The encoder could not be loaded ({error}); the lexicon (VADER) is used.")
+    except RecEngineError as error:
+        return lexicon_decision(f"The encoder could not be used ({error}); the lexicon (VADER) is used.")
     position = {review_id: index for index, review_id in enumerate(vectors.review_ids)}
     rated = rated[rated["review_id"].isin(position)]
     model_dir = tables.sentiment_model_dir(workspace)

@@ -243,7 +243,7 @@ def extend_lexicon(
     Candidates are frequent phrases that sit in opinionated sentences at least half the time (reviewers
     judge them), carry no sentiment themselves ("great sound" is an opinion, not a target) and are not
     terms yet. With an encoder, a candidate close to a seed aspect joins it; the rest are clustered
-    greedily by cosine (or, without an encoder, by their head word) and the clusters with enough
+    greedily by cosine or a shared word and the clusters with enough
     mentions become new aspects.
 
     Returns:
@@ -293,9 +293,10 @@ def extend_lexicon(
     for index in leftovers:  # already sorted by mentions: the first member names the cluster
         for cluster in clusters:
             leader = cluster[0]
-            same_head = phrases[index].split()[-1] == phrases[leader].split()[-1]
+            # "zipper pull" joins "zipper": sharing a word is the encoder-free version of "close".
+            shares_word = bool(set(phrases[index].split()) & set(phrases[leader].split()))
             close = vectors is not None and float(vectors[index] @ vectors[leader]) >= cluster_threshold
-            if same_head or close:
+            if shares_word or close:
                 cluster.append(index)
                 break
         else:

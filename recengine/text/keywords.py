@@ -182,13 +182,14 @@ def tfidf_keywords(
 ) -> list[str]:
     """A review's top phrases by TF-IDF, near-duplicates removed.
 
-    Longer phrases get a small bonus (sqrt of word count) so "battery life" beats "battery" when both
-    occur equally often: the longer one says more.
+    Longer phrases get a small bonus (a quarter per extra word) so "battery life" beats "battery" when
+    both occur equally often: the longer one says more. The bonus stays small because a 3-gram is rare
+    almost by construction, which the IDF already rewards.
     """
     counts = Counter(keys)
     scored = sorted(
         counts.items(),
-        key=lambda pair: (-(pair[1] * model.idf(pair[0]) * math.sqrt(pair[0].count(" ") + 1)), pair[0]),
+        key=lambda pair: (-(pair[1] * model.idf(pair[0]) * (1 + 0.25 * pair[0].count(" "))), pair[0]),
     )
     return _drop_contained([surface[key] for key, _ in scored], top_n)
 
@@ -282,20 +283,16 @@ def embedding_keywords(
 
 
 def _drop_contained(phrases: Sequence[str], top_n: int) -> list[str]:
-    """Keep phrases in order, skipping one whose normalised form repeats or sits inside a kept one."""
+    """Keep phrases in rank order, skipping one that repeats, contains or sits inside a kept one."""
     kept: list[str] = []
     kept_keys: list[str] = []
     for phrase in phrases:
         key = normalise_phrase(phrase)
         if not key or any(key == other or f" {key} " in f" {other} " for other in kept_keys):
             continue
-        # "battery life" after "battery": the longer phrase says more, so it takes the shorter one's place.
-        shorter = [position for position, other in enumerate(kept_keys) if f" {other} " in f" {key} "]
-        if shorter:
-            kept[shorter[0]] = phrase
-            kept_keys[shorter[0]] = key
-            for position in reversed(shorter[1:]):
-                del kept[position], kept_keys[position]
+        # The higher-ranked phrase wins in both directions: "battery life matters" after "battery life"
+        # adds nothing, and neither does "battery" after it.
+        if any(f" {other} " in f" {key} " for other in kept_keys):
             continue
         kept.append(phrase)
         kept_keys.append(key)
