@@ -375,6 +375,58 @@ class Recommender:
             totals[context.history_positions] = -np.inf
         return totals
 
+    def score_users(
+        self, user_ids: Sequence[str], *, weights: Mapping[str, float] | None = None, batch_size: int = 128
+    ) -> np.ndarray:
+        """`score_items` for many users at once, (users, items) float32, vectorised in batches.
+
+        Unlike `score_items`, seen items keep their score: the evaluation removes them itself.
+        """
+        weights_used = weights_from_settings(self.settings, weights)
+        ids = [str(user_id) for user_id in user_ids]
+        result = np.zeros((len(ids), self.catalog.size), dtype=np.float32)
+        static = np.zeros(self.catalog.size, dtype=np.float32)
+        for name in ("popularity", "quality", "recency"):
+            static += weights_used[name] * self.scorers[name].values
+        for start in range(0, len(ids), batch_size):
+            batch = ids[start : start + batch_size]
+            rows = [self.history.user_positions.get(user_id, -1) for user_id in batch]
+            known = np.array([row >= 0 for row in rows])
+            block = np.zeros((len(batch), self.catalog.size), dtype=np.float32)
+            seen = sparse.csr_matrix((len(batch), self.catalog.size), dtype=np.float32)
+            if known.any():
+                picked = np.array([row for row in rows if row >= 0], dtype=np.int64)
+                confidence = self.history.confidence[picked].astype(np.float32)
+                seen_known = confidence.copy()
+                seen_known.data[:] = 1.0
+                seen = sparse.vstack(
+                    [seen_known[int(known[:index].sum())] if known[index] else sparse.csr_matrix((1, self.catalog.size))
+                     for index in range(len(batch))]
+                ).tocsr()
+                if weights_used["collaborative"]:
+                    collaborative = np.asarray((confidence @ self.similarity).todense(), dtype=np.float32)
+                    masked = np.where(np.asarray(seen_known.todense()) > 0, 0.0, collaborative)
+                    norm = np.maximum(masked.max(axis=1, keepdims=True), 1e-9)
+                    block[known] += weights_used["collaborative"] * np.clip(collaborative / norm, 0, 1)
+            seen_dense = np.asarray(seen.todense()) > 0
+            if weights_used["semantic"] and self.vectors is not None:
+                profiles = [self.profile(user_id) for user_id in batch]
+                stacked = [profile.interests for profile in profiles if profile.has_interests]
+                if stacked:
+                    similarity = self.vectors @ np.vstack(stacked).T  # (items, all interests)
+                    column = 0
+                    for index, profile in enumerate(profiles):
+                        if not profile.has_interests:
+                            continue
+                        width = profile.interests.shape[0]
+                        raw = similarity[:, column : column + width].max(axis=1)
+                        column += width
+                        unseen = raw[~seen_dense[index]]
+                        norm = max(float(unseen.max()) if unseen.size else 0.0, 1e-9)
+                        block[index] += weights_used["semantic"] * np.clip(raw / norm, 0, 1)
+            result[start : start + len(batch)] = block + static
+        return result
+
     def component_scores(self, user_id: str, weights: Mapping[str, float] | None = None) -> pd.DataFrame:
         """Every item's weighted components and total for a user (analysis and the dashboard)."""
         profile = self.profile(user_id)

@@ -1,0 +1,185 @@
+"""`recengine recommend`: one customer's list (table or json) or a batch export (jsonl or csv)."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+from pathlib import Path
+
+from recengine.cli.common import add_workspace_argument, open_workspace, print_json, print_table, to_jsonable
+from recengine.errors import ConfigError, NotFoundError, RecEngineError
+from recengine.progress import StderrProgress
+from recengine.recommend import COMPONENTS, Recommendation, RuleSet
+
+CSV_COLUMNS = ("user_id", "rank", "item_id", "score", *COMPONENTS, "rules_delta", "because", "shared_keywords", "rules", "reason")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "recommend",
+        help="Recommend products for a customer (or export for many) with explanations.",
+        description="One customer: --user ID prints a table (--explain adds the reasons) or json "
+        "(always with explanations). Many customers: --users-file F (one id per line) with "
+        "--format jsonl|csv and --out F. Typed interests for a new customer: --interests TEXT.",
+    )
+    add_workspace_argument(parser)
+    who = parser.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="Customer id.")
+    who.add_argument("--users-file", type=Path, help="File with one customer id per line (batch export).")
+    who.add_argument("--interests", help="Typed interests of a new customer, e.g. 'jazz on vinyl under $20'.")
+    parser.add_argument("-k", type=int, default=10, help="Products per customer (default 10).")
+    parser.add_argument("--explain", action="store_true", help="Table: add the reason and the history items.")
+    parser.add_argument("--format", choices=["table", "json", "jsonl", "csv"], default=None,
+                        help="table|json for --user, jsonl|csv for --users-file.")
+    parser.add_argument("--out", type=Path, help="Output file of a batch export.")
+    parser.add_argument("--rules", type=Path, help="JSON file with business rules (RuleSet.to_json()).")
+    parser.add_argument("--no-rules", action="store_true", help="Switch all rules off (clean comparison).")
+    parser.add_argument("--include-seen", action="store_true", help="Allow products the customer already has.")
+    parser.add_argument("--weight", action="append", default=[], metavar="COMPONENT=W",
+                        help=f"Override a score weight ({', '.join(COMPONENTS)}); repeatable.")
+    parser.set_defaults(handler=run)
+
+
+def parse_weights(pairs: list[str]) -> dict[str, float]:
+    weights: dict[str, float] = {}
+    for pair in pairs:
+        name, _, value = pair.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            raise ConfigError(f"--weight {pair!r} is not COMPONENT=NUMBER.", hint="E.g. --weight semantic=0.5.") from None
+    return weights
+
+
+def load_rules(path: Path | None, off: bool) -> RuleSet | None:
+    rules = None
+    if path is not None:
+        try:
+            rules = RuleSet.from_json(path.read_text(encoding="utf-8"))
+        except OSError as error:
+            raise ConfigError(f"Cannot read the rules file {path}: {error.strerror}.") from error
+    if off:
+        rules = RuleSet((rules.rules if rules else ()), enabled=False)
+    return rules
+
+
+def read_user_ids(path: Path) -> list[str]:
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except OSError as error:
+        raise ConfigError(f"Cannot read the users file {path}: {error.strerror}.") from error
+    ids = [line.split(",")[0].strip().strip('"') for line in lines if line.strip()]
+    if ids and ids[0].lower() in ("user_id", "user", "customer_id"):
+        ids = ids[1:]
+    if not ids:
+        raise ConfigError(f"The users file {path} lists no customer ids.", hint="Put one id per line.")
+    return ids
+
+
+def recommendation_line(user_id: str, recommendations: list[Recommendation]) -> dict[str, object]:
+    """The jsonl line of DESIGN.md: user_id and recommendations with explanation on every item."""
+    return {"user_id": user_id, "recommendations": [to_jsonable(item) for item in recommendations]}
+
+
+def csv_rows(user_id: str, recommendations: list[Recommendation]) -> list[list[object]]:
+    rows = []
+    for item in recommendations:
+        explanation = item.explanation
+        rows.append([
+            user_id, item.rank, item.item_id, item.score,
+            *[explanation.components.get(name, 0.0) for name in COMPONENTS],
+            explanation.components.get("rules", 0.0),
+            ";".join(f"{entry.item_id}:{entry.similarity:.4f}" for entry in explanation.because),
+            ";".join(explanation.shared_keywords),
+            ";".join(explanation.rules),
+            explanation.reason,
+        ])
+    return rows
+
+
+def run(arguments: argparse.Namespace) -> int:
+    if arguments.k <= 0:
+        raise ConfigError(f"-k {arguments.k} must be at least 1.")
+    workspace = open_workspace(arguments)
+    rules = load_rules(arguments.rules, arguments.no_rules)
+    weights = parse_weights(arguments.weight)
+    from recengine.recommend.workspace_model import recommender_for
+
+    if arguments.users_file is not None:
+        return _export(arguments, workspace, rules, weights)
+    output = arguments.format or "table"
+    if output not in ("table", "json"):
+        raise ConfigError(f"--format {output} is for batch exports.", hint="Use --users-file with jsonl or csv, or --format table|json.")
+    if workspace.store.count("items") == 0:
+        raise NotFoundError("The workspace has no products.", hint="Ingest a catalog first (`recengine ingest`).")
+    recommender = recommender_for(workspace, progress=StderrProgress())
+    if arguments.interests is not None:
+        user_id = ""
+        recommendations = recommender.recommend_for_text(arguments.interests, arguments.k, rules=rules, weights=weights)
+    else:
+        user_id = str(arguments.user)
+        if not recommender.has_user(user_id):
+            known = workspace.store.scalar("SELECT count(*) FROM users WHERE user_id = ?", [user_id])
+            if not known:
+                raise NotFoundError(
+                    f"No customer with id {user_id!r} in this workspace.",
+                    hint="Check the id (`recengine export --table users`), or use --interests for a new customer.",
+                )
+        recommendations = recommender.recommend(
+            user_id, arguments.k, rules=rules, exclude_seen=not arguments.include_seen, weights=weights
+        )
+    if output == "json":
+        print_json(recommendation_line(user_id, recommendations))
+        return 0
+    titles = recommender.catalog.titles
+    positions = recommender.catalog.positions
+    headers = ["rank", "item_id", "score", *COMPONENTS, "title"]
+    rows: list[list[object]] = []
+    for item in recommendations:
+        components = item.explanation.components
+        row: list[object] = [item.rank, item.item_id, item.score, *[components.get(name, 0.0) for name in COMPONENTS],
+                             str(titles[positions[item.item_id]])[:40]]
+        if arguments.explain:
+            row += [", ".join(f"{entry.item_id} ({entry.similarity:.2f})" for entry in item.explanation.because),
+                    item.explanation.reason]
+        rows.append(row)
+    if arguments.explain:
+        headers += ["because", "reason"]
+    print_table(rows, headers)
+    return 0
+
+
+def _export(arguments: argparse.Namespace, workspace: object, rules: RuleSet | None, weights: dict[str, float]) -> int:
+    from recengine.recommend.workspace_model import recommender_for
+
+    output = arguments.format
+    if output not in ("jsonl", "csv"):
+        raise ConfigError("A batch export needs --format jsonl or --format csv.", hint="Add --format jsonl --out FILE.")
+    if arguments.out is None:
+        raise ConfigError("A batch export needs --out FILE.")
+    user_ids = read_user_ids(arguments.users_file)
+    recommender = recommender_for(workspace, progress=StderrProgress())  # type: ignore[arg-type]
+    out: Path = arguments.out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.tmp")
+    progress = StderrProgress()
+    try:
+        with temporary.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle) if output == "csv" else None
+            if writer is not None:
+                writer.writerow(CSV_COLUMNS)
+            for user_id, recommendations in recommender.recommend_many(
+                user_ids, arguments.k, rules=rules, weights=weights, progress=progress
+            ):
+                if writer is not None:
+                    writer.writerows(csv_rows(user_id, recommendations))
+                else:
+                    handle.write(json.dumps(recommendation_line(user_id, recommendations), ensure_ascii=False) + "\n")
+        os.replace(temporary, out)
+    except (OSError, RecEngineError):
+        temporary.unlink(missing_ok=True)
+        raise
+    print(f"wrote recommendations for {len(user_ids):,} customers to {out}")
+    return 0
