@@ -24,6 +24,8 @@ from recengine.errors import NotFoundError, WorkspaceError
 from recengine.store import Store
 
 if TYPE_CHECKING:
+    from recengine.embed import ItemVectors
+    from recengine.index import ItemIndex
     from recengine.ingest import IngestReport, IngestSource
     from recengine.progress import Progress
 
@@ -146,3 +148,15 @@ class Workspace:
         from recengine.exporting import export_table
 
         return export_table(self, table, out)
+
+    def item_vectors(self, progress: Progress | None = None) -> ItemVectors:
+        """Embeddings of every item with the active model; see `recengine.embed.item_vectors`."""
+        from recengine.embed import item_vectors
+
+        return item_vectors(self, progress)
+
+    def item_index(self, progress: Progress | None = None) -> ItemIndex:
+        """The FAISS index of the item embeddings, rebuilt when stale; see `recengine.embed.item_index`."""
+        from recengine.embed import item_index
+
+        return item_index(self, progress)

@@ -1,0 +1,467 @@
+"""Workspace embeddings: texts -> cache lookup -> encode only what is missing -> vectors and index.
+
+Everything here works from the workspace store and its `embed`/`index` settings. The encoder is loaded
+only when some text is not cached, so an unchanged workspace costs hashing and a lookup.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Collection, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from recengine.embed.cache import EmbeddingCache, model_folder_name, text_key
+from recengine.embed.encoder import Encoder, encoder_runtime, load_encoder
+from recengine.embed.models import resolve_model
+from recengine.embed.precision import PrecisionAgreement, measure_agreement
+from recengine.embed.texts import item_texts, review_texts
+from recengine.errors import IndexFileError, NotFoundError
+from recengine.progress import Progress, scaled
+from recengine.store import write_text_atomic
+
+if TYPE_CHECKING:
+    from recengine.index import ItemIndex
+    from recengine.workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+EMBEDDINGS_DIR = "embeddings"
+INDEXES_DIR = "indexes"
+LAST_RUN_FILE = "last_run.json"
+PRECISION_FILE = "precision.json"
+# Texts sampled to compare a reduced precision with fp32 the first time it is used in a workspace.
+AGREEMENT_SAMPLE = 128
+AGREEMENT_MIN_SAMPLE = 32
+# Above this share of changed items, rebuilding is cheaper and keeps an approximate index balanced.
+INCREMENTAL_LIMIT = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class ItemVectors:
+    """One vector per item of the catalog, rows aligned with `item_ids`."""
+
+    item_ids: list[str]
+    vectors: np.ndarray
+    fingerprint: str
+
+
+@dataclass(frozen=True, eq=False)
+class ReviewVectors:
+    """One vector per review, rows aligned with `review_ids`."""
+
+    review_ids: list[str]
+    vectors: np.ndarray
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class EncodeRun:
+    """What one embedding pass did (the last one per kind is recorded for status)."""
+
+    kind: str
+    texts: int
+    unique_texts: int
+    cache_hits: int
+    encoded: int
+    seconds: float
+    fingerprint: str
+    device: str
+    precision: str
+    finished_at: str
+
+    @property
+    def hit_rate(self) -> float:
+        return self.cache_hits / self.unique_texts if self.unique_texts else 1.0
+
+
+@dataclass(frozen=True)
+class IndexRun:
+    """What `item_index` did: loaded as is, updated in place, or rebuilt (and why)."""
+
+    action: str  # "unchanged", "updated", "built"
+    reason: str
+    kind: str
+    factory: str
+    size: int
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class SimilarItem:
+    item_id: str
+    rank: int
+    similarity: float
+
+
+@dataclass(frozen=True)
+class EmbedReport:
+    """Result of `embed_workspace`: the passes run and what happened to the index."""
+
+    items: EncodeRun
+    index: IndexRun
+    reviews: EncodeRun | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+# -- vectors -----------------------------------------------------------------------------------------
+
+
+def item_vectors(workspace: Workspace, progress: Progress | None = None) -> ItemVectors:
+    """Vectors of every item of the catalog (placeholders included), encoding only uncached texts."""
+    item_ids, vectors, fingerprint, _keys, _run = _item_vectors_and_keys(workspace, progress)
+    return ItemVectors(item_ids, vectors, fingerprint)
+
+
+def review_vectors(workspace: Workspace, progress: Progress | None = None) -> ReviewVectors:
+    """Vectors of every review, encoding only uncached texts."""
+    review_ids, texts = review_texts(workspace)
+    vectors, fingerprint, _keys, _run = _vectors_for(workspace, texts, "reviews", progress)
+    return ReviewVectors(review_ids, vectors, fingerprint)
+
+
+def encode_query(workspace: Workspace, text: str) -> np.ndarray:
+    """The vector of a free-text query, shape (dimension,), with the workspace's active model."""
+    encoder = _encoder(workspace, [text])
+    return encoder.encode([text])[0]
+
+
+def _item_vectors_and_keys(
+    workspace: Workspace, progress: Progress | None
+) -> tuple[list[str], np.ndarray, str, list[str], EncodeRun]:
+    report = progress or (lambda fraction, message: None)
+    report(0.0, "reading products")
+    item_ids, texts = item_texts(workspace)
+    vectors, fingerprint, keys, run = _vectors_for(workspace, texts, "items", scaled(progress, 0.02, 1.0))
+    return item_ids, vectors, fingerprint, keys, run
+
+
+def _vectors_for(
+    workspace: Workspace, texts: Sequence[str], kind: str, progress: Progress | None
+) -> tuple[np.ndarray, str, list[str], EncodeRun]:
+    started = time.perf_counter()
+    report = progress or (lambda fraction, message: None)
+    settings = workspace.settings.embed
+    source = resolve_model(settings.model)
+    keys = [text_key(text) for text in texts]
+    unique: dict[str, str] = {}
+    for key, text in zip(keys, texts, strict=True):
+        unique.setdefault(key, text)
+    unique_keys = list(unique)
+    cache = EmbeddingCache(workspace.subdir(EMBEDDINGS_DIR), source.fingerprint, source.dimension)
+    found, unique_vectors = cache.lookup(unique_keys)
+    missing = [key for key, hit in zip(unique_keys, found, strict=True) if not hit]
+    device, precision = "-", "-"
+    if missing:
+        missing_texts = [unique[key] for key in missing]
+        report(0.0, f"{len(unique_keys) - len(missing):,} cached, encoding {len(missing):,} {kind}")
+        encoder = _encoder(workspace, missing_texts)
+        device = getattr(encoder, "device", "cpu")
+        precision = getattr(encoder, "precision", "fp32")
+        new_vectors = encoder.encode(missing_texts, progress=scaled(progress, 0.0, 0.97))
+        cache.add(missing, new_vectors)
+        if unique_vectors.shape[1] != new_vectors.shape[1]:
+            # Only when nothing was cached yet and the dimension was unknown before loading the model.
+            unique_vectors = np.zeros((len(unique_keys), new_vectors.shape[1]), dtype=np.float32)
+        unique_vectors[~found] = new_vectors
+    position = {key: row for row, key in enumerate(unique_keys)}
+    rows = np.fromiter((position[key] for key in keys), dtype=np.int64, count=len(keys))
+    dimension = unique_vectors.shape[1] if unique_vectors.shape[1] else (cache.dimension or source.dimension or 0)
+    vectors = unique_vectors[rows] if len(keys) else np.empty((0, dimension), dtype=np.float32)
+    run = EncodeRun(
+        kind=kind,
+        texts=len(texts),
+        unique_texts=len(unique_keys),
+        cache_hits=len(unique_keys) - len(missing),
+        encoded=len(missing),
+        seconds=round(time.perf_counter() - started, 4),
+        fingerprint=source.fingerprint,
+        device=device,
+        precision=precision,
+        finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    _record_run(workspace, kind, asdict(run))
+    if missing:
+        bump_data_version(workspace)
+    report(1.0, f"{len(texts):,} {kind}: {run.cache_hits:,} cached, {len(missing):,} encoded")
+    return vectors, source.fingerprint, keys, run
+
+
+# -- encoder and precision -----------------------------------------------------------------------------
+
+
+def _encoder(workspace: Workspace, sample_texts: Sequence[str]) -> Encoder:
+    """The active encoder, in reduced precision only where its agreement with fp32 was found good."""
+    settings = workspace.settings.embed
+    runtime = encoder_runtime(settings)
+    if runtime.precision == "fp32":
+        return load_encoder(settings)
+    decision = _precision_decision(workspace, runtime.fingerprint, runtime.precision, runtime.device)
+    if decision is None:
+        agreement = _measure_precision(settings, sample_texts, runtime.precision)
+        if agreement is None:
+            return load_encoder(settings)  # too few texts to judge yet; measured on a later, larger run
+        decision = runtime.precision if agreement.acceptable else "fp32"
+        if not agreement.acceptable:
+            log.warning(
+                "%s on %s disagrees with fp32 (mean cosine %.4f, top-10 overlap %.3f); using fp32",
+                runtime.precision, runtime.device, agreement.mean_cosine, agreement.top10_overlap,
+            )
+        _record_precision(workspace, runtime.fingerprint, runtime.device, agreement, decision)
+    return load_encoder(settings, precision=decision)
+
+
+def _measure_precision(settings: object, texts: Sequence[str], precision: str) -> PrecisionAgreement | None:
+    if len(texts) < AGREEMENT_MIN_SAMPLE:
+        return None
+    step = max(1, len(texts) // AGREEMENT_SAMPLE)
+    sample = list(texts[::step][:AGREEMENT_SAMPLE])
+    reduced = load_encoder(settings, precision=precision).encode(sample)  # type: ignore[arg-type]
+    reference = load_encoder(settings, precision="fp32").encode(sample)  # type: ignore[arg-type]
+    return measure_agreement(reduced, reference, precision)
+
+
+def _precision_path(workspace: Workspace, fingerprint: str) -> Path:
+    return workspace.subdir(EMBEDDINGS_DIR) / model_folder_name(fingerprint) / PRECISION_FILE
+
+
+def _precision_decision(workspace: Workspace, fingerprint: str, precision: str, device: str) -> str | None:
+    record = read_precision_record(workspace, fingerprint)
+    if record and record.get("precision") == precision and record.get("device") == device.split(":")[0]:
+        return str(record.get("decision"))
+    return None
+
+
+def read_precision_record(workspace: Workspace, fingerprint: str) -> dict[str, object] | None:
+    """The recorded agreement of the reduced precision with fp32 for this model, if measured."""
+    path = _precision_path(workspace, fingerprint)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _record_precision(
+    workspace: Workspace, fingerprint: str, device: str, agreement: PrecisionAgreement, decision: str
+) -> None:
+    record = {
+        "precision": agreement.precision,
+        "device": device.split(":")[0],
+        "mean_cosine": round(agreement.mean_cosine, 5),
+        "top10_overlap": round(agreement.top10_overlap, 4),
+        "sample_size": agreement.sample_size,
+        "decision": decision,
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    write_text_atomic(_precision_path(workspace, fingerprint), json.dumps(record, indent=2))
+
+
+# -- index ---------------------------------------------------------------------------------------------
+
+
+def item_index(workspace: Workspace, progress: Progress | None = None) -> ItemIndex:
+    """The FAISS index of the item vectors of the active model: loaded, updated in place or rebuilt."""
+    index, _run = ensure_item_index(workspace, progress)
+    return index
+
+
+def index_name(fingerprint: str) -> str:
+    return f"items-{model_folder_name(fingerprint)}"
+
+
+def ensure_item_index(workspace: Workspace, progress: Progress | None = None) -> tuple[ItemIndex, IndexRun]:
+    """Like `item_index`, also saying what was done (for the CLI and the dashboard)."""
+    from recengine.index import ItemIndex, choose_factory, index_kind, load_index, save_index
+
+    started = time.perf_counter()
+    item_ids, vectors, fingerprint, keys, _run = _item_vectors_and_keys(workspace, scaled(progress, 0.0, 0.8))
+    report = scaled(progress, 0.8, 1.0)
+    directory = workspace.subdir(INDEXES_DIR)
+    name = index_name(fingerprint)
+    wanted = choose_factory(len(item_ids), workspace.settings.index)
+    index: ItemIndex | None
+    reason = ""
+    try:
+        index = load_index(directory, name, expect_fingerprint=fingerprint)
+    except IndexFileError as error:
+        index, reason = None, str(error)
+        if (directory / f"{name}.json").exists():
+            log.warning("rebuilding the item index: %s", error)
+    if index is not None:
+        reason = _rebuild_reason(index, wanted, vectors.shape[1] if vectors.ndim == 2 else 0)
+        if reason:
+            index = None
+    if index is not None:
+        saved = dict(zip(index.item_ids, index.content_keys or [], strict=True))
+        current = dict(zip(item_ids, keys, strict=True))
+        removed = [item_id for item_id in saved if item_id not in current]
+        changed = [item_id for item_id, key in current.items() if saved.get(item_id) != key]
+        added = sum(1 for item_id in changed if item_id not in saved)
+        if not removed and not changed:
+            run = IndexRun("unchanged", "", index.kind, index.factory, len(index),
+                           seconds=round(time.perf_counter() - started, 4))
+            _record_run(workspace, "index", asdict(run))
+            report(1.0, f"index up to date ({len(index):,} items)")
+            return index, run
+        if len(removed) + len(changed) <= INCREMENTAL_LIMIT * max(len(item_ids), 1):
+            report(0.0, f"updating the index: {len(changed):,} new or changed, {len(removed):,} removed")
+            index.remove(removed)
+            if changed:
+                row_of = {item_id: row for row, item_id in enumerate(item_ids)}
+                rows = [row_of[item_id] for item_id in changed]
+                index.upsert(changed, vectors[rows], [keys[row] for row in rows])
+            save_index(index, directory, name)
+            run = IndexRun("updated", "items changed", index.kind, index.factory, len(index),
+                           added=added, updated=len(changed) - added, removed=len(removed),
+                           seconds=round(time.perf_counter() - started, 4))
+            _record_run(workspace, "index", asdict(run))
+            bump_data_version(workspace)
+            report(1.0, f"index updated ({len(index):,} items)")
+            return index, run
+        reason = "most items changed"
+    report(0.0, f"building a {index_kind(wanted)} index over {len(item_ids):,} items")
+    index = ItemIndex.build(
+        item_ids, vectors, factory=wanted, fingerprint=fingerprint, content_keys=keys,
+        nprobe=workspace.settings.index.nprobe, progress=report,
+    )
+    save_index(index, directory, name)
+    run = IndexRun("built", reason or "no saved index", index.kind, index.factory, len(index),
+                   added=len(item_ids), seconds=round(time.perf_counter() - started, 4))
+    _record_run(workspace, "index", asdict(run))
+    bump_data_version(workspace)
+    return index, run
+
+
+def _rebuild_reason(index: ItemIndex, wanted_factory: str, dimension: int) -> str:
+    from recengine.index import index_kind, nlist_for  # noqa: F401 - nlist_for documents the rule
+
+    if index.content_keys is None:
+        return "saved index has no content keys"
+    if dimension and index.dimension != dimension:
+        return f"dimension changed ({index.dimension} -> {dimension})"
+    if index.kind != index_kind(wanted_factory):
+        return f"catalog size now calls for {wanted_factory} (was {index.factory})"
+    if index.kind == "ivf":
+        # The number of lists follows the catalog size; rebuild only when it is off by 4x or more.
+        have, want = _ivf_lists(index.factory), _ivf_lists(wanted_factory)
+        if have and want and not (want / 4 < have < want * 4):
+            return f"catalog size now calls for {wanted_factory} (was {index.factory})"
+        return ""
+    if index.factory != wanted_factory:
+        return f"index.approximate_factory changed to {wanted_factory}"
+    return ""
+
+
+def _ivf_lists(factory: str) -> int:
+    head = factory.split(",")[0].upper()
+    digits = "".join(character for character in head[3:] if character.isdigit())
+    return int(digits) if digits else 0
+
+
+# -- similar items -------------------------------------------------------------------------------------
+
+
+def similar_items(
+    workspace: Workspace,
+    item_id: str,
+    k: int = 10,
+    *,
+    same_category: bool = False,
+    exclude: Collection[str] = (),
+    index: ItemIndex | None = None,
+) -> list[SimilarItem]:
+    """The k items closest to `item_id` by cosine of their embeddings (the item itself excluded).
+
+    Args:
+        same_category: only items of the same category path.
+        exclude: further item ids never returned.
+        index: an index already at hand (the dashboard's cached one); built or loaded when None.
+
+    Raises:
+        NotFoundError: no item with that id.
+    """
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    index = index or item_index(workspace)
+    if item_id not in index:
+        workspace.item(item_id)  # raises NotFoundError with the usual message when unknown
+        raise NotFoundError(f"Product {item_id!r} has no embedding yet.", hint="Run `recengine embed`.")
+    restrict = None
+    if same_category:
+        rows = workspace.store.query_rows(
+            "SELECT item_id FROM items WHERE category IS NOT DISTINCT FROM "
+            "(SELECT category FROM items WHERE item_id = ?)",
+            [item_id],
+        )
+        restrict = [row[0] for row in rows]
+    hits = index.search(index.vector(item_id), k, exclude={item_id, *exclude}, restrict_to=restrict)[0]
+    return [SimilarItem(hit_id, rank, round(score, 6)) for rank, (hit_id, score) in enumerate(hits, start=1)]
+
+
+# -- one call for the CLI and the dashboard --------------------------------------------------------------
+
+
+def embed_workspace(
+    workspace: Workspace, *, reviews: bool = False, progress: Progress | None = None
+) -> EmbedReport:
+    """Bring item embeddings and the item index (and optionally review embeddings) up to date."""
+    items_end = 0.7 if reviews else 1.0
+    _index, index_run = ensure_item_index(workspace, scaled(progress, 0.0, items_end))
+    items_run = last_runs(workspace).get("items")
+    review_run = None
+    if reviews:
+        review_vectors(workspace, scaled(progress, items_end, 1.0))
+        review_run = last_runs(workspace).get("reviews")
+    return EmbedReport(items=items_run, index=index_run, reviews=review_run)  # type: ignore[arg-type]
+
+
+# -- records -------------------------------------------------------------------------------------------
+
+
+def _record_run(workspace: Workspace, kind: str, values: dict[str, object]) -> None:
+    path = workspace.subdir(EMBEDDINGS_DIR) / LAST_RUN_FILE
+    try:
+        runs = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        runs = {}
+    runs[kind] = values
+    write_text_atomic(path, json.dumps(runs, indent=2))
+
+
+def last_runs(workspace: Workspace) -> dict[str, EncodeRun | IndexRun]:
+    """The last recorded pass of each kind ("items", "reviews", "index")."""
+    path = workspace.root / EMBEDDINGS_DIR / LAST_RUN_FILE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    runs: dict[str, EncodeRun | IndexRun] = {}
+    for kind, values in raw.items():
+        try:
+            runs[kind] = IndexRun(**values) if kind == "index" else EncodeRun(**values)
+        except TypeError:
+            continue
+    return runs
+
+
+def bump_data_version(workspace: Workspace) -> None:
+    """Tell UI caches that derived data changed (meta key `data_version`, a string counter)."""
+    with workspace.store.transaction() as connection:
+        row = connection.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+        try:
+            version = int(row[0]) + 1 if row and row[0] is not None else 1
+        except ValueError:
+            version = 1
+        connection.execute(
+            "INSERT INTO meta VALUES ('data_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [str(version)],
+        )
