@@ -293,8 +293,9 @@ def ensure_item_index(workspace: Workspace, progress: Progress | None = None) ->
     try:
         index = load_index(directory, name, expect_fingerprint=fingerprint)
     except IndexFileError as error:
-        index, reason = None, str(error)
+        index, reason = None, "no saved index"
         if (directory / f"{name}.json").exists():
+            reason = str(error)
             log.warning("rebuilding the item index: %s", error)
     if index is not None:
         reason = _rebuild_reason(index, wanted, vectors.shape[1] if vectors.ndim == 2 else 0)

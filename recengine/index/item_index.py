@@ -129,7 +129,8 @@ class ItemIndex:
         for start in range(0, len(vectors), _ADD_CHUNK):
             stop = min(start + _ADD_CHUNK, len(vectors))
             index.add_with_ids(vectors[start:stop], faiss_ids[start:stop])
-            report(stop / max(len(vectors), 1), f"indexed {stop:,} of {len(vectors):,} items")
+            # 1.0 is reported once, below: a CLI progress line ends at 1.0.
+            report(0.99 * stop / max(len(vectors), 1), f"indexed {stop:,} of {len(vectors):,} items")
         report(1.0, f"indexed {len(vectors):,} items ({factory})")
         return cls(
             index,
