@@ -77,7 +77,9 @@ for upload in data.uploads_from(files):
     with st.expander(data.label_of(upload), expanded=True, icon=":material/description:"):
         with guarded(f"Reading {escape_markdown(upload.name)}"):
             detected = data.preview(upload, "catalog", None)
-            guessed = data.guess_kind(upload.name, detected.columns, detected.sample)
+            guessed = data.guess_kind(
+                upload.name, detected.columns, None if detected.has_header else detected.sample
+            )
             left, right = st.columns([2, 1])
             kind = left.selectbox(
                 "What is in this file?",
@@ -97,6 +99,8 @@ for upload in data.uploads_from(files):
                 )
             view = data.preview(upload, kind, has_header)
             st.caption(data.describe(view))
+            for note in data.preview_notes(view):
+                st.warning(note, icon=":material/info:")
             st.dataframe(view.sample, hide_index=True, key=f"sample:{upload.key}")
             st.markdown("**Column mapping**: which field each column fills")
             mapping = data.mapping_editor(upload, kind, view)

@@ -17,16 +17,19 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from recengine.ingest.mapping import (
+from recengine.ingest import (
     ATTRIBUTES,
     IGNORE,
-    REQUIRED,
-    SYNONYMS,
+    KINDS,
+    FilePreview,
+    IngestReport,
+    IngestSource,
+    Kind,
     fields_for,
-    normalise_name,
+    preview_source,
 )
-from recengine.ingest.report import IngestReport
-from recengine.ingest.sources import KINDS, Kind
+from recengine.ingest import rejected_rows as stored_rejected_rows
+from recengine.ingest.mapping import REQUIRED, SYNONYMS, guess_from_content, normalise_name
 from recengine.workspace import Workspace
 from ui.common import SCOPED_PREFIX, escape_markdown, progress_bar
 
@@ -86,7 +89,8 @@ def guess_kind(name: str, columns: Sequence[str], sample: pd.DataFrame | None = 
     """Guess whether a file is a catalog, reviews or events from its column names, values and name.
 
     Column names that are synonyms of fields only one kind has (rating, event, price, ...) count most;
-    the file name breaks ties; header-less files are judged by their values (a 1-5 column is a rating).
+    the file name breaks ties. Pass `sample` only for header-less files: they are judged by their values
+    (a 1-5 column is a rating), which would mislead on named columns such as a price of 4.5.
     """
     scores: dict[str, float] = dict.fromkeys(KINDS, 0.0)
     normalised = {normalise_name(column) for column in columns}
@@ -106,8 +110,6 @@ def guess_kind(name: str, columns: Sequence[str], sample: pd.DataFrame | None = 
 
 
 def _guess_from_values(sample: pd.DataFrame) -> dict[str, float]:
-    from recengine.ingest.mapping import guess_from_content
-
     columns = [str(column) for column in sample.columns]
     as_reviews = guess_from_content("reviews", sample, columns, set())
     as_events = guess_from_content("interactions", sample, columns, set())
@@ -120,76 +122,33 @@ def _guess_from_values(sample: pd.DataFrame) -> dict[str, float]:
 # -- previews ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PreviewView:
-    """What the page shows of a `FilePreview`, independent of how ingest names its fields."""
-
-    format: str
-    encoding: str | None
-    has_header: bool | None
-    columns: list[str]
-    mapping: dict[str, str]
-    sample: pd.DataFrame
-    notes: list[str]
-
-
-def preview(upload: Upload, kind: Kind, has_header: bool | None) -> PreviewView:
+def preview(upload: Upload, kind: Kind, has_header: bool | None) -> FilePreview:
     """`recengine.ingest.preview_source` for this upload, computed once per (file, kind, header)."""
-    from recengine.ingest import IngestSource, preview_source
-
-    cache: dict[tuple[str, str, bool | None], PreviewView] = st.session_state.setdefault(_PREVIEWS, {})
+    cache: dict[tuple[str, str, bool | None], FilePreview] = st.session_state.setdefault(_PREVIEWS, {})
     cache_key = (upload.key, kind, has_header)
     if cache_key not in cache:
         source = IngestSource(kind=kind, name=upload.name, data=upload.data, has_header=has_header)
-        cache[cache_key] = view_of(preview_source(source))
+        cache[cache_key] = preview_source(source)
     return cache[cache_key]
 
 
-def view_of(file_preview: Any) -> PreviewView:
-    """Adapt a `FilePreview` to what the page shows."""
-    columns = [str(column) for column in getattr(file_preview, "columns", [])]
-    rows = _first_attribute(file_preview, ("sample", "sample_rows", "rows", "frame"), default=None)
-    if isinstance(rows, pd.DataFrame):
-        sample = rows
-    elif rows:
-        first = next(iter(rows))
-        sample = pd.DataFrame(rows) if isinstance(first, Mapping) else pd.DataFrame(list(rows), columns=columns or None)
-    else:
-        sample = pd.DataFrame(columns=columns)
-    notes = []
-    for attribute in ("compression", "truncated", "total_rows", "rows_estimate", "warnings", "notes"):
-        value = getattr(file_preview, attribute, None)
-        if value in (None, False, "", [], ()):
-            continue
-        if isinstance(value, (list, tuple)):
-            notes.extend(str(item) for item in value)
-        elif attribute == "truncated":
-            notes.append("preview of the first part of the file")
-        else:
-            notes.append(f"{attribute.replace('_', ' ')}: {value}")
-    return PreviewView(
-        format=str(getattr(file_preview, "format", "?")),
-        encoding=getattr(file_preview, "encoding", None),
-        has_header=getattr(file_preview, "has_header", None),
-        columns=columns or [str(column) for column in sample.columns],
-        mapping={str(k): str(v) for k, v in (getattr(file_preview, "mapping", None) or {}).items()},
-        sample=sample,
-        notes=notes,
-    )
-
-
-def _first_attribute(value: Any, names: Sequence[str], *, default: Any) -> Any:
-    for name in names:
-        if hasattr(value, name):
-            return getattr(value, name)
-    return default
-
-
-def describe(view: PreviewView) -> str:
+def describe(file_preview: FilePreview) -> str:
     """One line about how the file was read, for a caption (engine values only, no uploaded text)."""
-    header = {True: "header row", False: "no header row (columns named by position)", None: "header unknown"}
-    parts = [view.format.upper(), view.encoding or "binary", header[view.has_header], f"{len(view.columns)} columns"]
-    return " · ".join(parts + view.notes)
+    header = "header row" if file_preview.has_header else "no header row (columns named by position)"
+    parts = [
+        file_preview.format.upper(),
+        file_preview.encoding or "binary",
+        *([file_preview.compression] if file_preview.compression else []),
+        header,
+        f"{len(file_preview.columns)} columns",
+        f"{file_preview.sampled_rows:,} rows previewed" + (" (start of the file)" if file_preview.truncated else ""),
+    ]
+    return " · ".join(parts)
+
+
+def preview_notes(file_preview: FilePreview) -> list[str]:
+    """The preview's warnings, minus missing required fields (the live mapping check reports those)."""
+    return [note for note in file_preview.warnings if not note.startswith("No column is mapped to")]
 
 
 # -- mapping editor ------------------------------------------------------------------------------
@@ -206,7 +165,7 @@ def target_label(kind: Kind, target: str) -> str:
     return f"{target} (required)" if target in REQUIRED[kind] else target
 
 
-def mapping_editor(upload: Upload, kind: Kind, view: PreviewView, *, per_row: int = 4) -> dict[str, str]:
+def mapping_editor(upload: Upload, kind: Kind, view: FilePreview, *, per_row: int = 4) -> dict[str, str]:
     """One selectbox per source column, defaulting to the detected mapping; returns column -> target.
 
     Widget keys include the kind and header choice, so changing either starts from the new detection.
@@ -260,8 +219,6 @@ class PlannedFile:
 
 def ingest(workspace: Workspace, planned: Sequence[PlannedFile]) -> IngestReport:
     """Ingest all planned files in one call, with a progress bar; returns the `IngestReport`."""
-    from recengine.ingest import IngestSource
-
     sources = [
         IngestSource(
             kind=item.kind,
@@ -320,14 +277,8 @@ def reasons_frame(report: IngestReport) -> pd.DataFrame:
 
 
 def rejected_rows(workspace: Workspace, batches: Sequence[int], *, limit: int = 5_000) -> pd.DataFrame:
-    """Rejected rows stored by the given ingest batches, at most `limit` of them."""
-    if not batches:
-        return pd.DataFrame()
-    placeholders = ", ".join("?" for _ in batches)
-    return workspace.store.query_df(
-        f"SELECT * FROM rejects WHERE batch_id IN ({placeholders}) ORDER BY batch_id, row_number LIMIT {int(limit)}",
-        [int(batch) for batch in batches],
-    )
+    """Rejected rows (file, row number, column, reason, raw row) of the given batches, at most `limit`."""
+    return stored_rejected_rows(workspace, list(batches), limit=limit)
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -26,18 +26,18 @@ def new_app() -> AppTest:
     return AppTest.from_file(APP, default_timeout=60)
 
 CATALOG_CSV = (
-    "sku,name,brand,price,category,description\n"
-    "P1,Trail Runner 2,Stride,$89.00,Shoes > Running,Light trail shoe with a grippy sole.\n"
-    "P2,City Walker,Stride,59.5,Shoes > Walking,Soft everyday shoe.\n"
-    "P3,Rain Shell,Northwind,120,Outdoor > Jackets,Waterproof jacket that packs small.\n"
-    ",Nameless,NoBrand,10,Misc,This row has no id and must be rejected.\n"
-).encode()
+    b"sku,name,brand,price,category,description\n"
+    b"P1,Trail Runner 2,Stride,$89.00,Shoes > Running,Light trail shoe with a grippy sole.\n"
+    b"P2,City Walker,Stride,59.5,Shoes > Walking,Soft everyday shoe.\n"
+    b"P3,Rain Shell,Northwind,120,Outdoor > Jackets,Waterproof jacket that packs small.\n"
+    b",Nameless,NoBrand,10,Misc,This row has no id and must be rejected.\n"
+)
 
 REVIEWS_CSV = (
-    "reviewerID,asin,overall,summary,reviewText,unixReviewTime\n"
-    'U1,P1,5,Great,"Grippy and light, <script>alert(1)</script> **bold**",1600000000\n'
-    "U2,P1,4,Good,Comfortable on long runs.,1600100000\n"
-    "U1,P3,2,Meh,Leaks at the seams.,1600200000\n"
-    "U3,P9,5,Fine,Placeholder item review.,1600300000\n"
-    "U4,P2,9,Bad rating,Rating outside 1-5 must be rejected.,1600400000\n"
-).encode()
+    b"reviewerID,asin,overall,summary,reviewText,unixReviewTime\n"
+    b'U1,P1,5,Great,"Grippy and light, <script>alert(1)</script> **bold**",1600000000\n'
+    b"U2,P1,4,Good,Comfortable on long runs.,1600100000\n"
+    b"U1,P3,2,Meh,Leaks at the seams.,1600200000\n"
+    b"U3,P9,5,Fine,Placeholder item review.,1600300000\n"
+    b"U4,P2,9,Bad rating,Rating outside 1-5 must be rejected.,1600400000\n"
+)
