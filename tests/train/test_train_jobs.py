@@ -1,0 +1,105 @@
+"""The job runner: separate worker processes, persistent records, cancel, kill, one job at a time."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from recengine.errors import ConfigError
+from recengine.jobs import JobRunner
+from recengine.jobs.kinds import EXTRA_KINDS_VARIABLE
+from recengine.train import registry
+from recengine.train.card import ModelCard
+
+HERE = Path(__file__).resolve().parent
+
+
+@pytest.fixture
+def runner(workspace, monkeypatch: pytest.MonkeyPatch) -> JobRunner:
+    monkeypatch.setenv(
+        EXTRA_KINDS_VARIABLE,
+        "quick=job_kinds_for_tests:quick,boom=job_kinds_for_tests:boom,sleepy=job_kinds_for_tests:sleepy",
+    )
+    monkeypatch.setenv("PYTHONPATH", str(HERE))
+    return JobRunner(workspace)
+
+
+def _wait_for(condition, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.1)
+
+
+def _register_dummy_version(workspace) -> str:
+    """A registered version with a real safetensors file (enough for the registry, not for encoding)."""
+    from safetensors.numpy import save_file
+
+    folder = registry.staging_dir(workspace, "dummy")
+    save_file({"weight": np.ones((2, 2), dtype=np.float32)}, str(folder / "model.safetensors"))
+    card = ModelCard(base_model="fake")
+    card.start()
+    return registry.register_version(workspace, folder, card).version_id
+
+
+def test_job_runs_in_another_process_and_records_its_result(runner: JobRunner) -> None:
+    record = runner.submit("quick", {"answer": 7})
+    assert record.status in ("queued", "running") and record.pid and record.pid != os.getpid()
+    final = runner.wait(record.job_id, timeout_s=60)
+    assert final.status == "succeeded", final.error
+    assert final.result == {"answer": 7}
+    assert final.progress == 1.0 and final.started_at and final.finished_at
+    assert [event.values["loss"] for event in runner.events(record.job_id, ("loss",))] == [1.5]
+    assert runner.list()[0].job_id == record.job_id
+
+
+def test_failing_job_is_failed_with_its_error(runner: JobRunner) -> None:
+    final = runner.wait(runner.submit("boom").job_id, timeout_s=60)
+    assert final.status == "failed"
+    assert "ValueError: boom" in (final.error or "")
+    assert any("about to fail" in line for line in runner.log_tail(final.job_id))
+
+
+def test_unknown_kind_is_refused(runner: JobRunner) -> None:
+    with pytest.raises(ConfigError, match="Known kinds"):
+        runner.submit("make_coffee")
+
+
+def test_cancel_stops_a_running_job(runner: JobRunner) -> None:
+    record = runner.submit("sleepy", {"seconds": 60})
+    _wait_for(lambda: runner.get(record.job_id).status == "running")
+    final = runner.cancel(record.job_id, grace_s=10)
+    assert final.status == "cancelled"
+    assert not runner.get(record.job_id).is_active
+
+
+def test_killed_job_is_failed_and_leaves_the_active_model(runner: JobRunner, workspace) -> None:
+    version_id = _register_dummy_version(workspace)
+    registry.activate(workspace, version_id, reembed=False)
+    record = runner.submit("sleepy", {"seconds": 60})
+    _wait_for(lambda: len(runner.events(record.job_id, ("loss",))) > 2)
+    os.killpg(record.pid, signal.SIGKILL)
+    _wait_for(lambda: not runner.get(record.job_id).is_active, timeout_s=10)
+    final = runner.get(record.job_id)
+    assert final.status == "failed"
+    assert "crashed or was killed" in (final.error or "")
+    assert registry.active_version(workspace).version_id == version_id
+    # The stale lock of the killed worker does not block the next job.
+    assert runner.wait(runner.submit("quick").job_id, timeout_s=60).status == "succeeded"
+
+
+def test_one_job_at_a_time_per_workspace(runner: JobRunner) -> None:
+    first = runner.submit("sleepy", {"seconds": 60})
+    _wait_for(lambda: runner.get(first.job_id).status == "running")
+    second = runner.submit("quick")
+    _wait_for(lambda: "waiting for job" in runner.get(second.job_id).message)
+    assert runner.get(second.job_id).status == "queued"
+    assert runner.active().job_id == first.job_id
+    runner.cancel(first.job_id, grace_s=10)
+    assert runner.wait(second.job_id, timeout_s=60).status == "succeeded"
