@@ -103,3 +103,24 @@ def test_one_job_at_a_time_per_workspace(runner: JobRunner) -> None:
     assert runner.active().job_id == first.job_id
     runner.cancel(first.job_id, grace_s=10)
     assert runner.wait(second.job_id, timeout_s=60).status == "succeeded"
+
+
+@pytest.mark.slow  # a worker that imports torch and trains: ~30 s on 2 shared cores
+def test_finetune_job_killed_mid_training_registers_nothing(filled_workspace, tiny_model_dir: Path) -> None:
+    pytest.importorskip("datasets")
+    runner = JobRunner(filled_workspace)
+    arguments = {"epochs": 20, "batch_size": 8, "max_pairs": 120, "holdout": "test_items",
+                 "evaluations_per_epoch": 1, "early_stopping_patience": 0, "max_seq_length": 32}
+    record = runner.submit("finetune_encoder", {"arguments": arguments, "base_model": str(tiny_model_dir),
+                                                "activate": True})
+    _wait_for(lambda: len(runner.events(record.job_id, ("loss",))) >= 2, timeout_s=60)
+    staging = registry.registry_dir(filled_workspace) / f"{registry.STAGING_PREFIX}{record.job_id}"
+    assert staging.exists()
+    os.killpg(record.pid, signal.SIGKILL)
+    _wait_for(lambda: not runner.get(record.job_id).is_active, timeout_s=10)
+    assert runner.get(record.job_id).status == "failed"
+    assert [version.version_id for version in registry.list_versions(filled_workspace)] == ["base"]
+    assert registry.active_version(filled_workspace).is_base
+    assert not staging.exists()
+    # The curves drawn so far stay readable for the page.
+    assert runner.events(record.job_id, ("eval",))[0].values["step"] == 0
