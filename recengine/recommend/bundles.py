@@ -3,7 +3,7 @@
 Two signals: item co-occurrence with the anchor items (customers who bought the anchor also bought
 this) and complementary categories (customers of the anchor's category often also buy from that
 category: lift over chance). Near-duplicates of an anchor (same category, almost identical content)
-are substitutes, not complements, and are left out. At most one item per category keeps the bundle
+are substitutes, not complements, and are left out unless customers do buy them together. At most one item per category keeps the bundle
 varied; an optional budget caps the total price.
 """
 
@@ -95,7 +95,8 @@ def build_bundle(
     if vectors is not None:
         closeness = (vectors @ vectors[anchors].T).max(axis=1)
         same_category = np.isin(codes, list(anchor_codes))
-        eligible &= ~(same_category & (closeness >= SUBSTITUTE_COSINE))
+        # A near-duplicate nobody bought together with the anchor is a substitute, not a complement.
+        eligible &= ~(same_category & (closeness >= SUBSTITUTE_COSINE) & (co <= 0))
     candidates = np.flatnonzero(eligible)
     candidates = candidates[np.lexsort((candidates, -score[candidates]))][:500]
     chosen: list[BundleItem] = []

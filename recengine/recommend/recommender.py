@@ -299,9 +299,12 @@ class Recommender:
             candidates = np.unique(np.concatenate([candidates, pool]))
         if candidates.size == 0:
             return []
+        rule_set = self._effective_rules(rules)
+        boosted = self._boosted_candidates(rule_set, context, weights_used, k, exclude_seen)
+        if boosted.size:
+            candidates = np.unique(np.concatenate([candidates, boosted]))
         totals, components = self.hybrid.score(context, candidates, weights_used)
         order = np.lexsort((candidates, -totals))
-        rule_set = self._effective_rules(rules)
         ruled = apply_rules(
             rule_set,
             positions=candidates[order],
@@ -516,6 +519,26 @@ class Recommender:
         if rule_set.enabled and not has_diversity and self.settings.diversity_lambda < 1:
             rule_set = rule_set.with_rule(Diversity(self.settings.diversity_lambda))
         return rule_set
+
+    def _boosted_candidates(
+        self, rule_set: RuleSet, context: UserContext, weights: Mapping[str, float], k: int, exclude_seen: bool
+    ) -> np.ndarray:
+        """The best items matching each positive boost, so a boost can lift items beyond the candidates."""
+        found = []
+        for rule in rule_set.active():
+            if isinstance(rule, BoostRule) and rule.amount > 0:
+                mask = rule.matches(self.catalog)
+                if exclude_seen:
+                    mask = mask & ~context.history_mask()
+                positions = np.flatnonzero(mask)
+                if positions.size > 20 * k:
+                    # Rank a large matching set by the user-independent signals first (cheap).
+                    static = self.scorers["popularity"].values[positions] + self.scorers["recency"].values[positions]
+                    positions = positions[np.argpartition(-static, 20 * k - 1)[: 20 * k]]
+                if positions.size:
+                    totals, _ = self.hybrid.score(context, positions, weights)
+                    found.append(positions[np.argsort(-totals, kind="stable")[:k]])
+        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
     def _category_pool(
         self, context: UserContext, weights: Mapping[str, float], category: str, count: int, exclude_seen: bool

@@ -26,7 +26,7 @@ POOL = 200
 
 def lexical_scores(recommender: Recommender, query: str) -> np.ndarray:
     """Share of the query's words present in each item's title, brand or category."""
-    words = {word for word in _WORD.findall(query.lower()) if len(word) > 1}
+    words = {word for word in _WORD.findall(query.lower()) if len(word) > 1 or word.isdigit()}
     catalog = recommender.catalog
     if not words:
         return np.zeros(catalog.size, dtype=np.float32)

@@ -1,0 +1,122 @@
+"""`recengine recommend`, `search` and `bundle` on a small workspace: json, jsonl, csv, errors."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from recengine.cli import bundle as bundle_command
+from recengine.cli import recommend as recommend_command
+from recengine.cli import search as search_command
+from recengine.errors import RecEngineError
+from recengine.recommend import COMPONENTS
+from recengine.recommend.workspace_model import clear_cache
+from recengine.workspace import Workspace
+
+from conftest import fill_workspace  # noqa: E402
+
+
+def run(*argv: str) -> int:
+    parser = argparse.ArgumentParser()
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module in (recommend_command, search_command, bundle_command):
+        module.register(subparsers)
+    arguments = parser.parse_args(list(argv))
+    return int(arguments.handler(arguments) or 0)
+
+
+@pytest.fixture(scope="module")
+def filled_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One workspace for the module: the fitted model is cached per data version, so it is fitted once."""
+    clear_cache()
+    return fill_workspace(Workspace.open(tmp_path_factory.mktemp("cli") / "ws"))
+
+
+def test_recommend_json_has_explanations(filled_workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("recommend", "--workspace", str(filled_workspace.root), "--user", "j0", "-k", "3", "--format", "json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["user_id"] == "j0"
+    assert [item["rank"] for item in payload["recommendations"]] == [1, 2, 3]
+    for item in payload["recommendations"]:
+        assert item["item_id"].startswith("J")
+        explanation = item["explanation"]
+        assert set(COMPONENTS) <= set(explanation["components"])
+        assert sum(explanation["components"].values()) == pytest.approx(item["score"], abs=1e-5)
+        assert {"because", "shared_keywords", "rules", "reason"} <= set(explanation)
+
+
+def test_recommend_table_with_explain(filled_workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("recommend", "--workspace", str(filled_workspace.root), "--user", "g1", "--explain") == 0
+    out = capsys.readouterr().out
+    assert "reason" in out.splitlines()[0] and "because" in out.splitlines()[0]
+    assert "Garden tool" in out
+
+
+def test_batch_export_jsonl_and_csv(filled_workspace: Workspace, tmp_path: Path) -> None:
+    users = tmp_path / "users.txt"
+    users.write_text("user_id\nj0\ng0\nnew-customer\n")
+    out = tmp_path / "recs.jsonl"
+    assert run("recommend", "--workspace", str(filled_workspace.root), "--users-file", str(users), "-k", "2",
+               "--format", "jsonl", "--out", str(out)) == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["user_id"] for line in lines] == ["j0", "g0", "new-customer"]
+    for line in lines:
+        assert len(line["recommendations"]) == 2
+        assert all("explanation" in item for item in line["recommendations"])
+    out_csv = tmp_path / "recs.csv"
+    assert run("recommend", "--workspace", str(filled_workspace.root), "--users-file", str(users), "-k", "2",
+               "--format", "csv", "--out", str(out_csv)) == 0
+    rows = list(csv.DictReader(out_csv.open()))
+    assert len(rows) == 6 and rows[0]["user_id"] == "j0" and rows[0]["reason"]
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ("--user", "nobody"),
+        ("--user", "j0", "-k", "0"),
+        ("--user", "j0", "--format", "jsonl"),
+        ("--users-file", "missing.txt", "--format", "jsonl", "--out", "x.jsonl"),
+        ("--user", "j0", "--weight", "semantic=lots"),
+    ],
+)
+def test_bad_input_is_a_readable_error(filled_workspace: Workspace, argv: tuple[str, ...]) -> None:
+    with pytest.raises(RecEngineError):
+        run("recommend", "--workspace", str(filled_workspace.root), *argv)
+
+
+def test_batch_export_needs_out_and_format(filled_workspace: Workspace, tmp_path: Path) -> None:
+    users = tmp_path / "users.txt"
+    users.write_text("j0\n")
+    with pytest.raises(RecEngineError):
+        run("recommend", "--workspace", str(filled_workspace.root), "--users-file", str(users), "--format", "jsonl")
+    with pytest.raises(RecEngineError):
+        run("recommend", "--workspace", str(filled_workspace.root), "--users-file", str(users), "--out", str(tmp_path / "x"))
+
+
+def test_rules_file_and_rules_off(filled_workspace: Workspace, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "rules.json"
+    rules.write_text(json.dumps({"rules": [{"type": "pin", "item_id": "G3", "position": 1}]}))
+    run("recommend", "--workspace", str(filled_workspace.root), "--user", "j0", "--format", "json", "--rules", str(rules))
+    pinned = json.loads(capsys.readouterr().out)["recommendations"][0]
+    assert pinned["item_id"] == "G3" and pinned["explanation"]["rules"] == ["pinned at position 1"]
+    run("recommend", "--workspace", str(filled_workspace.root), "--user", "j0", "--format", "json", "--rules", str(rules), "--no-rules")
+    assert json.loads(capsys.readouterr().out)["recommendations"][0]["item_id"] != "G3"
+
+
+def test_search_and_bundle_commands(filled_workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("search", "--workspace", str(filled_workspace.root), "--query", "jazz record", "--user", "j0", "--format", "json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["results"] and payload["results"][0]["item_id"].startswith("J")
+    assert run("bundle", "--workspace", str(filled_workspace.root), "--item", "G1", "--budget", "30", "--format", "json") == 0
+    bundle = json.loads(capsys.readouterr().out)
+    assert bundle["anchor_item_ids"] == ["G1"]
+    assert bundle["total_price"] is None or bundle["total_price"] <= 30
+    assert run("bundle", "--workspace", str(filled_workspace.root), "--user", "g2") == 0
+    assert "item_id" in capsys.readouterr().out
+    with pytest.raises(RecEngineError):
+        run("bundle", "--workspace", str(filled_workspace.root), "--item", "G1", "--budget", "-1")

@@ -1,0 +1,84 @@
+"""Similar items, personalised search and bundles on the checkerboard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FakeItemVectors
+
+from recengine.config import RecommendSettings
+from recengine.errors import NotFoundError, RecEngineError
+from recengine.recommend import Recommender
+from recengine.recommend.bundles import bundle_for_item_id, bundle_for_user_id
+from recengine.recommend.search import search
+from recengine.recommend.similar import similar_to
+
+
+def test_similar_items_blend_content_and_co_occurrence(recommender: Recommender) -> None:
+    similar = similar_to(recommender, "J1", k=5)
+    assert [item.rank for item in similar] == [1, 2, 3, 4, 5]
+    assert all(item.item_id.startswith("J") and item.item_id != "J1" for item in similar)
+    for item in similar:
+        assert item.content + item.collaborative == pytest.approx(item.score, abs=1e-5)
+    assert any(item.collaborative > 0 for item in similar)
+    # J7 was never bought: similar on content alone.
+    assert all(item.collaborative == 0 for item in similar_to(recommender, "J7", k=3))
+    with pytest.raises(NotFoundError):
+        similar_to(recommender, "nope")
+
+
+def test_search_matches_the_query_and_personalises(items: pd.DataFrame, interactions: pd.DataFrame, vectors: FakeItemVectors) -> None:
+    def encode(text: str) -> np.ndarray:
+        return np.eye(8, dtype=np.float32)[0 if "jazz" in text or "record" in text else 1]
+
+    model = Recommender.fit(items, interactions, vectors, RecommendSettings(), encode_query=encode)
+    plain = search(model, "garden tool", k=4)
+    assert all(hit.item_id.startswith("G") for hit in plain)
+    assert all(hit.personal == 0 for hit in plain)
+    personal = search(model, "garden tool", user_id="g0", k=4)
+    assert all(hit.item_id.startswith("G") for hit in personal)
+    assert any(hit.personal > 0 for hit in personal)
+    for hit in personal:
+        assert hit.query + hit.personal == pytest.approx(hit.score, abs=1e-5)
+    with pytest.raises(RecEngineError):
+        search(model, "   ")
+
+
+def test_search_without_vectors_falls_back_to_words(items: pd.DataFrame, interactions: pd.DataFrame) -> None:
+    model = Recommender.fit(items, interactions, None, RecommendSettings())
+    hits = search(model, "jazz record 3", k=3)
+    assert hits[0].item_id == "J3"
+
+
+def test_bundle_for_an_item_respects_budget_and_leaves_out_the_anchor(recommender: Recommender) -> None:
+    bundle = bundle_for_item_id(recommender, "J2", size=3)
+    assert bundle.anchor_item_ids == ["J2"]
+    assert 1 <= len(bundle.items) <= 3
+    assert "J2" not in {item.item_id for item in bundle.items}
+    assert len({item.item_id for item in bundle.items}) == len(bundle.items)
+    assert all(item.reason for item in bundle.items)
+    cheap = bundle_for_item_id(recommender, "J2", size=3, budget=4.0)
+    assert cheap.total_price is None or cheap.total_price <= 4.0
+    assert all(item.price is not None for item in cheap.items)
+
+
+def test_bundle_prefers_complementary_categories(items: pd.DataFrame, vectors: FakeItemVectors) -> None:
+    # Customers who buy a jazz record also buy a garden tool: the bundle for J0 should complete the set.
+    rows = []
+    for user in range(12):
+        rows += [(f"u{user}", f"J{user % 3}", "purchase"), (f"u{user}", f"G{user % 2}", "purchase")]
+    frame = pd.DataFrame(rows, columns=["user_id", "item_id", "event"])
+    model = Recommender.fit(items, frame, vectors, RecommendSettings())
+    bundle = bundle_for_item_id(model, "J0", size=2)
+    assert bundle.items[0].item_id.startswith("G")
+    assert bundle.total_price == pytest.approx(sum(item.price for item in bundle.items))
+
+
+def test_bundle_for_a_user_leaves_out_their_history(recommender: Recommender) -> None:
+    history = {recommender.item_ids[p] for p in recommender.user_history("j3").positions}
+    bundle = bundle_for_user_id(recommender, "j3")
+    assert not history & {item.item_id for item in bundle.items}
+    assert set(bundle.anchor_item_ids) <= history
+    with pytest.raises(NotFoundError):
+        bundle_for_user_id(recommender, "stranger")
