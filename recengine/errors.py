@@ -71,3 +71,7 @@ class ModelError(RecEngineError):
 
 class IndexFileError(RecEngineError):
     """A saved vector index is missing, corrupt, or does not match its sidecar (it is then rebuilt)."""
+
+
+class ExportError(RecEngineError):
+    """A table cannot be written to the requested file (unknown table or format, too many rows)."""
