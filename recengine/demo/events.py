@@ -75,16 +75,17 @@ def build_events(
         product = products[acquisition.product]
         quantity = pick(rng, (1, 1, 1, 2, 3)) if leaves[product.leaf].kind.consumable else 1
         alternatives = 0 if acquisition.companion_of is not None else int(rng.poisson(1.4))
-        start = acquisition.time - rng.uniform(120, 1800)
-        time = browse(acquisition.user, product.leaf, start, alternatives, 0.4)
-        events.append(Event(acquisition.user, acquisition.product, "view", time, None, session))
-        time += rng.uniform(5, 60)
-        events.append(Event(acquisition.user, acquisition.product, "click", time, None, session))
-        time += rng.uniform(30, 300)
-        events.append(Event(acquisition.user, acquisition.product, "cart", time, quantity, session))
-        events.append(
-            Event(acquisition.user, acquisition.product, "purchase", acquisition.time, quantity, session)
-        )
+        # The funnel runs backwards from the purchase, so every step precedes the next one.
+        cart_time = acquisition.time - rng.uniform(30, 600)
+        click_time = cart_time - rng.uniform(30, 300)
+        view_time = click_time - rng.uniform(5, 60)
+        # One alternative takes at most ~7 minutes of browsing (see `browse`); they come first.
+        browse(acquisition.user, product.leaf, view_time - 420 * alternatives - 1, alternatives, 0.4)
+        user, item = acquisition.user, acquisition.product
+        events.append(Event(user, item, "view", view_time, None, session))
+        events.append(Event(user, item, "click", click_time, None, session))
+        events.append(Event(user, item, "cart", cart_time, quantity, session))
+        events.append(Event(user, item, "purchase", acquisition.time, quantity, session))
 
     activity = np.cumsum([user.activity for user in users])
     while len(events) < target:
@@ -92,7 +93,7 @@ def build_events(
         user = users[user_index]
         category = int(user.categories[weighted_index(rng, user.category_weights)])
         leaf = _leaf_of_category(rng, leaves, category, user.leaf_weights[category])
-        start = rng.uniform(max(user.joined, tracking_start), end)
+        start = rng.uniform(max(user.joined, tracking_start), end - 3600)
         session += 1
         browse(user_index, leaf, start, int(rng.integers(1, 6)), 0.45)
     events.sort(key=lambda event: (event.time, event.user, event.session))

@@ -106,16 +106,16 @@ def generate_demo(seed: int = 7, size: DemoSize | str = "standard") -> DemoData:
 
     # -- reviews: most first purchases get one, a few weeks later; plus anonymous ones ----------------
     firsts = [a for a in acquisitions if not a.repeat]
-    review_share = min(1.0, user_reviews_target / max(1, len(firsts)))
+    # Reviews are written a few days to weeks after the purchase; the last days' ones not yet.
+    written = np.array([a.time for a in firsts]) + rng.exponential(10 * 86_400.0, len(firsts)) + 86_400.0
+    eligible = [(a, when) for a, when in zip(firsts, written, strict=True) if when <= end]
+    review_share = min(1.0, user_reviews_target / max(1, len(eligible)))
     rows: list[dict[str, object]] = []
-    for acquisition in firsts:
+    for acquisition, when in eligible:
         if rng.random() >= review_share:
             continue
         user, product = users[acquisition.user], products[acquisition.product]
         stars = latent_rating(rng, user, product)
-        written = acquisition.time + rng.exponential(10 * 86_400.0) + 86_400.0
-        if written > end:
-            continue  # bought in the last days: the review is not written yet
         rows.append(
             _review_row(
                 rng,
@@ -124,7 +124,7 @@ def generate_demo(seed: int = 7, size: DemoSize | str = "standard") -> DemoData:
                 stars,
                 user.user_id,
                 user.name,
-                written,
+                float(when),
                 verified=bool(rng.random() < 0.92),
             )
         )
