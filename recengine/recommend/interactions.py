@@ -72,9 +72,9 @@ def to_days(values: pd.Series) -> np.ndarray:
         seconds = np.where(seconds > 1e11, seconds / 1000.0, seconds)
         return seconds / SECONDS_PER_DAY
     stamps = pd.to_datetime(values, errors="coerce", utc=True)
-    nanos = stamps.astype("int64").to_numpy(dtype=np.float64)
-    nanos[stamps.isna().to_numpy()] = np.nan
-    return nanos / 1e9 / SECONDS_PER_DAY
+    # Unit-safe (pandas 3 keeps us/ms/ns resolutions): subtract the epoch, divide by a day.
+    days = (stamps - pd.Timestamp(0, tz="UTC")) / pd.Timedelta(days=1)
+    return pd.Series(days).to_numpy(dtype=np.float64, na_value=np.nan)
 
 
 @dataclass(frozen=True)

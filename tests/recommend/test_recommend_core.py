@@ -235,3 +235,13 @@ def test_vectors_for_unknown_ids_are_ignored(items: pd.DataFrame, interactions: 
     shifted = FakeItemVectors(base.item_ids + ["ZZ"], np.vstack([base.vectors, base.vectors[:1]]))
     model = Recommender.fit(items, interactions, shifted, RecommendSettings())
     assert model.vectors is not None and model.vectors.shape[0] == len(model.item_ids)
+
+
+def test_timestamps_in_any_resolution_become_days() -> None:
+    from recengine.recommend.interactions import to_days
+
+    expected = 17699.0  # 2018-06-17
+    micro = pd.Series(pd.to_datetime(["2018-06-17", None]).astype("datetime64[us]"))
+    assert to_days(micro)[0] == pytest.approx(expected) and np.isnan(to_days(micro)[1])
+    assert to_days(pd.Series([1529193600, 1529193600000]))[1] == pytest.approx(expected)
+    assert to_days(pd.Series(["2018-06-17T00:00:00"]))[0] == pytest.approx(expected)
