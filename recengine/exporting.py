@@ -25,7 +25,7 @@ EXPORT_FORMATS = (".csv", ".jsonl", ".parquet", ".xlsx")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_ROWS = 1_048_575  # one row of the sheet is the header
 # Free-text columns that may carry personal data typed by customers.
-_PERSONAL_TEXT = {"reviews": ("title", "text"), "rejects": ("raw",)}
+_PERSONAL_TEXT = {"reviews": ("title", "text", "aspects"), "rejects": ("raw",)}  # aspects quote the text
 _ORDER = {
     "items": "item_id",
     "reviews": "review_id",
@@ -59,7 +59,13 @@ def export_table(workspace: Workspace, table: str, out: Path) -> int:
             f"Cannot export to {out.name!r}: unknown file type {suffix or '(none)'}.",
             hint=f"End the file name with one of {', '.join(EXPORT_FORMATS)}.",
         )
-    frame = workspace.store.query_df(f"SELECT * FROM {table} ORDER BY {_ORDER.get(table, '1')}")
+    if table == "reviews":
+        # Reviews leave with their analysis: sentiment_label, sentiment_score, keywords, aspects.
+        from recengine.text.analysis import reviews_with_analysis
+
+        frame = reviews_with_analysis(workspace)
+    else:
+        frame = workspace.store.query_df(f"SELECT * FROM {table} ORDER BY {_ORDER.get(table, '1')}")
     if suffix == ".xlsx" and len(frame) > EXCEL_MAX_ROWS:
         raise ExportError(
             f"{table} has {len(frame):,} rows, more than an Excel sheet holds.",

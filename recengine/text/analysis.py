@@ -792,7 +792,7 @@ def reviews_with_analysis(workspace: Workspace) -> pd.DataFrame:
     analysed yet. `keywords` and `aspects` are JSON strings, so the frame exports to CSV unchanged.
     """
     if not workspace.store.table_exists("review_analysis"):
-        frame = workspace.reviews()
+        frame = workspace.store.query_df("SELECT * FROM reviews ORDER BY review_id")
         for column in ANALYSIS_EXPORT_COLUMNS:
             frame[column] = pd.Series([None] * len(frame), index=frame.index, dtype="object")
         frame["sentiment_score"] = frame["sentiment_score"].astype("float64")
@@ -801,7 +801,7 @@ def reviews_with_analysis(workspace: Workspace) -> pd.DataFrame:
         """
         SELECT r.*, a.sentiment_label, a.sentiment_score, a.keywords, a.aspects
         FROM reviews r LEFT JOIN review_analysis a USING (review_id)
-        ORDER BY r.timestamp NULLS LAST, r.review_id
+        ORDER BY r.review_id
         """
     )
 

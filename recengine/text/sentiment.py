@@ -276,6 +276,19 @@ def _sha256(path: Path) -> str:
     return sha256_file(path)
 
 
+def macro_f1(truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> float:
+    """Unweighted mean of per-label F1 (a label absent from both sides scores 0, as scikit-learn's
+    `zero_division=0`). Plain Python: the lexicon path should not import scikit-learn."""
+    scores = []
+    for label in labels:
+        true_positive = sum(t == label and p == label for t, p in zip(truth, predicted, strict=True))
+        predicted_count = sum(p == label for p in predicted)
+        actual_count = sum(t == label for t in truth)
+        denominator = predicted_count + actual_count
+        scores.append(2 * true_positive / denominator if denominator else 0.0)
+    return sum(scores) / len(scores) if scores else 0.0
+
+
 def method_scores(stars: Sequence[float], labels: Sequence[str], scores: Sequence[float]) -> MethodScores:
     """Compare predicted labels and scores with star ratings.
 
@@ -283,22 +296,16 @@ def method_scores(stars: Sequence[float], labels: Sequence[str], scores: Sequenc
     exactly 0 counts as positive, the majority class of almost every shop), so a method is not punished
     for saying 'neutral' on a clearly rated review only through the label.
     """
-    from sklearn.metrics import accuracy_score, f1_score
-
     truth = [star_label(float(star)) for star in stars]
-    accuracy = float(accuracy_score(truth, labels)) if truth else 0.0
-    macro = float(f1_score(truth, labels, labels=list(LABELS), average="macro", zero_division=0)) if truth else 0.0
+    accuracy = sum(t == p for t, p in zip(truth, labels, strict=True)) / len(truth) if truth else 0.0
+    macro = macro_f1(truth, labels, LABELS) if truth else 0.0
     polar_truth = [label for label in truth if label != "neutral"]
     polar_pred = [
         "positive" if score >= 0 else "negative"
         for label, score in zip(truth, scores, strict=True)
         if label != "neutral"
     ]
-    polarity = (
-        float(f1_score(polar_truth, polar_pred, labels=["negative", "positive"], average="macro", zero_division=0))
-        if polar_truth
-        else 0.0
-    )
+    polarity = macro_f1(polar_truth, polar_pred, ("negative", "positive")) if polar_truth else 0.0
     return MethodScores(
         accuracy=round(accuracy, 4),
         macro_f1=round(macro, 4),

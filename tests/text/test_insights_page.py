@@ -1,0 +1,93 @@
+"""AppTest of the Insights page on a small workspace built here from handmade reviews."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import HANDMADE_REVIEWS, add_reviews
+
+from recengine.text.analysis import analyze_reviews
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # `ui` lives at the repository root
+
+from streamlit.testing.v1 import AppTest  # noqa: E402
+
+PAGE = str(ROOT / "pages" / "insights.py")
+HOSTILE = "**bold** <b>html</b> [link](http://example.com)"
+
+
+def page_for(workspace) -> AppTest:  # type: ignore[no-untyped-def]
+    app = AppTest.from_file(PAGE, default_timeout=60)
+    app.session_state["workspace_dir"] = str(workspace.root)
+    return app
+
+
+def explorer_table(app: AppTest):  # type: ignore[no-untyped-def]
+    """The review explorer's frame (the one table with both review text and aspect names)."""
+    return next(
+        frame.value for frame in app.dataframe
+        if {"review_id", "sentiment_label", "aspects", "text"} <= set(frame.value.columns)
+    )
+
+
+def texts(app: AppTest) -> list[str]:
+    return [element.value for element in app.text]
+
+
+def test_insights_page_shows_sentiment_aspects_keywords_and_quality(make_workspace) -> None:  # type: ignore[no-untyped-def]
+    workspace = make_workspace()
+    add_reviews(workspace, [("R10", "P1", 5, "Odd", f"The camera is great. {HOSTILE}", "2024-05-02")])
+    analyze_reviews(workspace)
+    app = page_for(workspace).run()
+    assert not app.exception
+    assert len(app.get("plotly_chart")) == 2
+    spec = app.get("plotly_chart")[0].proto.spec
+    assert "positive" in spec and "negative" in spec
+    # Quotes are plain text elements; the hostile review never reaches a Markdown element.
+    assert any("camera" in value for value in texts(app))
+    assert not any("<b>html</b>" in element.value for element in app.markdown)
+    assert len(app.dataframe) >= 6  # aspects, keywords, explorer, sentences, mismatches, quality
+    assert any("Sentiment method in use: lexicon" in caption.value for caption in app.caption)
+
+    # One product: the battery is both praised and criticised there.
+    app.radio(key="insights_scope").set_value("item").run()
+    assert not app.exception
+    assert app.selectbox(key="insights_pick_item").value.scope_id == "P1"
+    assert any(text.startswith("battery") for text in texts(app)) or any(
+        text.startswith("camera") for text in texts(app)
+    )
+
+    # Review explorer filters: negative reviews of P1 only.
+    app.multiselect(key="filter_sentiments").set_value(["negative"]).run()
+    assert not app.exception
+    shown = explorer_table(app)
+    assert set(shown["sentiment_label"]) == {"negative"} and "R3" in set(shown["review_id"])
+    app.text_input(key="filter_search").set_value("[link](").run()  # typed text is never a regex
+    assert not app.exception and explorer_table(app).empty
+
+
+def test_run_analysis_button_when_not_analysed(make_workspace) -> None:  # type: ignore[no-untyped-def]
+    workspace = make_workspace()
+    app = page_for(workspace).run()
+    assert not app.exception
+    assert any("not been analysed" in info.value for info in app.info)
+    assert not app.get("plotly_chart")
+    app.button(key="run_analysis").click().run()
+    assert not app.exception
+    assert any(f"Analysed {len(HANDMADE_REVIEWS)} reviews" in success.value for success in app.success)
+    assert len(app.get("plotly_chart")) == 2
+    assert workspace.store.scalar("SELECT count(*) FROM review_analysis") == len(HANDMADE_REVIEWS)
+
+
+@pytest.mark.parametrize("scope", ["category", "brand"])
+def test_every_scope_renders(make_workspace, scope: str) -> None:  # type: ignore[no-untyped-def]
+    workspace = make_workspace()
+    analyze_reviews(workspace)
+    app = page_for(workspace).run()
+    app.radio(key="insights_scope").set_value(scope).run()
+    assert not app.exception
+    assert app.selectbox(key=f"insights_pick_{scope}").value.reviews > 0
