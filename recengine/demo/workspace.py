@@ -80,8 +80,11 @@ def create_demo_workspace(
         raise ConfigError(f"Unknown demo size {size!r}.", hint=f"Use one of: {', '.join(SIZES)}.")
     report = progress or no_progress
     root = Path(path)
-    _clear_previous(root, force=force)
     steps = list(POST_INGEST_STEPS) if post_ingest else []
+    unknown = [name for name in steps if not callable(getattr(Workspace, name, None))]
+    if unknown:  # checked before anything is written
+        raise WorkspaceError(f"Demo post-ingest steps {unknown} are not Workspace methods.")
+    _clear_previous(root, force=force)
     ingest_end = 0.9 if not steps else 0.5
 
     report(0.0, "Generating the demo shop")
@@ -103,9 +106,7 @@ def create_demo_workspace(
     workspace.store.set_meta("demo_size", str(size))
 
     for index, name in enumerate(steps):
-        step = getattr(workspace, name, None)
-        if step is None:
-            raise WorkspaceError(f"Demo post-ingest step {name!r} is not a Workspace method.")
+        step = getattr(workspace, name)
         start = ingest_end + (1.0 - ingest_end) * index / len(steps)
         end = ingest_end + (1.0 - ingest_end) * (index + 1) / len(steps)
         step(progress=scaled(progress, start, end))
