@@ -301,6 +301,9 @@ def _read_json_lines(loaded: LoadedFile, has_header: bool | None) -> RawTable:
                 hint="Upload CSV, a JSON list of objects or JSON Lines.",
             ) from None
         return _records_table(loaded.name, _records_of(loaded.name, document))
+    if len(records) == 1 and not broken:
+        # A single object on one line may wrap the records: {"products": [...]}.
+        return _records_table(loaded.name, _records_of(loaded.name, records[0]))
     frame = _frame_from_records(records)
     return RawTable(frame, np.asarray(numbers, dtype=np.int64), broken, True, list(frame.columns))
 
