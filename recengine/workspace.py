@@ -160,3 +160,9 @@ class Workspace:
         from recengine.embed import item_index
 
         return item_index(self, progress)
+
+    def active_model(self) -> str:
+        """The encoder to embed with: the active registry version's folder, else `settings.embed.model`."""
+        from recengine.train.registry import active_model_setting
+
+        return active_model_setting(self)

@@ -27,6 +27,9 @@ COMMAND_MODULES = (
     "status",
     "export",
     "evaluate",
+    "finetune",
+    "models",
+    "jobs",
     "hash-password",
 )
 

@@ -262,6 +262,7 @@ def finetune_encoder(
     """
     report = progress or no_progress
     emit = on_event or (lambda kind, values: None)
+    _quiet_progress_bars()
     base_model = base_model or workspace.settings.embed.model
     model_path = resolve_model_path(base_model)
     report(0.0, "building training pairs")
@@ -486,7 +487,7 @@ def _build_trainer(
         per_device_train_batch_size=arguments.batch_size,
         per_device_eval_batch_size=arguments.batch_size,
         learning_rate=arguments.learning_rate,
-        warmup_ratio=arguments.warmup_ratio,
+        **_warmup(arguments.warmup_ratio),
         seed=arguments.seed,
         data_seed=arguments.seed,
         bf16=precision == "bf16",
@@ -508,7 +509,7 @@ def _build_trainer(
         disable_tqdm=True,
         dataloader_num_workers=0,
     )
-    return SentenceTransformerTrainer(
+    trainer = SentenceTransformerTrainer(
         model=model,
         args=training_arguments,
         train_dataset=train_dataset,
@@ -516,6 +517,21 @@ def _build_trainer(
         loss=loss,
         evaluator=evaluator,
     )
+    # The trainer prints every log dict to stdout; our callback reports instead (stdout is for results).
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    return trainer
+
+
+def _warmup(ratio: float) -> dict[str, float]:
+    import transformers
+
+    # Transformers 5 takes the ratio as a float `warmup_steps` and deprecates `warmup_ratio`.
+    if int(transformers.__version__.split(".")[0]) >= 5:
+        return {"warmup_steps": float(ratio)}
+    return {"warmup_ratio": float(ratio)}
 
 
 def _make_callback(
@@ -584,6 +600,16 @@ def _merge_lora(model: Any) -> None:
     # Merged weights load without peft and are saved as one plain safetensors file.
     transformer = model[0]
     transformer.model = transformer.model.merge_and_unload()
+
+
+def _quiet_progress_bars() -> None:
+    # Weight loading/saving bars would interleave with our own progress line on stderr.
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
 
 
 def _format(metrics: dict[str, float]) -> str:
