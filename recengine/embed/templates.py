@@ -2,7 +2,8 @@
 
 A template is a Python format string over the row's fields, e.g. "{title}. {brand}. {category}.
 {description}". Empty fields are dropped together with the separator written before them, so a product
-without a brand reads "Title. Category. Description", not "Title. . Category".
+without a brand reads "Title. Category. Description", not "Title. . Category". A leading literal
+("Product: ") is always kept; a trailing one only when the last field is present.
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ class TextTemplate:
     def render(self, row: Mapping[str, object]) -> str:
         """The text for one row; missing or empty fields are left out with their separator."""
         pieces: list[str] = []
-        emitted = False
+        emitted = last_emitted = False
         for index, (literal, field) in enumerate(self.parts):
             value = _as_text(row.get(field))
             if index == 0:
                 pieces.append(literal)  # a leading literal ("Product: ") is kept even if the field is empty
+            last_emitted = bool(value)
             if not value:
                 continue
             if index > 0:
@@ -44,7 +46,8 @@ class TextTemplate:
             pieces.append(value)
             emitted = True
         text = "".join(pieces)
-        if emitted and self.tail:
+        # The trailing literal closes the last field ("({brand})"), so it goes when that field does.
+        if last_emitted and self.tail:
             text += self.tail
         return text.strip()
 
