@@ -178,6 +178,7 @@ def _make_product(
         tags.extend(values[name] for name in _fields(template) if name in category.slots)
     sentences.append(_pick(rng, _USE_SENTENCES).format(use=_pick(rng, kind.uses)))
     description = " ".join(sentence[0].upper() + sentence[1:] for sentence in sentences)
+    description = description.replace("..", ".")  # a name ending in "Co." closing a sentence
 
     low, high = np.log(kind.price[0]), np.log(kind.price[1])
     band_low, band_high = _TIER_PRICE_BANDS[brand.tier]

@@ -57,7 +57,7 @@ class CategorySpec:
     intros: tuple[str, ...] = (
         "The {name} is {described}.",
         "Meet the {name}, {described} at a {tier} price.",
-        "{described} from the {tier} range of {brand}.",
+        "{described} from the {tier} line of {brand}.",
         "The {name}: {described} built for everyday use.",
     )
     extra: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -862,7 +862,7 @@ KITCHEN = CategorySpec(
             ),
             price=(20, 450),
             features=(
-                "A {watts} motor that makes short work of every job.",
+                "Its {watts} motor makes short work of every job.",
                 "A {capacity} capacity suits the whole family.",
                 "Simple controls and a safety lock.",
                 "Removable parts are dishwasher safe.",
@@ -1333,7 +1333,7 @@ VINYL = CategorySpec(
     },
     intros=(
         "{name} is {a_adjective} album pressed on {weight} vinyl by {brand}.",
-        "The {adjective} {name}, reissued by {brand}.",
+        "{a_adjective} reissue from {brand}: {name}.",
         "{brand} presents {name}, {a_adjective} record.",
     ),
     extra={
