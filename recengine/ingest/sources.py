@@ -184,9 +184,15 @@ def _gunzip(
                 written += len(chunk)
                 output.write(chunk)
                 if written > ceiling:
-                    if limit is not None and written > limit and ceiling == limit:
+                    consumed = len(raw) - len(remaining) + len(pending) - len(decompressor.unconsumed_tail)
+                    # A preview stops early; the ratio so far still unmasks a bomb.
+                    if (
+                        limit is not None
+                        and ceiling == limit
+                        and written <= max(settings.max_decompression_ratio * max(consumed, 1), _RATIO_FREE_BYTES)
+                    ):
                         return output.getvalue()[:limit], True
-                    raise _bomb_or_too_large(name, settings, written, len(raw), max_bytes)
+                    raise _bomb_or_too_large(name, settings, written, consumed, max_bytes)
                 pending = decompressor.unconsumed_tail
                 if decompressor.eof:
                     break
@@ -223,6 +229,8 @@ def sniff_format(name: str, data: bytes) -> FileFormat:
     if head[:4] == b"PK\x03\x04":
         if _is_xlsx(data):
             return "excel"
+        if name.lower().endswith((".xlsx", ".xlsm")):
+            raise UploadError(name, "the Excel workbook is damaged.", hint="Open it in Excel and save it again.")
         raise UploadError(name, "this is a ZIP archive.", hint="Unzip it and upload the file inside.")
     if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise UploadError(
@@ -240,10 +248,21 @@ def sniff_format(name: str, data: bytes) -> FileFormat:
         return "json"
     if text[:1] == b"{":
         return "jsonl"
+    if name.lower().removesuffix(".gz").endswith((".json", ".jsonl", ".ndjson")) and _is_json_scalar(data):
+        raise UploadError(name, "the JSON holds a single value, not records.", hint="Upload a list of objects.")
     first_line = _first_line(text)
     if first_line.count(b"\t") > max(first_line.count(b","), first_line.count(b";")):
         return "tsv"
     return "csv"
+
+
+def _is_json_scalar(data: bytes) -> bool:
+    import json
+
+    try:
+        return not isinstance(json.loads(_strip_bom(data[:65536])), (list, dict))
+    except (ValueError, RecursionError):
+        return False
 
 
 def _is_xlsx(data: bytes) -> bool:
