@@ -22,6 +22,7 @@ from recengine.embed.pipeline import (
     item_vectors,
     last_runs,
     review_vectors,
+    saved_item_index,
     similar_items,
 )
 from recengine.embed.texts import item_texts, review_texts
@@ -53,6 +54,7 @@ __all__ = [
     "resolve_model",
     "review_texts",
     "review_vectors",
+    "saved_item_index",
     "similar_items",
     "text_key",
 ]

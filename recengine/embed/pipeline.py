@@ -274,6 +274,17 @@ def item_index(workspace: Workspace, progress: Progress | None = None) -> ItemIn
     return index
 
 
+def saved_item_index(workspace: Workspace) -> ItemIndex | None:
+    """The saved index of the active model as it is (possibly stale), or None; never encodes or builds."""
+    from recengine.index import load_index
+
+    fingerprint = resolve_model(workspace.settings.embed.model).fingerprint
+    try:
+        return load_index(workspace.root / INDEXES_DIR, index_name(fingerprint), expect_fingerprint=fingerprint)
+    except IndexFileError:
+        return None
+
+
 def index_name(fingerprint: str) -> str:
     return f"items-{model_folder_name(fingerprint)}"
 
@@ -392,7 +403,7 @@ def similar_items(
     """
     if k < 1:
         raise ValueError("k must be at least 1")
-    index = index or item_index(workspace)
+    index = index if index is not None else item_index(workspace)
     if item_id not in index:
         workspace.item(item_id)  # raises NotFoundError with the usual message when unknown
         raise NotFoundError(f"Product {item_id!r} has no embedding yet.", hint="Run `recengine embed`.")
