@@ -1,0 +1,83 @@
+"""AppTest of the Recommendations and Search pages on a small workspace."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recengine.workspace import Workspace
+
+from conftest import fill_workspace  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+@pytest.fixture(scope="module")
+def filled_workspace(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    """One small workspace for the module, so the cached model is fitted once."""
+    return fill_workspace(Workspace.open(tmp_path_factory.mktemp("page") / "ws"))
+
+
+def open_page(page: str, workspace: Workspace) -> AppTest:
+    app = AppTest.from_file(str(ROOT / "pages" / page), default_timeout=60)
+    app.session_state["workspace_dir"] = str(workspace.root)
+    return app.run()
+
+
+def test_recommendations_page_shows_a_customer_and_reasons(filled_workspace: Workspace) -> None:
+    app = open_page("recommendations.py", filled_workspace)
+    assert not app.exception, app.exception
+    assert app.selectbox(key="rec_user").value == "g0"  # most active first, then by id
+    app.selectbox(key="rec_user").set_value("j3").run()
+    assert not app.exception
+    texts = [element.value for element in app.text]
+    assert any("Jazz record" in text or "Close to" in text for text in texts), texts
+    chart = app.get("plotly_chart")[0].proto.spec
+    assert "semantic" in chart or "collaborative" in chart
+    assert app.get("download_button")
+
+
+def test_rules_in_the_sidebar_rerank_live(filled_workspace: Workspace) -> None:
+    app = open_page("recommendations.py", filled_workspace)
+    app.selectbox(key="rec_user").set_value("j3").run()
+    app.text_input(key="rec_pin").set_value("G4").run()
+    assert not app.exception
+    first = next(element.value for element in app.markdown if element.value.startswith("**1.**"))
+    assert "Garden tool 4" in first
+    app.toggle(key="rec_rules_on").set_value(False).run()
+    first = next(element.value for element in app.markdown if element.value.startswith("**1.**"))
+    assert "Jazz record" in first
+
+
+def test_why_not_and_compare(filled_workspace: Workspace) -> None:
+    app = open_page("recommendations.py", filled_workspace)
+    app.selectbox(key="rec_user").set_value("j3").run()
+    app.slider(key="rec_k").set_value(3).run()
+    app.text_input(key="rec_why_not").set_value("G2").run()
+    assert not app.exception
+    assert any("ranks" in element.value for element in app.text)
+    app.toggle(key="rec_compare").set_value(True).run()
+    assert not app.exception
+    assert any("Configuration B" in element.value for element in app.caption)
+
+
+def test_search_page(filled_workspace: Workspace) -> None:
+    app = open_page("search.py", filled_workspace)
+    assert not app.exception
+    app.text_input(key="search_query").set_value("garden tool").run()
+    assert not app.exception
+    assert app.dataframe
+    app.radio(key="bundle_mode").set_value("a customer").run()
+    assert not app.exception
+
+
+@pytest.mark.parametrize("page", ["recommendations.py", "search.py"])
+def test_pages_explain_an_empty_workspace(workspace: Workspace, page: str) -> None:
+    app = open_page(page, workspace)
+    assert not app.exception
+    assert any("no products" in element.value for element in app.info)

@@ -1,0 +1,264 @@
+"""Streamlit glue of the Recommendations and Search pages: the cached model, frames, charts, controls.
+
+The fitted Recommender is a cached resource per (workspace, data_version): shared by every session and
+never mutated by a page (rules and weights are per-call arguments). Frames are cached data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from recengine.recommend import (
+    COMPONENTS,
+    BoostRule,
+    Diversity,
+    ExcludeItems,
+    HideOutOfStock,
+    MinimumShare,
+    PinItem,
+    Recommendation,
+    Recommender,
+    RuleSet,
+)
+from recengine.recommend.workspace_model import recommender_for
+from ui.common import progress_bar, workspace_at
+
+COMPONENT_COLORS = {
+    "semantic": "#4e79a7",
+    "collaborative": "#f28e2b",
+    "popularity": "#76b7b2",
+    "quality": "#59a14f",
+    "recency": "#edc948",
+    "rules": "#b07aa1",
+}
+COMPONENT_HELP = {
+    "semantic": "How close the product's text is to the customer's interests (embedding cosine).",
+    "collaborative": "How often customers with the same purchases chose it (item-to-item co-occurrence).",
+    "popularity": "How many customers chose it overall.",
+    "quality": "Ratings and review sentiment, shrunk towards the catalog average.",
+    "recency": "How much it is chosen lately (trending).",
+}
+_EVENT_NAMES = {1: "view", 2: "click", 3: "cart", 4: "purchase", 5: "review"}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def recommender(root: str, version: str) -> Recommender:
+    """The workspace's fitted recommender (refitted when the data version changes)."""
+    workspace = workspace_at(root)
+    return recommender_for(workspace, progress=progress_bar("Preparing recommendations"))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def customers(root: str, version: str) -> pd.DataFrame:
+    """Every customer with history, most active first: user_id, events, reviews, last_seen."""
+    workspace = workspace_at(root)
+    return workspace.store.query_df(
+        """
+        SELECT user_id, sum(events) AS events, sum(reviews) AS reviews, max(last_seen) AS last_seen
+        FROM (
+            SELECT user_id, count(*) AS events, 0 AS reviews, max(timestamp) AS last_seen
+            FROM interactions GROUP BY user_id
+            UNION ALL
+            SELECT user_id, 0, count(*), max(timestamp) FROM reviews WHERE user_id IS NOT NULL GROUP BY user_id
+        ) GROUP BY user_id ORDER BY sum(events) + sum(reviews) DESC, user_id
+        """
+    )
+
+
+def find_customers(table: pd.DataFrame, text: str, limit: int = 200) -> list[str]:
+    """Customer ids containing `text` (case-insensitive), or the most active ones when `text` is empty."""
+    ids = table["user_id"].astype(str)
+    if text.strip():
+        ids = ids[ids.str.contains(text.strip(), case=False, regex=False)]
+    return ids.head(limit).tolist()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def history_frame(root: str, version: str, user_id: str) -> pd.DataFrame:
+    """A customer's reviews and events, newest first, with product titles."""
+    workspace = workspace_at(root)
+    return workspace.store.query_df(
+        """
+        SELECT h.timestamp, h.item_id, i.title AS product, i.category, h.what, h.rating, h.review
+        FROM (
+            SELECT timestamp, item_id, 'review' AS what, rating,
+                   trim(coalesce(title, '') || ' ' || coalesce(text, '')) AS review
+            FROM reviews WHERE user_id = ?
+            UNION ALL
+            SELECT timestamp, item_id, event, NULL, NULL FROM interactions WHERE user_id = ?
+        ) h LEFT JOIN items i USING (item_id)
+        ORDER BY h.timestamp DESC NULLS LAST
+        """,
+        [user_id, user_id],
+    )
+
+
+def item_label(model: Recommender, item_id: str) -> str:
+    position = model.catalog.positions.get(item_id)
+    title = str(model.catalog.titles[position]) if position is not None else item_id
+    return f"{title[:70]}  ({item_id})"
+
+
+def recommendations_frame(model: Recommender, recommendations: list[Recommendation]) -> pd.DataFrame:
+    """One row per recommendation: rank, product, score, each component, rules, reason (CSV download)."""
+    rows = []
+    for item in recommendations:
+        position = model.catalog.positions[item.item_id]
+        row: dict[str, Any] = {
+            "rank": item.rank,
+            "item_id": item.item_id,
+            "title": str(model.catalog.titles[position]),
+            "category": str(model.catalog.categories[position]),
+            "price": None if np.isnan(model.catalog.prices[position]) else float(model.catalog.prices[position]),
+            "score": item.score,
+        }
+        for name in (*COMPONENTS, "rules"):
+            row[name] = item.explanation.components.get(name, 0.0)
+        row["because"] = "; ".join(f"{entry.item_id} ({entry.similarity:.2f})" for entry in item.explanation.because)
+        row["shared_keywords"] = "; ".join(item.explanation.shared_keywords)
+        row["rules_applied"] = "; ".join(item.explanation.rules)
+        row["reason"] = item.explanation.reason
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def score_bar(frame: pd.DataFrame) -> go.Figure:
+    """Horizontal stacked bars: each recommendation's score split by component (they add up)."""
+    labels = [f"{rank}. {str(title)[:40]}" for rank, title in zip(frame["rank"], frame["title"], strict=True)]
+    figure = go.Figure()
+    for name in (*COMPONENTS, "rules"):
+        if name not in frame or not frame[name].abs().sum():
+            continue
+        figure.add_bar(
+            y=labels, x=frame[name], name=name, orientation="h", marker_color=COMPONENT_COLORS[name],
+            hovertemplate=f"{name}: %{{x:.3f}}<extra></extra>",
+        )
+    figure.update_layout(
+        barmode="relative", height=max(220, 34 * len(frame) + 80), margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        yaxis={"autorange": "reversed"}, legend={"orientation": "h", "y": 1.08}, xaxis_title="score",
+    )
+    return figure
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def catalog_map(root: str, version: str, max_points: int = 5_000) -> pd.DataFrame:
+    """2-D PCA projection of the item vectors: item_id, x, y, title, category (a sample when large)."""
+    model = recommender(root, version)
+    if model.vectors is None:
+        return pd.DataFrame(columns=["item_id", "x", "y", "title", "category"])
+    vectors = model.vectors
+    rng = np.random.default_rng(0)
+    rows = np.arange(len(vectors)) if len(vectors) <= max_points else np.sort(rng.choice(len(vectors), max_points, replace=False))
+    centred = vectors - vectors.mean(axis=0)
+    # PCA by SVD of a sample: enough for a picture, cheap at 100k items.
+    _, _, components = np.linalg.svd(centred[rows[: min(len(rows), 2_000)]], full_matrices=False)
+    projected = centred @ components[:2].T
+    return pd.DataFrame(
+        {
+            "item_id": [model.catalog.item_ids[row] for row in range(len(vectors))],
+            "x": projected[:, 0],
+            "y": projected[:, 1],
+            "title": [str(title)[:60] for title in model.catalog.titles],
+            "category": model.catalog.top_categories.astype(str),
+            "sampled": np.isin(np.arange(len(vectors)), rows),
+        }
+    )
+
+
+def map_figure(points: pd.DataFrame, history: list[str], recommended: list[str]) -> go.Figure:
+    """The catalog map with the customer's history and recommendations highlighted."""
+    figure = go.Figure()
+    background = points[points["sampled"]]
+    figure.add_scattergl(
+        x=background["x"], y=background["y"], mode="markers", name="catalog",
+        marker={"size": 4, "color": "#c8c8c8"}, text=background["title"], hovertemplate="%{text}<extra></extra>",
+    )
+    for ids, name, color, symbol in ((history, "history", "#4e79a7", "circle"), (recommended, "recommended", "#e15759", "star")):
+        chosen = points[points["item_id"].isin(ids)]
+        figure.add_scattergl(
+            x=chosen["x"], y=chosen["y"], mode="markers", name=name, text=chosen["title"],
+            marker={"size": 11, "color": color, "symbol": symbol, "line": {"width": 1, "color": "white"}},
+            hovertemplate="%{text}<extra>" + name + "</extra>",
+        )
+    figure.update_layout(height=460, margin={"l": 10, "r": 10, "t": 30, "b": 10}, legend={"orientation": "h"},
+                         xaxis={"showticklabels": False}, yaxis={"showticklabels": False})
+    return figure
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the sidebar sets: list length, weights, rules, and an optional second configuration."""
+
+    k: int
+    weights: dict[str, float]
+    rules: RuleSet
+    compare: bool
+    weights_b: dict[str, float]
+    rules_b: RuleSet
+
+
+def _weight_sliders(model: Recommender, prefix: str, container: Any) -> dict[str, float]:
+    weights = {}
+    for name in COMPONENTS:
+        default = float(getattr(model.settings, f"weight_{name}"))
+        weights[name] = container.slider(
+            name.capitalize(), 0.0, 1.0, default, 0.05, key=f"{prefix}_w_{name}", help=COMPONENT_HELP[name]
+        )
+    return weights
+
+
+def sidebar_controls(model: Recommender) -> Controls:
+    """Weights and business rules in the sidebar; the list re-ranks live as they change."""
+    sidebar = st.sidebar
+    sidebar.subheader("Recommendation settings")
+    k = sidebar.slider("Products to show", 3, 30, 10, key="rec_k")
+    with sidebar.expander("Score weights", expanded=False):
+        weights = _weight_sliders(model, "rec", st)
+    with sidebar.expander("Business rules", expanded=False):
+        enabled = st.toggle("Apply rules", value=True, key="rec_rules_on", help="Off: the clean model ranking.")
+        rules: list[Any] = []
+        if st.checkbox("Hide out-of-stock products", value=True, key="rec_hide_oos"):
+            rules.append(HideOutOfStock())
+        categories = sorted({str(value) for value in model.catalog.top_categories if value})
+        brands = sorted({str(value) for value in model.catalog.brands if value})[:2_000]
+        boost_category = st.selectbox("Boost a category", ["(none)", *categories], key="rec_boost_cat")
+        boost_amount = st.slider("Boost amount (negative buries)", -0.5, 0.5, 0.1, 0.05, key="rec_boost_amount")
+        if boost_category != "(none)":
+            rules.append(BoostRule("category", boost_category, boost_amount))
+        bury_brand = st.selectbox("Bury a brand", ["(none)", *brands], key="rec_bury_brand")
+        if bury_brand != "(none)":
+            rules.append(BoostRule("brand", bury_brand, -0.3))
+        prices = model.catalog.prices[~np.isnan(model.catalog.prices)]
+        if prices.size:
+            top_price = float(np.ceil(prices.max()))
+            low, high = st.slider("Boost price range", 0.0, top_price, (0.0, top_price), key="rec_price_range")
+            if (low, high) != (0.0, top_price):
+                rules.append(BoostRule("price", amount=0.1, price_min=low, price_max=high))
+        promoted = st.selectbox("Promote a category (minimum share)", ["(none)", *categories], key="rec_promote")
+        if promoted != "(none)":
+            share = st.slider("Minimum share", 0.1, 1.0, 0.3, 0.1, key="rec_promote_share")
+            rules.append(MinimumShare(promoted, share))
+        pin = st.text_input("Pin product id at position 1", key="rec_pin").strip()
+        if pin:
+            rules.append(PinItem(pin, 1))
+        excluded = st.text_input("Exclude product ids (comma-separated)", key="rec_exclude")
+        if excluded.strip():
+            rules.append(ExcludeItems(tuple(part.strip() for part in excluded.split(",") if part.strip())))
+        diversity = st.slider("Diversity (MMR lambda, 1 = off)", 0.0, 1.0, float(model.settings.diversity_lambda), 0.05,
+                              key="rec_mmr")
+        if diversity < 1:
+            rules.append(Diversity(diversity))
+    compare = sidebar.toggle("Compare with a second configuration", key="rec_compare")
+    weights_b = dict(weights)
+    rules_b = RuleSet(enabled=False)
+    if compare:
+        with sidebar.expander("Configuration B", expanded=True):
+            weights_b = _weight_sliders(model, "recb", st)
+            rules_b = RuleSet(tuple(rules), enabled=st.toggle("Apply the same rules", value=False, key="recb_rules_on"))
+    return Controls(k, weights, RuleSet(tuple(rules), enabled=enabled), compare, weights_b, rules_b)
