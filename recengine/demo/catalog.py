@@ -29,6 +29,7 @@ _NAME_SUFFIXES = ("II", "Pro", "Max", "Lite", "S", "X", "Plus", "Air", "2", "3",
 _USE_SENTENCES = ("Ideal for {use}.", "A great choice for {use}.", "Made for {use}.", "Perfect for {use}.")
 _OUT_OF_STOCK_RATE = 0.08
 _LEMON_RATE = 0.12
+_BASE_GAMES, _EXPANSIONS = "Strategy Games", "Game Expansions"
 # Where in the leaf's log-price range each tier sits (budget low, premium high, overlapping a little).
 _TIER_PRICE_BANDS = ((0.0, 0.42), (0.3, 0.72), (0.62, 1.0))
 
@@ -133,13 +134,23 @@ def _fields(template: str) -> list[str]:
 
 
 def _make_product(
-    rng: np.random.Generator, leaf: Leaf, item_id: str, taken_names: set[str], brand_lookup: dict[str, int]
+    rng: np.random.Generator,
+    leaf: Leaf,
+    item_id: str,
+    taken_names: set[str],
+    brand_lookup: dict[str, int],
+    base_games: list[Product],
 ) -> Product:
     category, kind = leaf.category, leaf.kind
     brands = [brand for brand in category.brands if not kind.brands or brand.name in kind.brands]
     brand = brands[int(rng.integers(len(brands)))]
     noun, short = kind.nouns[int(rng.integers(len(kind.nouns)))]
     values = _slot_values(rng, category, leaf, noun)
+    if kind.leaf == _EXPANSIONS and base_games:
+        # An expansion belongs to a strategy game of the catalog, from the same publisher.
+        base = base_games[int(rng.integers(len(base_games)))]
+        values["game_a"], values["game_b"] = base.title.split(" ", 1)
+        brand = next(b for b in category.brands if b.name == base.brand)
     series = _pick(rng, category.series)
     values.update(
         brand=brand.name,
@@ -223,9 +234,16 @@ def build_catalog(rng: np.random.Generator, n_products: int) -> tuple[list[Leaf]
         for position in range(int(count)):
             leaf = category_leaves[position % len(category_leaves)]
             item_id = f"{category.sku_prefix}-{1001 + position:05d}"
-            products.append(_make_product(rng, leaf, item_id, taken_names, brand_lookup))
+            base_games = [p for p in products if p.category.endswith(f"> {_BASE_GAMES}")]
+            product = _make_product(rng, leaf, item_id, taken_names, brand_lookup, base_games)
+            products.append(product)
     _link_companions(rng, leaves, products)
     return leaves, products
+
+
+def _same_game(first: str, second: str) -> bool:
+    """An expansion and its base game ('Ember Peaks: Lost Relics Expansion' and 'Ember Peaks')."""
+    return first.startswith(second + ":") or second.startswith(first + ":")
 
 
 def products_by_leaf(leaves: list[Leaf], products: list[Product]) -> list[np.ndarray]:
@@ -251,6 +269,7 @@ def _link_companions(rng: np.random.Generator, leaves: list[Leaf], products: lis
                 products[c].popularity
                 * np.exp(-1.2 * abs(products[c].tier - product.tier))
                 * (1.6 if products[c].brand == product.brand else 1.0)
+                * (50.0 if _same_game(products[c].title, product.title) else 1.0)
                 for c in candidates
             ]
         )
