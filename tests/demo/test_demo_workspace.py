@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
 import pytest
 
 from recengine.cli import main
-from recengine.demo import SIZES, create_demo_workspace, generate_demo, small_demo_workspace
+from recengine.demo import (
+    SIZES,
+    create_demo_workspace,
+    ensure_demo_workspace,
+    generate_demo,
+    small_demo_workspace,
+)
 from recengine.demo import workspace as demo_workspace
 from recengine.errors import ConfigError, WorkspaceError
 from recengine.ingest import IngestSource
@@ -40,6 +47,48 @@ def test_small_demo_workspace_ingests_everything(tmp_path: Path) -> None:
     assert (~items["in_stock"]).sum() == (~data.items["in_stock"]).sum()
     events = workspace.interactions()
     assert set(events["event"]) == {"view", "click", "cart", "purchase"}
+
+
+def test_demo_files_go_through_the_automatic_column_mapping(tmp_path: Path) -> None:
+    workspace = small_demo_workspace(tmp_path / "ws")
+    batches = workspace.store.query_df("SELECT kind, mapping FROM ingest_batches ORDER BY batch_id")
+    mappings = {
+        kind: json.loads(mapping) for kind, mapping in zip(batches["kind"], batches["mapping"], strict=True)
+    }
+    assert mappings["catalog"] == {
+        "sku": "item_id",
+        "name": "title",
+        "brand": "brand",
+        "category": "category",
+        "price": "price",
+        "stock": "in_stock",
+        "image_url": "image_url",
+        "description": "description",
+        "tags": "attributes",
+    }
+    assert {
+        "reviewerID": "user_id",
+        "asin": "item_id",
+        "overall": "rating",
+        "summary": "title",
+        "reviewText": "text",
+        "unixReviewTime": "timestamp",
+    }.items() <= mappings["reviews"].items()
+    assert {
+        "event_id": "interaction_id",
+        "customer_id": "user_id",
+        "sku": "item_id",
+        "event": "event",
+    }.items() <= mappings["interactions"].items()
+
+
+def test_ensure_demo_workspace_keeps_an_existing_workspace(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    small_demo_workspace(root)
+    started = time.perf_counter()
+    workspace = ensure_demo_workspace(root)
+    assert time.perf_counter() - started < 2.0  # opened, not rebuilt
+    assert workspace.store.get_meta("demo_size") == "small"
 
 
 def test_rebuilding_a_demo_replaces_it_and_reports_progress(tmp_path: Path) -> None:
