@@ -166,3 +166,38 @@ class Workspace:
         from recengine.train.registry import active_model_setting
 
         return active_model_setting(self)
+
+    # The settings every capability reads, with `embed.model` pointing at the active encoder version, so
+    # embeddings, caches (keyed by model fingerprint), indexes and text models follow an activation or a
+    # rollback without each of them asking the registry. `__init__`'s assignment goes through the setter.
+    @property
+    def settings(self) -> Settings:
+        import logging
+
+        from recengine.errors import RecEngineError
+        from recengine.train.registry import active_model_setting
+
+        configured: Settings = self.__dict__["_configured_settings"]
+        try:
+            model = active_model_setting(self)
+        except RecEngineError as error:
+            # A broken or tampered active version is never loaded; embed with the configured model.
+            logging.getLogger(__name__).error("active encoder version unusable, using the configured model: %s", error)
+            return configured
+        if model == configured.embed.model:
+            return configured
+        cached = self.__dict__.get("_active_settings")
+        if cached is None or cached[0] != model or cached[1] is not configured:
+            embed = configured.embed.model_copy(update={"model": model})
+            cached = (model, configured, configured.model_copy(update={"embed": embed}))
+            self.__dict__["_active_settings"] = cached
+        return cached[2]
+
+    @settings.setter
+    def settings(self, value: Settings) -> None:
+        self.__dict__["_configured_settings"] = value
+
+    @property
+    def configured_settings(self) -> Settings:
+        """The settings as configured (config.toml and environment), before the registry's choice."""
+        return self.__dict__["_configured_settings"]

@@ -263,7 +263,11 @@ def finetune_encoder(
     report = progress or no_progress
     emit = on_event or (lambda kind, values: None)
     _quiet_progress_bars()
-    base_model = base_model or workspace.settings.embed.model
+    from recengine.train.registry import configured_model
+
+    # Always from the configured base, not the active fine-tuned version: versions do not stack, so
+    # every before/after compares against the same starting point.
+    base_model = base_model or configured_model(workspace)
     model_path = resolve_model_path(base_model)
     report(0.0, "building training pairs")
     if pairs is None:

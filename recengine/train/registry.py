@@ -116,11 +116,17 @@ def _locked(workspace: Workspace) -> Iterator[None]:
 # -- reading and writing the manifest ----------------------------------------------------------------
 
 
+def configured_model(workspace: Workspace) -> str:
+    """The model named by the workspace's settings (what 'base' means), ignoring the registry."""
+    settings = getattr(workspace, "configured_settings", None) or workspace.settings
+    return settings.embed.model
+
+
 def _base_entry(workspace: Workspace) -> ModelVersion:
     return ModelVersion(
         version_id=BASE_VERSION,
         created_at="",
-        base_model=workspace.settings.embed.model,
+        base_model=configured_model(workspace),
         path=None,
         note="The encoder named in the workspace settings (embed.model).",
     )
@@ -304,7 +310,7 @@ def active_model_setting(workspace: Workspace) -> str:
     state = load_registry(workspace)
     version = state.active_version
     if version.is_base:
-        return workspace.settings.embed.model
+        return configured_model(workspace)
     folder = verify_version(workspace, version)
     return str(folder)
 
@@ -369,27 +375,31 @@ def rollback(
 
 
 def _after_switch(workspace: Workspace, *, reembed: bool, progress: Progress | None) -> None:
-    current = workspace.store.get_meta("data_version") or "0"
-    try:
-        bumped = str(int(current) + 1)
-    except ValueError:
-        bumped = f"{current}.1"
     # Pages cache on data_version: bump it so they pick up vectors of the new model.
-    workspace.store.set_meta("data_version", bumped)
+    _bump_data_version(workspace)
     if not reembed:
         return
     try:
-        from recengine import embed  # type: ignore[attr-defined]
-    except ImportError:
+        from recengine.embed import item_index, item_vectors
+    except ImportError:  # pragma: no cover - the embedding module ships with recengine
         return
     from recengine.progress import scaled
 
-    if hasattr(embed, "item_vectors"):
-        embed.item_vectors(workspace, progress=scaled(progress, 0.0, 0.8))
-    if hasattr(embed, "item_index"):
-        embed.item_index(workspace, progress=scaled(progress, 0.8, 1.0))
+    # Vectors of the previous model stay in the cache (keyed by model fingerprint): rollback is instant.
+    item_vectors(workspace, progress=scaled(progress, 0.0, 0.8))
+    item_index(workspace, progress=scaled(progress, 0.8, 1.0))
     if progress is not None:
         progress(1.0, "encoder switched")
+
+
+def _bump_data_version(workspace: Workspace) -> None:
+    try:
+        from recengine.embed.pipeline import bump_data_version
+    except ImportError:  # pragma: no cover
+        current = workspace.store.get_meta("data_version") or "0"
+        workspace.store.set_meta("data_version", str(int(current) + 1) if current.isdigit() else "1")
+        return
+    bump_data_version(workspace)
 
 
 def describe(workspace: Workspace) -> list[dict[str, Any]]:
