@@ -107,10 +107,30 @@ def build_sources(arguments: argparse.Namespace) -> list[IngestSource]:
     return mapped
 
 
+class _LineProgress(StderrProgress):
+    """StderrProgress that remembers whether a line is open, so an error starts on a fresh line."""
+
+    open_line = False
+
+    def __call__(self, fraction: float, message: str) -> None:
+        super().__call__(fraction, message)
+        self.open_line = fraction < 1.0
+
+    def close_line(self) -> None:
+        if self.open_line:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open_line = False
+
+
 def run(arguments: argparse.Namespace) -> int:
     sources = build_sources(arguments)
     workspace = open_workspace(arguments, create=True)
-    report = ingest_files(workspace, sources, progress=StderrProgress())
+    progress = _LineProgress()
+    try:
+        report = ingest_files(workspace, sources, progress=progress)
+    finally:
+        progress.close_line()
     if arguments.format == "json":
         print_json(report.to_dict())
     else:

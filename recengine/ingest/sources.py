@@ -189,7 +189,8 @@ def _gunzip(
                     if (
                         limit is not None
                         and ceiling == limit
-                        and written <= max(settings.max_decompression_ratio * max(consumed, 1), _RATIO_FREE_BYTES)
+                        and written
+                        <= max(settings.max_decompression_ratio * max(consumed, 1), _RATIO_FREE_BYTES)
                     ):
                         return output.getvalue()[:limit], True
                     raise _bomb_or_too_large(name, settings, written, consumed, max_bytes)
@@ -230,7 +231,9 @@ def sniff_format(name: str, data: bytes) -> FileFormat:
         if _is_xlsx(data):
             return "excel"
         if name.lower().endswith((".xlsx", ".xlsm")):
-            raise UploadError(name, "the Excel workbook is damaged.", hint="Open it in Excel and save it again.")
+            raise UploadError(
+                name, "the Excel workbook is damaged.", hint="Open it in Excel and save it again."
+            )
         raise UploadError(name, "this is a ZIP archive.", hint="Unzip it and upload the file inside.")
     if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise UploadError(
@@ -249,7 +252,9 @@ def sniff_format(name: str, data: bytes) -> FileFormat:
     if text[:1] == b"{":
         return "jsonl"
     if name.lower().removesuffix(".gz").endswith((".json", ".jsonl", ".ndjson")) and _is_json_scalar(data):
-        raise UploadError(name, "the JSON holds a single value, not records.", hint="Upload a list of objects.")
+        raise UploadError(
+            name, "the JSON holds a single value, not records.", hint="Upload a list of objects."
+        )
     first_line = _first_line(text)
     if first_line.count(b"\t") > max(first_line.count(b","), first_line.count(b";")):
         return "tsv"

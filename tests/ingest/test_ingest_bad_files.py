@@ -22,7 +22,9 @@ def test_every_bad_file_has_an_expectation() -> None:
 
 
 @pytest.mark.parametrize("file_name", sorted(EXPECTED))
-def test_bad_file_gives_its_error_and_changes_nothing(workspace: Workspace, source_of, file_name: str) -> None:
+def test_bad_file_gives_its_error_and_changes_nothing(
+    workspace: Workspace, source_of, file_name: str
+) -> None:
     expected = EXPECTED[file_name]
     error_class = getattr(errors, expected["error"])
     ingest_files(workspace, [source_of("catalog", "item_id,title\nKEEP,Kept\n")])
@@ -37,7 +39,9 @@ def test_bad_file_gives_its_error_and_changes_nothing(workspace: Workspace, sour
     assert after == before
 
 
-@pytest.mark.parametrize("file_name", sorted(name for name, e in EXPECTED.items() if e["error"] == "UploadError"))
+@pytest.mark.parametrize(
+    "file_name", sorted(name for name, e in EXPECTED.items() if e["error"] == "UploadError")
+)
 def test_preview_refuses_bad_files_too(file_name: str) -> None:
     expected = EXPECTED[file_name]
     with pytest.raises(errors.UploadError, match=expected["message"]):
@@ -58,7 +62,9 @@ def test_files_over_the_size_limit_are_refused(workspace: Workspace, tmp_path: P
 def test_compressed_files_are_limited_after_decompression(tmp_path: Path) -> None:
     import gzip
 
-    data = gzip.compress(b"item_id,title\n" + b"".join(b"A%d,Kettle number %d\n" % (i, i) for i in range(80_000)))
+    data = gzip.compress(
+        b"item_id,title\n" + b"".join(b"A%d,Kettle number %d\n" % (i, i) for i in range(80_000))
+    )
     settings = IngestSettings(max_upload_mb=1)
     from recengine.ingest.sources import load_source
 

@@ -26,7 +26,9 @@ REVIEWS = pd.DataFrame(
 
 @pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
 @pytest.mark.parametrize("file_format", ["csv", "tsv", "json", "jsonl", "parquet", "xlsx"])
-def test_every_format_reads_the_same_reviews(workspace: Workspace, source_of, file_format: str, gz: bool) -> None:
+def test_every_format_reads_the_same_reviews(
+    workspace: Workspace, source_of, file_format: str, gz: bool
+) -> None:
     source = source_of("reviews", REVIEWS, file_format=file_format, gz=gz)
     report = ingest_files(workspace, [source])
 
@@ -69,7 +71,12 @@ def test_header_less_ratings_csv_is_mapped_by_content(workspace: Workspace, sour
     preview = preview_source(source_of("reviews", data))
     assert preview.has_header is False
     assert preview.columns == ["column_1", "column_2", "column_3", "column_4"]
-    assert preview.mapping == {"column_1": "item_id", "column_2": "user_id", "column_3": "rating", "column_4": "timestamp"}
+    assert preview.mapping == {
+        "column_1": "item_id",
+        "column_2": "user_id",
+        "column_3": "rating",
+        "column_4": "timestamp",
+    }
 
     report = ingest_files(workspace, [source_of("reviews", data)])
     assert report.files[0].accepted == 2
@@ -80,15 +87,22 @@ def test_header_less_ratings_csv_is_mapped_by_content(workspace: Workspace, sour
 
 def test_header_can_be_forced_and_columns_mapped_by_position(workspace: Workspace, source_of) -> None:
     data = "u1,p1,view\nu2,p2,purchase\n"
-    source = source_of("interactions", data, has_header=False,
-                       mapping={"column_1": "user_id", "2": "item_id", "column_3": "event"})
+    source = source_of(
+        "interactions",
+        data,
+        has_header=False,
+        mapping={"column_1": "user_id", "2": "item_id", "column_3": "event"},
+    )
     report = ingest_files(workspace, [source])
     assert report.files[0].accepted == 2
     assert sorted(workspace.interactions()["event"]) == ["purchase", "view"]
 
 
 def test_json_document_with_a_records_list(workspace: Workspace, source_of) -> None:
-    document = {"exported": "2024-01-01", "products": [{"id": 1, "name": "Kettle"}, {"id": 2, "name": "Toaster"}]}
+    document = {
+        "exported": "2024-01-01",
+        "products": [{"id": 1, "name": "Kettle"}, {"id": 2, "name": "Toaster"}],
+    }
     report = ingest_files(workspace, [source_of("catalog", json.dumps(document), file_format="json")])
     assert report.files[0].accepted == 2
     assert workspace.item("1")["title"] == "Kettle"

@@ -136,7 +136,10 @@ def test_interactions_events_and_quantities(workspace: Workspace, source_of) -> 
     data = "user,product,action,qty,ts\nu1,A,Page View,1,1600000000000\nu1,A,bought,2,1600000001000\nu2,B,wishlist,1,1600000002000\nu3,B,click,-1,1600000003000\n"
     report = ingest_files(workspace, [source_of("interactions", data)])
     assert counts(report.files[0]) == (2, 0, 0, 2)
-    assert report.files[0].reasons == {"unknown event (use view, click, cart or purchase)": 1, "negative quantity": 1}
+    assert report.files[0].reasons == {
+        "unknown event (use view, click, cart or purchase)": 1,
+        "negative quantity": 1,
+    }
     frame = workspace.interactions().sort_values("timestamp")
     assert frame["event"].tolist() == ["view", "purchase"]
     assert frame["timestamp"].iloc[0] == pd.Timestamp("2020-09-13 12:26:40")  # milliseconds understood
