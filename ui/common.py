@@ -192,9 +192,16 @@ def _workspace_label(path: Path) -> str:
     return f"{name}  ({path.parent})" if str(path.parent) not in ("", ".") else name
 
 
+@st.cache_data(show_spinner=False, ttl=30, max_entries=64)
+def workspace_is_demo(root: str) -> bool:
+    """`Workspace.is_demo()`, cached briefly: every page shows the notice and each database open costs
+    tens of milliseconds on a large workspace, while the flag changes only when a demo is (re)built."""
+    return workspace_at(root).is_demo()
+
+
 def demo_notice(workspace: Workspace, *, sidebar: bool = True) -> None:
     """Say plainly that the demo workspace holds generated data."""
-    if not workspace.is_demo():
+    if not workspace_is_demo(str(workspace.root.resolve())):
         return
     message = "Demo workspace: generated data, not real customers or products."
     if sidebar:

@@ -22,7 +22,7 @@ import streamlit as st
 from recengine.config import default_workspace_dir
 from recengine.errors import RecEngineError
 from recengine.workspace import DATABASE_FILE, WorkspaceSummary
-from ui.common import _open_workspace, progress_bar, workspace_at, workspace_dir
+from ui.common import _open_workspace, progress_bar, workspace_at, workspace_dir, workspace_is_demo
 
 log = logging.getLogger("recengine.ui")
 
@@ -87,6 +87,7 @@ def create_first_start_demo() -> bool:
     _open_workspace.clear()  # handles made before the rename read settings from a folder that moved
     workspace_summary.clear()
     status_sections.clear()
+    workspace_is_demo.clear()
     return True
 
 
