@@ -628,9 +628,10 @@ def _write_summaries(workspace: Workspace, method: str, progress: Progress) -> t
             else:
                 keyword_tables.append(_ranked_frame(scope, ranked))
         if len(aspect_rows):
-            aspect_tables.append(_aspect_summary(scope, aspect_rows.assign(scope_id=ids[aspect_rows["row"].to_numpy()])))
+            aspect_tables.append(aspect_rows.assign(scope=scope, scope_id=ids[aspect_rows["row"].to_numpy()]))
     keyword_summary = pd.concat(keyword_tables, ignore_index=True) if keyword_tables else _empty_keyword_summary()
-    aspect_summary = pd.concat(aspect_tables, ignore_index=True) if aspect_tables else _empty_aspect_summary()
+    # One grouping over every scope at once: far fewer pandas calls than one per scope.
+    aspect_summary = _aspect_summary(pd.concat(aspect_tables, ignore_index=True)) if aspect_tables else _empty_aspect_summary()
     item_keywords = keyword_summary[keyword_summary["scope"] == "item"][["scope_id", "keyword", "score", "rank"]]
     item_keywords = item_keywords.rename(columns={"scope_id": "item_id"})
     if method == "embedding":
@@ -672,8 +673,8 @@ def _empty_aspect_summary() -> pd.DataFrame:
     )
 
 
-def _aspect_summary(scope: str, rows: pd.DataFrame) -> pd.DataFrame:
-    """Mentions, mean sentiment and up to three quotes per (scope_id, aspect).
+def _aspect_summary(rows: pd.DataFrame) -> pd.DataFrame:
+    """Mentions, mean sentiment and up to three quotes per (scope, scope_id, aspect).
 
     Quotes: the two clauses that agree most strongly with the aspect's average, and the strongest
     dissenting one when there is any, so a reader sees the majority view and the exception.
@@ -681,42 +682,35 @@ def _aspect_summary(scope: str, rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.dropna(subset=["scope_id"])
     if rows.empty:
         return _empty_aspect_summary()
-    grouped = rows.groupby(["scope_id", "aspect"], sort=False)
-    summary = grouped.agg(
+    keys = ["scope", "scope_id", "aspect"]
+    rows = rows.assign(
+        is_positive=(rows["sentiment"] >= 0.05).astype(int), is_negative=(rows["sentiment"] <= -0.05).astype(int)
+    )
+    summary = rows.groupby(keys, sort=False).agg(
         mentions=("sentiment", "size"),
         avg_sentiment=("sentiment", "mean"),
-        positive=("sentiment", lambda values: int((values >= 0.05).sum())),
-        negative=("sentiment", lambda values: int((values <= -0.05).sum())),
+        positive=("is_positive", "sum"),
+        negative=("is_negative", "sum"),
     ).reset_index()
-    rows = rows.merge(summary[["scope_id", "aspect", "avg_sentiment"]], on=["scope_id", "aspect"])
+    rows = rows.merge(summary[[*keys, "avg_sentiment"]], on=keys)
     sign = np.where(rows["avg_sentiment"].to_numpy() >= 0, 1.0, -1.0)
     rows["agreement"] = rows["sentiment"].to_numpy() * sign
-    rows = rows.sort_values(["scope_id", "aspect", "agreement", "review_id"], ascending=[True, True, False, True])
-    agreeing = rows[rows["agreement"] > 0].groupby(["scope_id", "aspect"], sort=False).head(2)
-    dissenting = (
-        rows[rows["agreement"] < 0].sort_values("agreement").groupby(["scope_id", "aspect"], sort=False).head(1)
-    )
-    quotes = pd.concat([agreeing, dissenting])
-    quotes = quotes.drop_duplicates(subset=["scope_id", "aspect", "quote"])
-    quote_json = (
-        quotes.groupby(["scope_id", "aspect"], sort=False)
-        .apply(
-            lambda group: json.dumps(
-                [
-                    {"review_id": str(review_id), "text": str(text), "sentiment": round(float(score), 4)}
-                    for review_id, text, score in zip(group["review_id"], group["quote"], group["sentiment"], strict=True)
-                ],
-                ensure_ascii=False,
-            ),
-            include_groups=False,
-        )
-        .rename("quotes")
-        .reset_index()
-    )
-    summary = summary.merge(quote_json, on=["scope_id", "aspect"], how="left")
-    summary["quotes"] = summary["quotes"].fillna("[]")
+    rows = rows.sort_values([*keys, "agreement", "review_id"], ascending=[True, True, True, False, True])
+    agreeing = rows[rows["agreement"] > 0].groupby(keys, sort=False).head(2)
+    dissenting = rows[rows["agreement"] < 0].sort_values("agreement").groupby(keys, sort=False).head(1)
+    quotes: dict[tuple[str, str, str], list[dict[str, object]]] = {}
+    for scope, scope_id, aspect, review_id, text, score in zip(
+        *(pd.concat([agreeing, dissenting])[column] for column in [*keys, "review_id", "quote", "sentiment"]),
+        strict=True,
+    ):
+        entries = quotes.setdefault((scope, scope_id, aspect), [])
+        if all(entry["text"] != text for entry in entries):
+            entries.append({"review_id": str(review_id), "text": str(text), "sentiment": round(float(score), 4)})
+    summary["quotes"] = [
+        json.dumps(quotes.get(key, []), ensure_ascii=False)
+        for key in zip(summary["scope"], summary["scope_id"], summary["aspect"], strict=True)
+    ]
     summary["avg_sentiment"] = summary["avg_sentiment"].round(4)
-    summary.insert(0, "scope", scope)
     return summary[["scope", "scope_id", "aspect", "mentions", "avg_sentiment", "quotes", "positive", "negative"]]
 
 

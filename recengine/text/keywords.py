@@ -60,12 +60,45 @@ _REVIEW_FILLER = frozenset(
 )
 
 
+# scikit-learn's English stop-word list (BSD-3-Clause; Glasgow Information Retrieval Group), copied so that
+# keyword extraction does not import scikit-learn (seconds on a busy machine).
+_ENGLISH_STOP_WORDS = frozenset({
+    "a", "about", "above", "across", "after", "afterwards", "again", "against", "all", "almost", "alone",
+    "along", "already", "also", "although", "always", "am", "among", "amongst", "amoungst", "amount", "an",
+    "and", "another", "any", "anyhow", "anyone", "anything", "anyway", "anywhere", "are", "around", "as",
+    "at", "back", "be", "became", "because", "become", "becomes", "becoming", "been", "before",
+    "beforehand", "behind", "being", "below", "beside", "besides", "between", "beyond", "bill", "both",
+    "bottom", "but", "by", "call", "can", "cannot", "cant", "co", "con", "could", "couldnt", "cry", "de",
+    "describe", "detail", "do", "done", "down", "due", "during", "each", "eg", "eight", "either", "eleven",
+    "else", "elsewhere", "empty", "enough", "etc", "even", "ever", "every", "everyone", "everything",
+    "everywhere", "except", "few", "fifteen", "fifty", "fill", "find", "fire", "first", "five", "for",
+    "former", "formerly", "forty", "found", "four", "from", "front", "full", "further", "get", "give",
+    "go", "had", "has", "hasnt", "have", "he", "hence", "her", "here", "hereafter", "hereby", "herein",
+    "hereupon", "hers", "herself", "him", "himself", "his", "how", "however", "hundred", "i", "ie", "if",
+    "in", "inc", "indeed", "interest", "into", "is", "it", "its", "itself", "keep", "last", "latter",
+    "latterly", "least", "less", "ltd", "made", "many", "may", "me", "meanwhile", "might", "mill", "mine",
+    "more", "moreover", "most", "mostly", "move", "much", "must", "my", "myself", "name", "namely",
+    "neither", "never", "nevertheless", "next", "nine", "no", "nobody", "none", "noone", "nor", "not",
+    "nothing", "now", "nowhere", "of", "off", "often", "on", "once", "one", "only", "onto", "or", "other",
+    "others", "otherwise", "our", "ours", "ourselves", "out", "over", "own", "part", "per", "perhaps",
+    "please", "put", "rather", "re", "same", "see", "seem", "seemed", "seeming", "seems", "serious",
+    "several", "she", "should", "show", "side", "since", "sincere", "six", "sixty", "so", "some",
+    "somehow", "someone", "something", "sometime", "sometimes", "somewhere", "still", "such", "system",
+    "take", "ten", "than", "that", "the", "their", "them", "themselves", "then", "thence", "there",
+    "thereafter", "thereby", "therefore", "therein", "thereupon", "these", "they", "thick", "thin",
+    "third", "this", "those", "though", "three", "through", "throughout", "thru", "thus", "to", "together",
+    "too", "top", "toward", "towards", "twelve", "twenty", "two", "un", "under", "until", "up", "upon",
+    "us", "very", "via", "was", "we", "well", "were", "what", "whatever", "when", "whence", "whenever",
+    "where", "whereafter", "whereas", "whereby", "wherein", "whereupon", "wherever", "whether", "which",
+    "while", "whither", "who", "whoever", "whole", "whom", "whose", "why", "will", "with", "within",
+    "without", "would", "yet", "you", "your", "yours", "yourself", "yourselves",
+})
+
+
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
     """English stop words (scikit-learn's list) plus review filler words."""
-    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
-    return frozenset(ENGLISH_STOP_WORDS) | _REVIEW_FILLER | _DETERMINERS
+    return _ENGLISH_STOP_WORDS | _REVIEW_FILLER | _DETERMINERS
 
 
 _IRREGULAR_PLURALS = {
@@ -365,9 +398,9 @@ def distinctive_keywords(
     log_odds_rest = np.log((y_rest + a) / np.maximum(n_rest + a0 - y_rest - a, 1e-9))
     variance = 1.0 / (y_group + a) + 1.0 / (y_rest + a)
     counts["score"] = (log_odds_group - log_odds_rest) / np.sqrt(variance)
-    group_sizes = counts.groupby("group_id")["y"].max()
-    needed = counts["group_id"].map(lambda group: min_mentions if group_sizes[group] >= min_mentions else 1)
-    counts = counts[(counts["y"] >= needed) & (counts["score"] > 0)]
+    group_sizes = counts["group_id"].map(counts.groupby("group_id")["y"].max()).to_numpy()
+    needed = np.where(group_sizes >= min_mentions, min_mentions, 1)
+    counts = counts[(counts["y"].to_numpy() >= needed) & (counts["score"].to_numpy() > 0)]
     counts = counts.sort_values(["group_id", "score", "key"], ascending=[True, False, True])
     result: dict[str, list[DistinctivePhrase]] = defaultdict(list)
     for group_id, key, score, mentions in zip(
