@@ -1,0 +1,164 @@
+"""AppTest of pages/fine_tuning.py with a fake job runner (no process is started)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from recengine.jobs import JobEvent, JobRecord
+from recengine.train import registry
+from recengine.train.card import ModelCard
+
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PAGE = str(ROOT / "pages" / "fine_tuning.py")
+
+
+class FakeRunner:
+    """In-memory stand-in for `recengine.jobs.JobRunner`."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, JobRecord] = {}
+        self.event_log: dict[str, list[JobEvent]] = {}
+        self.submitted: list[tuple[str, dict[str, Any]]] = []
+        self.cancelled: list[str] = []
+
+    def add(self, record: JobRecord, events: list[JobEvent] = ()) -> None:
+        self.records[record.job_id] = record
+        self.event_log[record.job_id] = list(events)
+
+    def submit(self, kind: str, params: dict[str, Any]) -> JobRecord:
+        self.submitted.append((kind, params))
+        record = JobRecord(job_id=f"job{len(self.records) + 1}", kind=kind, status="queued",
+                           created_at=datetime.now(), params=params)
+        self.add(record)
+        return record
+
+    def get(self, job_id: str) -> JobRecord:
+        return self.records[job_id]
+
+    def list(self, limit: int = 20) -> list[JobRecord]:
+        return sorted(self.records.values(), key=lambda record: record.created_at, reverse=True)[:limit]
+
+    def active(self) -> JobRecord | None:
+        active = [record for record in self.records.values() if record.is_active]
+        return active[0] if active else None
+
+    def cancel(self, job_id: str, *, grace_s: float = 10.0, block: bool = True) -> JobRecord:
+        self.cancelled.append(job_id)
+        from dataclasses import replace
+
+        self.records[job_id] = replace(self.records[job_id], status="cancelled")
+        return self.records[job_id]
+
+    def events(self, job_id: str, kinds: tuple[str, ...] | None = None) -> list[JobEvent]:
+        return [event for event in self.event_log.get(job_id, []) if kinds is None or event.kind in kinds]
+
+    def log_tail(self, job_id: str, lines: int = 30) -> list[str]:
+        return [str(event.values.get("message")) for event in self.events(job_id, ("log",))][-lines:]
+
+
+def _running_job() -> tuple[JobRecord, list[JobEvent]]:
+    now = time.time()
+    record = JobRecord(job_id="j-run", kind="finetune_encoder", status="running", created_at=datetime.now(),
+                       started_at=datetime.now(), progress=0.4, eta_s=75.0, message="step 40/100", pid=123)
+    events = [
+        JobEvent(now, "eval", {"step": 0, "ndcg@10": 0.20, "recall@10": 0.35}),
+        JobEvent(now, "loss", {"step": 10, "loss": 2.1}),
+        JobEvent(now, "loss", {"step": 20, "loss": 1.7}),
+        JobEvent(now, "eval", {"step": 20, "ndcg@10": 0.24, "recall@10": 0.41}),
+        JobEvent(now, "log", {"message": "pairs per source: {'sequence': 300}"}),
+    ]
+    return record, events
+
+
+def _app(workspace_root: Path, runner: FakeRunner, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    monkeypatch.setenv("RECENGINE_WORKSPACE", str(workspace_root))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["fine_tuning_runner"] = runner
+    return at.run()
+
+
+def _no_problems(at: AppTest) -> None:
+    assert not at.exception, [item.message for item in at.exception]
+
+
+def test_page_without_jobs_shows_data_and_the_active_base(filled_workspace, monkeypatch) -> None:
+    at = _app(filled_workspace.root, FakeRunner(), monkeypatch)
+    _no_problems(at)
+    assert at.title[0].value == "Fine-tuning"
+    assert [metric.value for metric in at.metric][:1] == ["36"]
+    pairs = at.dataframe[0].value
+    assert set(pairs["pairs"]) and (pairs["pairs"] > 0).all()
+    assert any("No training has run" in info.value for info in at.info)
+    # The fake test encoder cannot be trained: the page says so and does not offer the button.
+    assert any("fake test encoder" in info.value for info in at.info)
+    assert at.button(key="FormSubmitter:ft_settings-Start fine-tuning").disabled
+    versions = at.dataframe[1].value
+    assert versions.loc[versions["active"] != "", "version"].tolist() == ["base"]
+
+
+def test_running_job_shows_progress_curves_and_can_be_cancelled(filled_workspace, monkeypatch) -> None:
+    runner = FakeRunner()
+    runner.add(*_running_job())
+    at = _app(filled_workspace.root, runner, monkeypatch)
+    _no_problems(at)
+    assert "step 40/100" in at.get("progress")[0].proto.text and "1 min 15 s left" in at.get("progress")[0].proto.text
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2
+    assert "Training loss" in charts[0].proto.spec and "Validation" in charts[1].proto.spec
+    assert "pairs per source" in at.code[0].value
+    at.button(key="ft_cancel").click().run()
+    _no_problems(at)
+    assert runner.cancelled == ["j-run"]
+
+
+def test_start_submits_a_finetune_job_with_the_settings(filled_workspace, tiny_model_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RECENGINE_EMBED__MODEL", str(tiny_model_dir))
+    runner = FakeRunner()
+    at = _app(filled_workspace.root, runner, monkeypatch)
+    _no_problems(at)
+    at.number_input[0].set_value(2)  # epochs
+    at.checkbox[1].check()  # activate when done
+    at.button(key="FormSubmitter:ft_settings-Start fine-tuning").click().run()
+    _no_problems(at)
+    kind, params = runner.submitted[0]
+    assert kind == "finetune_encoder"
+    assert params["arguments"]["epochs"] == 2 and params["activate"] is True
+
+
+def test_failed_job_shows_its_error(filled_workspace, monkeypatch) -> None:
+    runner = FakeRunner()
+    runner.add(JobRecord(job_id="j-bad", kind="finetune_encoder", status="failed", created_at=datetime.now(),
+                         error="The job failed: its worker process (pid 9) ended without recording a result"))
+    at = _app(filled_workspace.root, runner, monkeypatch)
+    _no_problems(at)
+    assert any("ended without recording a result" in error.value for error in at.error)
+
+
+def test_versions_compare_and_activate_then_roll_back(filled_workspace, tiny_model_dir: Path, monkeypatch) -> None:
+    folder = registry.staging_dir(filled_workspace, "page")
+    shutil.rmtree(folder)
+    shutil.copytree(tiny_model_dir, folder)
+    card = ModelCard(base_model="fake", metrics_before={"ndcg@10": 0.2, "recall@10": 0.3},
+                     metrics_after={"ndcg@10": 0.26, "recall@10": 0.36})
+    version_id = registry.register_version(filled_workspace, folder, card).version_id
+    at = _app(filled_workspace.root, FakeRunner(), monkeypatch)
+    _no_problems(at)
+    assert "before (base encoder)" in at.get("plotly_chart")[0].proto.spec
+    at.selectbox(key="ft_version").select(version_id).run()
+    at.button(key="ft_activate").click().run()
+    _no_problems(at)
+    assert registry.active_version(filled_workspace).version_id == version_id
+    at.button(key="ft_rollback").click().run()
+    _no_problems(at)
+    assert registry.active_version(filled_workspace).is_base
