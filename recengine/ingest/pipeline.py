@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from recengine.config import IngestSettings
-from recengine.ingest.mapping import resolve_mapping
+from recengine.ingest.mapping import ATTRIBUTES, resolve_mapping
 from recengine.ingest.normalize import NormalizedRows, normalize
 from recengine.ingest.readers import read_table
 from recengine.ingest.report import FileReport, IngestReport
@@ -203,8 +203,7 @@ def store_prepared(
         batch_id = int(_run(connection, "SELECT coalesce(max(batch_id), 0) + 1 FROM ingest_batches")[0][0])
         connection.register("incoming_rows", incoming)
         connection.register("incoming_rejects", rejects)
-        _stage(connection, kind, fields)
-        counts = _classify(connection, kind, table, key)
+        counts = _stage_and_classify(connection, kind, fields, _present_fields(prepared))
         report(
             0.4,
             f"storing {prepared.source.name}: {counts['accepted'] + counts['updated']:,} new or changed rows",
@@ -277,6 +276,20 @@ def store_prepared(
     )
 
 
+def _present_fields(prepared: PreparedFile) -> set[str]:
+    """Fields the file has a column for (ids are always present: generated when absent)."""
+    targets = set(prepared.mapping.values())
+    present = {name for name in _SCHEMAS[prepared.source.kind].names if name in targets}
+    present.add(_KEY[prepared.source.kind])
+    if prepared.source.kind == "catalog":
+        present.add("title")  # a fallback title is always built
+    if prepared.source.kind == "interactions":
+        present.add("event")  # a default event is always set
+    if ATTRIBUTES in targets or prepared.rows.rows["attributes"].notna().any():
+        present.add("attributes")
+    return present
+
+
 def _run(connection: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> list[tuple]:  # type: ignore[type-arg]
     """Execute and fetch everything: DuckDB refuses new work while a result is still open."""
     return connection.execute(sql, params or []).fetchall()
@@ -288,10 +301,19 @@ def _arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
-def _stage(connection: duckdb.DuckDBPyConnection, kind: str, fields: list[str]) -> None:
-    """Give every row its id and the hash of its normalised content."""
-    key = _KEY[kind]
+def _stage_and_classify(
+    connection: duckdb.DuckDBPyConnection, kind: str, fields: list[str], present: set[str]
+) -> dict[str, int]:
+    """Give every row its id, merge in stored values of fields the file lacks, hash and classify.
+
+    A file without a column for a field says nothing about it, so an update keeps the stored value
+    (a ratings-only export does not wipe the review texts of an earlier full export); a column that is
+    present but empty does clear the value. Classification then compares each row's hash with the
+    previous row of the same id in the file, else with the stored row.
+    """
+    table, key = _TABLE[kind], _KEY[kind]
     others = [name for name in fields if name != key]
+    merged = [f"k.{name}" if name in present else f"t.{name} AS {name}" for name in [*others, "attributes"]]
     hashed = ", ".join(
         [f"coalesce(CAST({key} AS VARCHAR), {_MISSING})"]
         + [
@@ -301,31 +323,26 @@ def _stage(connection: duckdb.DuckDBPyConnection, kind: str, fields: list[str]) 
             for name in [*others, "attributes"]
         ]
     )
-    _run(
-        connection,
-        f"""CREATE TEMP VIEW staged AS
-            SELECT *, md5(concat_ws(chr(31), {hashed})) AS row_hash
-            FROM (SELECT row_number, {_GENERATED_ID[kind]} AS {key}, {", ".join(others)}, attributes
-                  FROM incoming_rows)""",
-    )
-
-
-def _classify(connection: duckdb.DuckDBPyConnection, kind: str, table: str, key: str) -> dict[str, int]:
-    # Placeholders count as absent: a catalog row that fills one is a new product.
-    stored = (
-        "SELECT item_id, CASE WHEN is_placeholder THEN NULL ELSE row_hash END AS row_hash, is_placeholder, "
-        "TRUE AS present FROM items"
-        if kind == "catalog"
-        else f"SELECT {key}, row_hash, FALSE AS is_placeholder, TRUE AS present FROM {table}"
-    )
+    placeholder = "t.is_placeholder" if kind == "catalog" else "FALSE"
     _run(
         connection,
         f"""CREATE TEMP TABLE classified AS
-            SELECT s.*, t.row_hash AS stored_hash, coalesce(t.is_placeholder, FALSE) AS was_placeholder,
-                   coalesce(t.present, FALSE) AS stored_exists,
-                   lag(s.row_hash) OVER (PARTITION BY s.{key} ORDER BY s.row_number) AS previous_hash,
-                   row_number() OVER (PARTITION BY s.{key} ORDER BY s.row_number DESC) AS from_last
-            FROM staged s LEFT JOIN ({stored}) t ON s.{key} = t.{key}""",
+            WITH keyed AS (
+                SELECT row_number, {_GENERATED_ID[kind]} AS {key}, {", ".join(others)}, attributes
+                FROM incoming_rows),
+            merged AS (
+                SELECT k.row_number, k.{key}, {", ".join(merged)},
+                       t.{key} IS NOT NULL AS stored_exists,
+                       coalesce({placeholder}, FALSE) AS was_placeholder,
+                       -- placeholders count as absent: a catalog row that fills one is a new product
+                       CASE WHEN coalesce({placeholder}, FALSE) THEN NULL ELSE t.row_hash END AS stored_hash
+                FROM keyed k LEFT JOIN {table} t ON k.{key} = t.{key}),
+            hashed AS (
+                SELECT *, md5(concat_ws(chr(31), {hashed})) AS row_hash FROM merged)
+            SELECT *,
+                   lag(row_hash) OVER (PARTITION BY {key} ORDER BY row_number) AS previous_hash,
+                   row_number() OVER (PARTITION BY {key} ORDER BY row_number DESC) AS from_last
+            FROM hashed""",
     )
     accepted, updated, duplicate, filled = _run(
         connection,

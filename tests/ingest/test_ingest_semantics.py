@@ -212,3 +212,18 @@ def test_malformed_csv_rows_are_rejected_with_their_row_number(workspace: Worksp
     assert rejects["row_number"].tolist() == [2, 4]
     assert set(rejects["reason"]) == {"malformed row"}
     assert workspace.item("C")["title"] == "multi line"  # titles are one line
+
+
+def test_a_file_without_a_column_keeps_the_stored_values(workspace: Workspace, source_of) -> None:
+    full = "user_id,item_id,rating,text,timestamp\nu1,A,5,Loved the sound,1600000000\n"
+    ingest_files(workspace, [source_of("reviews", full)])
+    ratings_only = "user_id,item_id,rating,timestamp\nu1,A,4,1600000000\n"
+    report = ingest_files(workspace, [source_of("reviews", ratings_only)])
+    assert counts(report.files[0]) == (0, 1, 0, 0)
+    review = workspace.reviews().iloc[0]
+    assert (review["rating"], review["text"]) == (4.0, "Loved the sound")  # no column: text kept
+    again = ingest_files(workspace, [source_of("reviews", ratings_only)])
+    assert counts(again.files[0]) == (0, 0, 1, 0)
+    cleared = "user_id,item_id,rating,text,timestamp\nu1,A,4,,1600000000\n"
+    ingest_files(workspace, [source_of("reviews", cleared)])
+    assert pd.isna(workspace.reviews().iloc[0]["text"])  # an empty cell does clear it
