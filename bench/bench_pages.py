@@ -203,7 +203,7 @@ def measure_browser(workspace: Path) -> dict[str, tuple[float, float]]:
 
 def ensure_demo(workspace: Path) -> str:
     from recengine.demo import create_demo_workspace
-    from recengine.workspace import DATABASE_FILE, Workspace
+    from recengine.workspace import DATABASE_FILE
 
     if (workspace / DATABASE_FILE).exists():
         return "existing"

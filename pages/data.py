@@ -71,9 +71,10 @@ else:
         help="Several files at once are fine; each is previewed and mapped on its own.",
     )
 
+uploads = data.uploads_from(files)
 planned: list[data.PlannedFile] = []
 blocked = False
-for upload in data.uploads_from(files):
+for upload in uploads:
     with st.expander(data.label_of(upload), expanded=True, icon=":material/description:"):
         with guarded(f"Reading {escape_markdown(upload.name)}"):
             detected = data.preview(upload, "catalog", None)
@@ -110,8 +111,8 @@ for upload in data.uploads_from(files):
             blocked = blocked or bool(problems)
             planned.append(data.PlannedFile(upload, kind, has_header, mapping))
 
-if files:
-    unreadable = len(data.uploads_from(files)) - len(planned)
+if uploads:
+    unreadable = len(uploads) - len(planned)
     if unreadable:
         st.warning(
             f"{unreadable} file(s) cannot be read and will be left out; remove them or fix them first.",

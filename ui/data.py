@@ -77,8 +77,10 @@ def uploads_from(files: Iterable[Any] | None) -> list[Upload]:
     uploads = []
     for position, file in enumerate(files or []):
         data = file.getvalue()
-        file_id = getattr(file, "file_id", None) or hashlib.sha1(data).hexdigest()[:16]
-        uploads.append(Upload(key=f"{position}-{file_id}", name=str(file.name), data=data))
+        # Streamlit's file id stays the same while other files are added or removed, so the choices
+        # made for this file survive; without one, position and content identify it.
+        file_id = getattr(file, "file_id", None) or f"{position}-{hashlib.sha1(data).hexdigest()[:16]}"
+        uploads.append(Upload(key=str(file_id), name=str(file.name), data=data))
     return uploads
 
 
