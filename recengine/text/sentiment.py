@@ -331,7 +331,8 @@ def train_sentiment_model(
         stars: their ratings, 1..5.
         lexicon_scores: the lexicon's scores of the same reviews (for the side-by-side comparison).
         encoder_fingerprint: the encoder that made the vectors; the model is only valid with it.
-        held_out_fraction: share of reviews held out for the quality figures (stratified).
+        held_out_fraction: share of reviews held out for the quality figures (stratified); 0 skips
+            the held-out experiment (quality None), for callers that evaluate on their own split.
         seed: split and solver seed, so re-runs give the same model.
 
     Returns:
@@ -339,7 +340,6 @@ def train_sentiment_model(
         training part only.
     """
     from sklearn.linear_model import LogisticRegression
-    from sklearn.model_selection import train_test_split
 
     stars_array = np.asarray(stars, dtype=np.float64)
     truth = np.array([star_label(star) for star in stars_array])
@@ -351,32 +351,28 @@ def train_sentiment_model(
             hint="Ingest reviews with a range of star ratings.",
         )
     lexicon_array = np.asarray(lexicon_scores, dtype=np.float64)
-    counts = {label: int((truth == label).sum()) for label in present}
-    # Stratify when every class has enough members to appear on both sides of the split.
-    stratify = truth if min(counts.values()) >= 2 else None
-    indices = np.arange(len(truth))
-    train_index, test_index = train_test_split(
-        indices, test_size=held_out_fraction, random_state=seed, stratify=stratify
-    )
+    train_index, test_index = _stratified_split(truth, held_out_fraction, seed)
 
     def fit(index: np.ndarray) -> LogisticRegression:
         classifier = LogisticRegression(class_weight="balanced", max_iter=2000, C=2.0, random_state=seed)
         classifier.fit(vectors[index], truth[index])
         return classifier
 
-    held_out_model = _from_sklearn(fit(train_index), encoder_fingerprint, len(train_index), len(truth))
-    learned_labels, learned_scores = held_out_model.predict(vectors[test_index])
-    lexicon_test = lexicon_array[test_index]
-    quality = ModelQuality(
-        learned=method_scores(stars_array[test_index], learned_labels, learned_scores),
-        lexicon=method_scores(
-            stars_array[test_index], [score_label(score) for score in lexicon_test], lexicon_test
-        ),
-        train_reviews=len(train_index),
-        held_out_reviews=len(test_index),
-    )
+    quality = None
+    if len(test_index) and len(set(truth[train_index].tolist())) >= 2:
+        held_out_model = _from_sklearn(fit(train_index), encoder_fingerprint, len(train_index), len(truth))
+        learned_labels, learned_scores = held_out_model.predict(vectors[test_index])
+        lexicon_test = lexicon_array[test_index]
+        quality = ModelQuality(
+            learned=method_scores(stars_array[test_index], learned_labels, learned_scores),
+            lexicon=method_scores(
+                stars_array[test_index], [score_label(score) for score in lexicon_test], lexicon_test
+            ),
+            train_reviews=len(train_index),
+            held_out_reviews=len(test_index),
+        )
     # The served model uses every rated review; its quality is that of the held-out experiment.
-    final = _from_sklearn(fit(indices), encoder_fingerprint, len(truth), len(truth))
+    final = _from_sklearn(fit(np.arange(len(truth))), encoder_fingerprint, len(truth), len(truth))
     return SentimentModel(
         classes=final.classes,
         coefficients=final.coefficients,
@@ -387,6 +383,19 @@ def train_sentiment_model(
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         quality=quality,
     )
+
+
+def _stratified_split(truth: np.ndarray, held_out_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hold out `held_out_fraction` of every class (rounded down), so a class with a single review
+    stays in training: 5-star-heavy shops often have only a handful of negative reviews."""
+    rng = np.random.default_rng(seed)
+    train_parts, test_parts = [], []
+    for label in sorted(set(truth.tolist())):
+        members = rng.permutation(np.flatnonzero(truth == label))
+        held = int(len(members) * held_out_fraction)
+        test_parts.append(members[:held])
+        train_parts.append(members[held:])
+    return np.sort(np.concatenate(train_parts)), np.sort(np.concatenate(test_parts))
 
 
 def _from_sklearn(classifier: object, fingerprint: str, trained_on: int, rated: int) -> SentimentModel:
