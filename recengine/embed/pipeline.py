@@ -36,9 +36,12 @@ EMBEDDINGS_DIR = "embeddings"
 INDEXES_DIR = "indexes"
 LAST_RUN_FILE = "last_run.json"
 PRECISION_FILE = "precision.json"
-# Texts sampled to compare a reduced precision with fp32 the first time it is used in a workspace.
+# Texts sampled to compare a reduced precision with fp32 the first time it is used in a workspace. The
+# check costs a second (fp32) model and two encodes of the sample, so it runs only once enough texts are
+# to be encoded for it to be a small share of the work; smaller runs use the reduced precision, whose
+# agreement was measured on this model beforehand (docs/BENCHMARKS.md).
 AGREEMENT_SAMPLE = 128
-AGREEMENT_MIN_SAMPLE = 32
+AGREEMENT_MIN_TEXTS = 512
 # Above this share of changed items, rebuilding is cheaper and keeps an approximate index balanced.
 INCREMENTAL_LIMIT = 0.5
 
@@ -221,7 +224,7 @@ def _encoder(workspace: Workspace, sample_texts: Sequence[str]) -> Encoder:
 
 
 def _measure_precision(settings: object, texts: Sequence[str], precision: str) -> PrecisionAgreement | None:
-    if len(texts) < AGREEMENT_MIN_SAMPLE:
+    if len(texts) < AGREEMENT_MIN_TEXTS:
         return None
     step = max(1, len(texts) // AGREEMENT_SAMPLE)
     sample = list(texts[::step][:AGREEMENT_SAMPLE])

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import catalog_rows, insert_items, insert_reviews
+from embed_catalog import catalog_rows, insert_items, insert_reviews, with_model
 
-from recengine.config import Settings
-from recengine.embed import HashingEncoder, item_vectors, last_runs, prune_embeddings, review_vectors
+from recengine.embed import (
+    HashingEncoder,
+    item_vectors,
+    last_runs,
+    pipeline,
+    prune_embeddings,
+    review_vectors,
+)
 from recengine.embed import cache as cache_module
-from recengine.embed import pipeline
 from recengine.embed.cache import EmbeddingCache, cached_models
-from recengine.workspace import Workspace
 
 
 @pytest.fixture
@@ -26,11 +30,6 @@ def encoded(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(HashingEncoder, "encode", counting)
     return seen
-
-
-def with_model(workspace: Workspace, model: str) -> Workspace:
-    settings = Settings.load(None)
-    return Workspace(workspace.root, settings.model_copy(update={"embed": settings.embed.model_copy(update={"model": model})}))
 
 
 def test_cold_then_warm_run(catalog_workspace, encoded, monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import catalog_rows, insert_items
+from embed_catalog import catalog_rows, insert_items
 
 from recengine.cli import main
 

@@ -6,8 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import catalog_rows, delete_items, insert_items
-from test_embed_cache import with_model
+from embed_catalog import catalog_rows, delete_items, insert_items, with_model
 
 from recengine.embed import (
     HashingEncoder,
@@ -15,9 +14,9 @@ from recengine.embed import (
     ensure_item_index,
     item_texts,
     item_vectors,
+    pipeline,
     similar_items,
 )
-from recengine.embed import pipeline
 from recengine.embed.encoder import EncoderRuntime
 from recengine.embed.status import embedding_status
 from recengine.errors import ConfigError, NotFoundError
@@ -131,6 +130,7 @@ def test_reduced_precision_falls_back_to_fp32_when_rankings_change(catalog_works
     monkeypatch.setattr(pipeline, "encoder_runtime", lambda settings, precision=None: EncoderRuntime(
         "fake", "fake-hashing-v1-64", "cpu", "bf16"))
     monkeypatch.setattr(pipeline, "load_encoder", fake_load)
+    monkeypatch.setattr(pipeline, "AGREEMENT_MIN_TEXTS", 32)
     item_vectors(catalog_workspace)
     assert loaded == ["bf16", "fp32", "fp32"]  # measure both, then encode with the decision
     record = json.loads(

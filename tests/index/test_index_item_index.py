@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import clustered_vectors, exact_top_k
+from index_data import clustered_vectors, exact_top_k
 
 from recengine.config import IndexSettings
 from recengine.errors import IndexFileError
