@@ -1,8 +1,123 @@
-"""Evaluation page: offline metrics against baselines (stub, filled in by the evaluation helper)."""
+"""Evaluation: how well the recommender predicts what customers buy next, against simple baselines."""
 
 from __future__ import annotations
 
 import streamlit as st
 
+from ui import evaluation as ev
+from ui.auth import is_editor, require_editor
+from ui.common import data_version, get_workspace, guarded
+
 st.title("Evaluation")
-st.info("Offline evaluation is being built.")
+st.caption(
+    "Each customer's latest product is hidden; every method ranks the whole catalog from the rest of the "
+    "history. Intervals are 95% bootstrap intervals over customers."
+)
+
+with guarded("Reading the workspace"):
+    workspace = get_workspace()
+    root = str(workspace.root.resolve())
+    version = data_version(workspace)
+
+    with st.form("evaluation_settings"):
+        left, middle, right = st.columns(3)
+        k = left.number_input("K (length of the list)", min_value=1, max_value=100, value=10, step=1)
+        strategy = middle.selectbox(
+            "Hold out",
+            ["leave_last_out", "global_time"],
+            format_func=lambda value: {
+                "leave_last_out": "each customer's latest product",
+                "global_time": "everything after a date (last 20%)",
+            }[value],
+        )
+        resamples = right.select_slider("Bootstrap resamples", options=[200, 500, 1000, 2000], value=1000)
+        methods = st.multiselect(
+            "Methods",
+            ev.method_names(),
+            default=[],
+            placeholder="All methods the data allows",
+            help="MostPopular = best-sellers; ItemKNN = bought together; ALS = matrix factorisation; "
+            "TF-IDF = text match; Embedding = meaning of product text; Hybrid = the recommender.",
+        )
+        submitted = st.form_submit_button("Run evaluation", type="primary", icon=":material/play_arrow:")
+
+    if submitted:
+        ev.run(root, k=int(k), methods=methods, strategy=strategy, resamples=int(resamples))
+
+    result = ev.current_result(root)
+    if result is None:
+        st.info("Run an evaluation to see how each method does.", icon=":material/monitoring:")
+    else:
+        st.success(result.verdict, icon=":material/verified:")
+        st.caption(
+            f"{result.dataset}: {result.users:,} customers tested, {result.items:,} products ranked, "
+            f"{result.train_interactions:,} training interactions. Split: {result.split}."
+        )
+        st.subheader("Metrics", anchor=False)
+        st.dataframe(result.table(), hide_index=True, width="stretch")
+        with st.expander("Beyond accuracy: coverage, diversity, novelty, popularity bias"):
+            st.dataframe(ev.beyond_frame(result), hide_index=True, width="stretch")
+        if result.comparisons:
+            with st.expander(f"Is {result.reference} really better? Paired tests"):
+                st.dataframe(ev.comparisons_frame(result), hide_index=True, width="stretch")
+
+        metric = st.radio(
+            "Metric",
+            ["ndcg", "hit_rate", "recall", "mrr", "precision", "map"],
+            format_func=ev.metric_label,
+            horizontal=True,
+            help="\n\n".join(f"**{ev.metric_label(name)}**: {text}" for name, text in ev.METRIC_HELP.items()),
+        )
+        by_method, by_k, slices = st.tabs(["By method", "By K", "Slices"])
+        with by_method:
+            st.plotly_chart(ev.metric_by_method_chart(result, metric), width="stretch")
+        with by_k:
+            st.plotly_chart(ev.metric_by_k_chart(result, metric), width="stretch")
+        with slices:
+            if metric in ("ndcg", "hit_rate", "recall"):
+                st.plotly_chart(ev.slices_chart(result, metric), width="stretch")
+                st.caption(
+                    "Cold users have only 1-2 products in their history; long-tail items are outside the "
+                    "best-sellers that make up half of all purchases."
+                )
+            else:
+                st.info("Slices are shown for NDCG, HitRate and Recall.")
+
+        if is_editor():
+            with st.form("save_experiment"):
+                name = st.text_input("Experiment name", placeholder="e.g. after adding June reviews")
+                if st.form_submit_button("Save as experiment", icon=":material/save:"):
+                    with guarded("Saving the experiment"):
+                        require_editor("Saving an experiment")
+                        experiment_id = ev.save(root, result, name)
+                        st.toast(f"Saved experiment {experiment_id}.")
+
+    st.subheader("Saved experiments", anchor=False)
+    saved = ev.experiments(root, version, ev.saves_counter())
+    if saved.empty:
+        st.caption("No experiments saved yet.")
+    else:
+        st.dataframe(saved, hide_index=True, width="stretch")
+        if len(saved) >= 2:
+            ids = saved["experiment_id"].tolist()
+            labels = dict(zip(ids, saved["name"], strict=True))
+            left, right = st.columns(2)
+            before = left.selectbox("Before", ids, index=1, format_func=lambda i: f"{labels[i]} ({i})")
+            after = right.selectbox("After", ids, index=0, format_func=lambda i: f"{labels[i]} ({i})")
+            changes, differences, before_verdict, after_verdict = ev.comparison(
+                root, before, after, ev.saves_counter()
+            )
+            if changes.empty:
+                st.info("These experiments share no method to compare.")
+            else:
+                compare_metric = st.selectbox(
+                    "Compare on", ["ndcg", "hit_rate", "recall", "mrr"], format_func=ev.metric_label
+                )
+                st.plotly_chart(ev.comparison_chart(changes, compare_metric), width="stretch")
+                st.dataframe(changes, hide_index=True, width="stretch")
+            st.caption("What changed between them:")
+            if differences:
+                st.json(differences, expanded=False)
+            else:
+                st.caption("Same configuration and data.")
+            st.text(f"Before: {before_verdict}\nAfter: {after_verdict}")

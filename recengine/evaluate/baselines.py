@@ -290,7 +290,8 @@ class HybridRanker:
         item_vectors: object with `item_ids` and `vectors` (or None when the workspace has none).
         settings: `RecommendSettings` (weights and candidate sizes); defaults when None.
         keywords, sentiment: passed through to `Recommender.fit`.
-        name: label in reports (e.g. "Hybrid (tuned)").
+        weights: per-component weight overrides used when scoring (e.g. tuned on a validation split).
+        name: label in reports.
     """
 
     def __init__(
@@ -300,12 +301,14 @@ class HybridRanker:
         *,
         keywords: dict[str, list[str]] | None = None,
         sentiment: pd.DataFrame | None = None,
+        weights: dict[str, float] | None = None,
         name: str = "Hybrid",
     ) -> None:
         self.item_vectors = item_vectors
         self.settings = settings
         self.keywords = keywords
         self.sentiment = sentiment
+        self.weights = dict(weights) if weights else None
         self.name = name
 
     def fit(self, train: pd.DataFrame, items: pd.DataFrame) -> HybridRanker:
@@ -321,12 +324,33 @@ class HybridRanker:
 
     def score(self, user_ids: Sequence[str]) -> np.ndarray:
         recommender = self.recommender
-        batch = getattr(recommender, "score_users", None)
-        if callable(batch):
-            scores = np.asarray(batch(list(user_ids)), dtype=np.float32)
+        if self.weights:
+            rows = [recommender.score_items(user, weights=self.weights) for user in user_ids]
         else:
-            scores = np.vstack([np.asarray(recommender.score_items(user), dtype=np.float32) for user in user_ids])
+            rows = [recommender.score_items(user) for user in user_ids]
+        scores = np.vstack([np.asarray(row, dtype=np.float32) for row in rows])
         return _align_columns(scores, getattr(recommender, "item_ids", None), self.item_ids)
+
+    def components(self, user_ids: Sequence[str]) -> tuple[list[str], np.ndarray]:
+        """Unweighted component scores, (users, catalog, components), for tuning weights.
+
+        The hybrid score is linear in its weights, so one pass over the users gives the ranking of any
+        weight setting by a matrix product.
+        """
+        from recengine.recommend.scoring import COMPONENTS
+
+        ones = {name: 1.0 for name in COMPONENTS}
+        blocks = []
+        for user in user_ids:
+            frame = self.recommender.component_scores(user, weights=ones)
+            blocks.append(frame[list(COMPONENTS)].to_numpy(dtype=np.float32))
+        stacked = np.stack(blocks) if blocks else np.zeros((0, len(self.item_ids), len(COMPONENTS)), np.float32)
+        source = getattr(self.recommender, "item_ids", None)
+        if source is not None and list(source) != self.item_ids:
+            position = {str(item_id): index for index, item_id in enumerate(source)}
+            columns = np.array([position[item_id] for item_id in self.item_ids], dtype=np.int64)
+            stacked = stacked[:, columns, :]
+        return list(COMPONENTS), stacked
 
 
 def _align_columns(scores: np.ndarray, source_ids: Sequence[str] | None, target_ids: Sequence[str]) -> np.ndarray:

@@ -226,17 +226,24 @@ def intra_list_diversity(top: np.ndarray, item_vectors: np.ndarray, k: int) -> f
     return float(np.mean(1.0 - pair_cosine))
 
 
-def long_tail_items(item_user_counts: np.ndarray, head_share: float = 0.2) -> np.ndarray:
-    """Boolean mask of long-tail items: everything outside the most popular `head_share` of items.
+def long_tail_items(item_user_counts: np.ndarray, head_share: float = 0.5) -> np.ndarray:
+    """Boolean mask of long-tail items: all but the most popular items that together account for
+    `head_share` of the training interactions.
 
-    Items never seen in training are long-tail. Ties at the boundary go to the head.
+    Defined by share of interactions rather than share of catalog, because real catalogs hold many
+    items nobody bought: "the top 20% of the catalog" would then contain every bought item. Items
+    never seen in training are long-tail.
     """
     counts = np.asarray(item_user_counts, dtype=np.float64)
-    n_head = int(math.ceil(len(counts) * head_share))
-    if n_head == 0:
-        return np.ones(len(counts), dtype=bool)
-    threshold = np.sort(counts)[::-1][n_head - 1]
-    return (counts < threshold) | (counts == 0)
+    tail = np.ones(len(counts), dtype=bool)
+    total = counts.sum()
+    if total <= 0:
+        return tail
+    order = np.argsort(-counts, kind="stable")
+    covered = np.cumsum(counts[order]) / total
+    n_head = int(np.searchsorted(covered, head_share - 1e-12) + 1)
+    tail[order[:n_head]] = False
+    return tail
 
 
 # -- uncertainty ------------------------------------------------------------------------------------

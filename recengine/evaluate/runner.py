@@ -88,7 +88,7 @@ class MethodResult:
         by_k: mean of each metric at every cutoff evaluated.
         beyond: coverage, diversity (None without item vectors), novelty, gini at K.
         slices: 'cold users' (1-2 training items) and 'long-tail items' (held-out item outside the
-            most popular 20% of items).
+            most popular items that make up half of the training interactions).
     """
 
     name: str

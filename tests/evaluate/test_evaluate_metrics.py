@@ -116,8 +116,12 @@ def test_beyond_accuracy_measures() -> None:
     assert intra_list_diversity(top, orthogonal, 2) == pytest.approx(1.0)
     same = np.tile([[1.0, 0.0]], (4, 1))
     assert intra_list_diversity(top, same, 2) == pytest.approx(0.0)
-    tail = long_tail_items(np.array([10, 5, 1, 0, 3]), head_share=0.2)
+    # 19 interactions: item 0 alone covers 10/19 >= half, so it is the head.
+    tail = long_tail_items(np.array([10, 5, 1, 0, 3]), head_share=0.5)
     assert tail.tolist() == [False, True, True, True, True]
+    tail = long_tail_items(np.array([10, 5, 1, 0, 3]), head_share=0.75)
+    assert tail.tolist() == [False, False, True, True, True]
+    assert long_tail_items(np.zeros(3)).all()
 
 
 def test_bootstrap_interval_contains_mean_and_collapses_on_constants() -> None:

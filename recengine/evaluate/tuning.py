@@ -1,0 +1,127 @@
+"""Choose hyper-parameters and hybrid weights on the validation split (never on test items).
+
+`tune_ranker` refits a ranker for every candidate setting; `tune_hybrid_weights` fits the hybrid once
+and, because its score is a weighted sum of components, ranks the catalog for every weight setting
+from one pass of component scores.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recengine.errors import ConfigError
+from recengine.evaluate.baselines import HybridRanker, Ranker
+from recengine.evaluate.metrics import metrics_from_ranks, rank_scores
+from recengine.evaluate.runner import EvaluationContext
+from recengine.progress import Progress, no_progress
+
+
+@dataclass(frozen=True)
+class TuningResult:
+    """The best setting found and every trial, by the mean of `metric`@k on the validation users."""
+
+    name: str
+    metric: str
+    k: int
+    best: dict[str, Any]
+    best_value: float
+    trials: pd.DataFrame
+    users: int
+
+
+def parameter_grid(**axes: Sequence[Any]) -> list[dict[str, Any]]:
+    """Every combination of the given values, as dicts."""
+    names = list(axes)
+    return [dict(zip(names, values, strict=True)) for values in itertools.product(*(axes[name] for name in names))]
+
+
+def tune_ranker(
+    name: str,
+    make: Callable[[dict[str, Any]], Ranker],
+    candidates: Sequence[dict[str, Any]],
+    context: EvaluationContext,
+    *,
+    k: int = 10,
+    metric: str = "ndcg",
+    progress: Progress | None = None,
+) -> TuningResult:
+    """Fit and rank once per candidate setting on `context` (a validation split)."""
+    if not candidates:
+        raise ConfigError(f"No candidate settings to tune {name} over.")
+    report = progress or no_progress
+    rows = []
+    for index, parameters in enumerate(candidates):
+        run = context.run(make(parameters), k_max=k)
+        value = float(metrics_from_ranks(run.ranks, k)[metric].mean()) if len(context.user_ids) else 0.0
+        rows.append({**parameters, metric: value, "fit_s": round(run.fit_seconds, 2)})
+        report((index + 1) / len(candidates), f"tuning {name}: {index + 1} of {len(candidates)}")
+    trials = pd.DataFrame(rows)
+    best_row = int(trials[metric].to_numpy().argmax())
+    best = {key: _plain(candidates[best_row][key]) for key in candidates[best_row]}
+    return TuningResult(name, metric, k, best, float(trials[metric].iloc[best_row]), trials, len(context.user_ids))
+
+
+def tune_hybrid_weights(
+    ranker: HybridRanker,
+    candidates: Sequence[Mapping[str, float]],
+    context: EvaluationContext,
+    *,
+    k: int = 10,
+    metric: str = "ndcg",
+    max_users: int | None = None,
+    seed: int = 0,
+    batch_size: int = 256,
+    progress: Progress | None = None,
+) -> TuningResult:
+    """Fit the hybrid on the validation training part and score every weight setting.
+
+    Args:
+        ranker: an unfitted `HybridRanker` (its settings other than the weights are kept).
+        candidates: weight settings, component name -> weight (missing components weigh 0).
+        context: the validation split.
+        max_users: tune on a random subset of this many validation users (speed on large data).
+    """
+    if not candidates:
+        raise ConfigError("No candidate weight settings to tune the hybrid over.")
+    report = progress or no_progress
+    report(0.0, "tuning hybrid: fitting")
+    ranker.fit(context.split.train, context.items)
+    users = np.arange(len(context.user_ids))
+    if max_users is not None and len(users) > max_users:
+        users = np.sort(np.random.default_rng(seed).choice(users, size=max_users, replace=False))
+    totals = np.zeros(len(candidates))
+    names: list[str] = []
+    weight_matrix = None
+    for start in range(0, len(users), batch_size):
+        batch = users[start : start + batch_size]
+        names, components = ranker.components([context.user_ids[index] for index in batch])
+        if weight_matrix is None:
+            weight_matrix = np.array(
+                [[float(candidate.get(name, 0.0)) for name in names] for candidate in candidates], dtype=np.float32
+            )
+        relevant = [context.relevant[index] for index in batch]
+        exclude = [context.exclude[index] for index in batch]
+        for position, weights in enumerate(weight_matrix):
+            _, ranks = rank_scores(
+                components @ weights, relevant=relevant, exclude=exclude, k=k, tie_keys=context.tie_keys
+            )
+            totals[position] += metrics_from_ranks(ranks, k)[metric].sum()
+        report(min(start + batch_size, len(users)) / max(len(users), 1), "tuning hybrid weights")
+    means = totals / max(len(users), 1)
+    trials = pd.DataFrame([{**{name: float(c.get(name, 0.0)) for name in names}, metric: value}
+                           for c, value in zip(candidates, means, strict=True)])
+    best_row = int(means.argmax())
+    best = {name: float(candidates[best_row].get(name, 0.0)) for name in names}
+    return TuningResult("Hybrid weights", metric, k, best, float(means[best_row]), trials, len(users))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    return value

@@ -1,0 +1,211 @@
+"""Streamlit glue of the Evaluation page: running an evaluation, its charts, saved experiments.
+
+An evaluation is run on request (a button), not cached across sessions: it is the analyst's explicit
+action and its result lives in the session. Saved experiments are read through `st.cache_data` keyed
+by the workspace and its data version plus a counter bumped on every save.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from recengine.evaluate import (
+    METHOD_NAMES,
+    EvaluationResult,
+    compare_experiments,
+    list_experiments,
+    run_evaluation,
+    save_experiment,
+)
+from recengine.evaluate.runner import METRIC_LABELS
+from ui.common import SCOPED_PREFIX, progress_bar, workspace_at
+
+RESULT_KEY = f"{SCOPED_PREFIX}evaluation_result"
+SAVES_KEY = "evaluation_saves"
+METHOD_COLORS = {
+    "MostPopular": "#9c9c9c",
+    "ItemKNN": "#f28e2b",
+    "ALS": "#e15759",
+    "TF-IDF": "#76b7b2",
+    "Embedding": "#59a14f",
+    "Hybrid": "#4e79a7",
+}
+METRIC_HELP = {
+    "recall": "Share of the held-out products found in the top K.",
+    "ndcg": "Like recall, but a hit at rank 1 counts more than a hit at rank K.",
+    "hit_rate": "Share of customers whose next product is in their top K.",
+    "mrr": "1 / position of the next product in the whole ranking, averaged over customers.",
+    "precision": "Share of the K recommended products that were bought next.",
+    "map": "Mean average precision at K.",
+}
+
+
+def metric_label(metric: str, k: int | None = None) -> str:
+    label = METRIC_LABELS.get(metric, metric)
+    return label if metric == "mrr" or k is None else f"{label}@{k}"
+
+
+def run(root: str, *, k: int, methods: list[str] | None, strategy: str, resamples: int) -> EvaluationResult:
+    """Run an evaluation with a progress bar and keep the result in the session."""
+    result = run_evaluation(
+        workspace_at(root),
+        k=k,
+        methods=methods or None,
+        strategy=strategy,  # type: ignore[arg-type]
+        n_resamples=resamples,
+        progress=progress_bar("Evaluating"),
+    )
+    st.session_state[RESULT_KEY] = (root, result)
+    return result
+
+
+def current_result(root: str) -> EvaluationResult | None:
+    """The last evaluation run in this session on this workspace."""
+    stored = st.session_state.get(RESULT_KEY)
+    if stored and stored[0] == root:
+        return stored[1]
+    return None
+
+
+def save(root: str, result: EvaluationResult, name: str) -> str:
+    experiment = save_experiment(workspace_at(root), result, name=name)
+    st.session_state[SAVES_KEY] = st.session_state.get(SAVES_KEY, 0) + 1
+    return experiment.experiment_id
+
+
+@st.cache_data(show_spinner=False)
+def experiments(root: str, version: str, saves: int) -> pd.DataFrame:
+    return list_experiments(workspace_at(root))
+
+
+def saves_counter() -> int:
+    return int(st.session_state.get(SAVES_KEY, 0))
+
+
+@st.cache_data(show_spinner=False)
+def comparison(root: str, before: str, after: str, saves: int) -> tuple[pd.DataFrame, dict[str, Any], str, str]:
+    compared = compare_experiments(workspace_at(root), before, after)
+    differences = {key: {"before": str(old), "after": str(new)} for key, (old, new) in compared.config_differences.items()}
+    return compared.frame(), differences, compared.before.result.verdict, compared.after.result.verdict
+
+
+def method_names() -> list[str]:
+    return list(METHOD_NAMES)
+
+
+def beyond_frame(result: EvaluationResult) -> pd.DataFrame:
+    rows = []
+    for method in result.methods:
+        diversity = method.beyond.get("diversity")
+        rows.append(
+            {
+                "method": method.name,
+                f"coverage@{result.k}": method.beyond["coverage"],
+                f"diversity@{result.k}": diversity if diversity is not None else float("nan"),
+                f"novelty@{result.k}": method.beyond["novelty"],
+                f"Gini of exposure@{result.k}": method.beyond["gini"],
+                "fit s": round(method.fit_seconds, 2),
+                "score s": round(method.score_seconds, 2),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def comparisons_frame(result: EvaluationResult) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "compared with": c.other,
+                "metric": metric_label(c.metric, result.k),
+                f"{c.reference} minus other": c.mean_difference,
+                "95% low": c.low,
+                "95% high": c.high,
+                "p": c.p_value,
+                "significant": "yes" if c.significant else "no",
+            }
+            for c in result.comparisons
+        ]
+    )
+
+
+def _color(name: str) -> str:
+    return METHOD_COLORS.get(name.split(" (")[0], "#bab0ac")
+
+
+def metric_by_method_chart(result: EvaluationResult, metric: str) -> go.Figure:
+    """Bars with 95% intervals, one per method."""
+    names = [method.name for method in result.methods]
+    means = [method.metrics[metric].mean for method in result.methods]
+    figure = go.Figure(
+        go.Bar(
+            x=names,
+            y=means,
+            marker_color=[_color(name) for name in names],
+            error_y={
+                "type": "data",
+                "symmetric": False,
+                "array": [m.metrics[metric].high - m.metrics[metric].mean for m in result.methods],
+                "arrayminus": [m.metrics[metric].mean - m.metrics[metric].low for m in result.methods],
+            },
+            hovertemplate="%{x}: %{y:.4f}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        yaxis_title=metric_label(metric, result.k), height=360, margin={"t": 20, "b": 40}, showlegend=False
+    )
+    return figure
+
+
+def metric_by_k_chart(result: EvaluationResult, metric: str) -> go.Figure:
+    """One line per method: the metric at every cutoff evaluated."""
+    figure = go.Figure()
+    for method in result.methods:
+        ks = sorted(method.by_k)
+        figure.add_trace(
+            go.Scatter(
+                x=ks,
+                y=[method.by_k[k][metric] for k in ks],
+                mode="lines+markers",
+                name=method.name,
+                line={"color": _color(method.name)},
+            )
+        )
+    figure.update_layout(
+        xaxis_title="K", yaxis_title=metric_label(metric), height=360, margin={"t": 20, "b": 40}
+    )
+    return figure
+
+
+def slices_chart(result: EvaluationResult, metric: str) -> go.Figure:
+    """Grouped bars: the metric on all customers and on each slice, per method."""
+    figure = go.Figure()
+    groups = ["all customers", *next(iter(result.methods)).slices] if result.methods else []
+    for method in result.methods:
+        values = [method.metrics[metric].mean]
+        labels = [f"all customers ({result.users:,})"]
+        for name in groups[1:]:
+            part = method.slices[name]
+            values.append(part.metrics[metric].mean if part.users else None)
+            labels.append(f"{name} ({part.users:,})")
+        figure.add_trace(go.Bar(x=labels, y=values, name=method.name, marker_color=_color(method.name)))
+    figure.update_layout(
+        barmode="group", yaxis_title=metric_label(metric, result.k), height=360, margin={"t": 20, "b": 40}
+    )
+    return figure
+
+
+def comparison_chart(frame: pd.DataFrame, metric: str) -> go.Figure:
+    """Before/after bars per method for one metric of two saved experiments."""
+    part = frame[frame["metric"] == metric]
+    figure = go.Figure(
+        [
+            go.Bar(x=part["method"], y=part["before"], name="before", marker_color="#bab0ac"),
+            go.Bar(x=part["method"], y=part["after"], name="after", marker_color="#4e79a7"),
+        ]
+    )
+    figure.update_layout(barmode="group", yaxis_title=metric_label(metric), height=320, margin={"t": 20, "b": 40})
+    return figure
