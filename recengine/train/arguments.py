@@ -45,7 +45,7 @@ class FineTuneArguments:
     max_pairs: int = field(
         default=4000,
         metadata=_help(
-            "At most this many training pairs (sampled evenly across sources); bounds the run time.",
+            "At most this many training pairs, shared evenly across the sources; bounds the run time.",
             minimum=10,
             maximum=10_000_000,
         ),

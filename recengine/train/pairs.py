@@ -329,15 +329,32 @@ def _without_holdout(engagements: pd.DataFrame, holdout: HoldOut) -> pd.DataFram
 
 
 def _sample(by_source: dict[str, list[TrainingPair]], max_pairs: int, seed: int) -> list[TrainingPair]:
-    """At most `max_pairs`, keeping each source's share; shuffled with the seed."""
-    total = sum(len(pairs) for pairs in by_source.values())
+    """At most `max_pairs`, shared evenly across sources; shuffled with the seed.
+
+    Each source gets an equal share; a source with fewer pairs than its share gives the rest to the
+    others. A large but weak source (catalog links of a big catalog) thus cannot crowd out the customer
+    sequences, which say most about what customers want next.
+    """
+    sizes = {source: len(by_source.get(source, [])) for source in SOURCES}
+    quotas = {source: 0 for source in SOURCES}
+    remaining = max_pairs
+    open_sources = [source for source in SOURCES if sizes[source] > 0]
+    while remaining > 0 and open_sources:
+        share = max(1, remaining // len(open_sources))
+        for source in list(open_sources):
+            take = min(share, sizes[source] - quotas[source], remaining)
+            quotas[source] += take
+            remaining -= take
+            if quotas[source] >= sizes[source]:
+                open_sources.remove(source)
+            if remaining <= 0:
+                break
     rng = np.random.default_rng(seed)
     chosen: list[TrainingPair] = []
     for source in SOURCES:
         pairs = by_source.get(source, [])
-        quota = len(pairs) if total <= max_pairs else int(round(max_pairs * len(pairs) / total))
-        if quota < len(pairs):
-            indices = rng.choice(len(pairs), size=quota, replace=False)
+        if quotas[source] < len(pairs):
+            indices = rng.choice(len(pairs), size=quotas[source], replace=False)
             pairs = [pairs[index] for index in sorted(indices)]
         chosen.extend(pairs)
     order = rng.permutation(len(chosen))

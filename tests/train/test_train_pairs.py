@@ -103,16 +103,20 @@ def test_test_items_of_every_user_are_held_out() -> None:
     assert len(everything.pairs) > len(pairs.pairs)
 
 
-def test_max_pairs_samples_each_source_proportionally_and_deterministically() -> None:
+def test_max_pairs_shares_evenly_across_sources_and_is_deterministic() -> None:
     frames = (catalog_frame(), reviews_frame(), interactions_frame())
     full = build_pairs(*frames, FineTuneArguments(holdout="test_items"))
-    small = build_pairs(*frames, FineTuneArguments(holdout="test_items", max_pairs=20))
-    again = build_pairs(*frames, FineTuneArguments(holdout="test_items", max_pairs=20))
-    assert len(small.pairs) <= 21
+    small = build_pairs(*frames, FineTuneArguments(holdout="test_items", max_pairs=30))
+    again = build_pairs(*frames, FineTuneArguments(holdout="test_items", max_pairs=30))
+    assert len(small.pairs) == 30
     assert small.pairs == again.pairs
     assert small.found_per_source == full.found_per_source
-    largest = max(full.found_per_source, key=full.found_per_source.get)
-    assert small.used_per_source[largest] == max(small.used_per_source.values())
+    # Every source that has enough pairs gets the same share; a small source gives its rest away.
+    assert all(count == 10 for source, count in small.used_per_source.items() if full.found_per_source[source] >= 10)
+    tiny_source = min(full.found_per_source, key=full.found_per_source.get)
+    quota = build_pairs(*frames, FineTuneArguments(holdout="test_items", max_pairs=3 * full.found_per_source[tiny_source] + 6))
+    assert quota.used_per_source[tiny_source] == full.found_per_source[tiny_source]
+    assert len(quota.pairs) == 3 * full.found_per_source[tiny_source] + 6
 
 
 def test_validation_split_keeps_anchors_on_one_side() -> None:
