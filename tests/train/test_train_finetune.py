@@ -85,3 +85,24 @@ def test_minilm_finetune_improves_validation_retrieval(filled_workspace) -> None
     from sentence_transformers import SentenceTransformer
 
     assert SentenceTransformer(str(folder), device="cpu").encode(["red shoe"]).shape == (1, 384)
+
+
+@pytest.mark.slow  # mining + GradCache + LoRA on 2 shared cores: ~20 s
+def test_options_hard_negatives_cached_loss_and_lora(filled_workspace, tiny_model_dir: Path) -> None:
+    """One run with every option on: mined hard negatives, the cached loss, LoRA merged before saving."""
+    pytest.importorskip("peft")
+    from dataclasses import replace
+
+    arguments = replace(TINY_RUN, epochs=1, hard_negatives=1, use_cached_mnrl=True, mini_batch_size=4, lora_rank=4)
+    events: list[tuple[str, dict]] = []
+    outcome = train_and_register(
+        filled_workspace, arguments, base_model=str(tiny_model_dir), on_event=lambda kind, values: events.append((kind, values))
+    )
+    folder = registry.version_dir(filled_workspace, outcome.version.version_id)
+    # Merged: a plain model folder without adapter files, loadable without peft.
+    assert not list(folder.rglob("adapter_*"))
+    from sentence_transformers import SentenceTransformer
+
+    assert SentenceTransformer(str(folder), device="cpu").encode(["red shoe"]).shape == (1, 32)
+    assert outcome.card.hyperparameters["lora_rank"] == 4
+    assert any(kind == "loss" for kind, _values in events)
