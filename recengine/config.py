@@ -91,7 +91,7 @@ class RecommendSettings(BaseModel):
     trending_half_life_days: float = Field(30.0, gt=0)
     quality_prior_reviews: float = Field(5.0, ge=0, description="Bayesian prior strength for ratings.")
     coarse_search_above: int = Field(
-        20_000, ge=0, description="Catalogs larger than this use a clustered vector scan for speed."
+        5_000, ge=0, description="Catalogs larger than this use a clustered vector scan for speed."
     )
     similar_content_weight: float = Field(0.5, ge=0, le=1, description="Similar items: content vs co-bought.")
     search_personal_weight: float = Field(0.3, ge=0, description="Personalised search: profile weight.")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -21,6 +22,8 @@ class Catalog:
     brands: np.ndarray  # object
     prices: np.ndarray  # float64, nan when unknown
     in_stock: np.ndarray  # bool; unknown counts as in stock
+    # Masks of rules and segments, computed once per catalog (a category match scans every path).
+    mask_cache: dict[object, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -59,8 +62,22 @@ class Catalog:
             in_stock=stock if count else np.zeros(0, dtype=bool),
         )
 
+    def cached_mask(self, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """A mask computed once per key (rules are frozen dataclasses, so they are keys)."""
+        mask = self.mask_cache.get(key)
+        if mask is None:
+            if len(self.mask_cache) > 256:
+                self.mask_cache.clear()
+            mask = compute()
+            mask.setflags(write=False)
+            self.mask_cache[key] = mask
+        return mask
+
     def category_mask(self, category: str) -> np.ndarray:
         """Items whose category path starts with `category` or has it as one of its parts."""
+        return self.cached_mask(("category", category), lambda: self._category_mask(category)).copy()
+
+    def _category_mask(self, category: str) -> np.ndarray:
         wanted = category.strip().lower()
         if not wanted:
             return np.zeros(self.size, dtype=bool)

@@ -46,14 +46,20 @@ def components_dict(components: np.ndarray, rule_delta: float) -> dict[str, floa
 
 
 def closest_history(
-    position: int, profile: UserProfile, context: ExplainContext
+    position: int, profile: UserProfile, context: ExplainContext, similarity: np.ndarray | None = None
 ) -> list[BecauseItem]:
-    """1-3 liked history items closest to `position` (content cosine; co-occurrence without vectors)."""
+    """1-3 liked history items closest to `position` (content cosine; co-occurrence without vectors).
+
+    `similarity` may carry the precomputed cosines of the liked history items (in history order) to
+    this item, so a list of k items costs one small matrix product.
+    """
     history = profile.history
     liked = history.positions[history.affinity > 0]
     if liked.size == 0:
         return []
-    if context.vectors is not None and np.linalg.norm(context.vectors[position]) > 0:
+    if similarity is not None:
+        pass
+    elif context.vectors is not None and np.linalg.norm(context.vectors[position]) > 0:
         similarity = context.vectors[liked] @ context.vectors[position]
     else:
         similarity = np.asarray(context.similarity[liked][:, position].todense()).ravel()
@@ -63,6 +69,15 @@ def closest_history(
         BecauseItem(context.catalog.item_ids[int(liked[index])], round(float(similarity[index]), 4))
         for index in keep
     ]
+
+
+def history_similarities(positions: list[int], profile: UserProfile, context: ExplainContext) -> np.ndarray | None:
+    """(liked history items, len(positions)) cosines, or None without vectors."""
+    history = profile.history
+    liked = history.positions[history.affinity > 0]
+    if context.vectors is None or liked.size == 0 or not positions:
+        return None
+    return context.vectors[liked] @ context.vectors[positions].T
 
 
 def shared_keywords(item_id: str, because: Sequence[BecauseItem], keywords: Mapping[str, Sequence[str]]) -> list[str]:
@@ -82,12 +97,13 @@ def explain(
     rule_notes: Sequence[str],
     profile: UserProfile,
     context: ExplainContext,
+    history_similarity: np.ndarray | None = None,
 ) -> Explanation:
     """The explanation of one recommended item for one user."""
     catalog = context.catalog
     item_id = catalog.item_ids[position]
     named = components_dict(components, rule_delta)
-    because = closest_history(position, profile, context)
+    because = closest_history(position, profile, context, history_similarity)
     phrases = shared_keywords(item_id, because, context.keywords)
     reason = _reason(position, named, because, phrases, list(rule_notes), profile, context)
     return Explanation(

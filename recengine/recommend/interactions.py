@@ -95,6 +95,13 @@ class HistoryTable:
     ratings: sparse.csr_matrix
     events: sparse.csr_matrix
     last_day: np.ndarray  # per user, nan when no timestamps
+    # The same (user, item) pairs as flat arrays; user u owns offsets[u]:offsets[u + 1].
+    offsets: np.ndarray
+    pair_items: np.ndarray
+    pair_affinity: np.ndarray
+    pair_confidence: np.ndarray
+    pair_ratings: np.ndarray  # nan when unrated
+    pair_events: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -182,35 +189,55 @@ def build_history(
     confidence = strength * decay * np.where(pref < 0, 0.25, 1.0)
     presence = np.minimum(strength / max(settings.event_weight_purchase, 1e-9), 1.0)
 
-    def matrix(values: np.ndarray, reduce: str = "sum") -> sparse.csr_matrix:
-        if reduce == "sum":
-            result = sparse.csr_matrix((values, (user_index, item_index)), shape=shape)
-            result.sum_duplicates()
-            return result
-        # max / last: aggregate in pandas, then build once
-        keyed = pd.DataFrame({"u": user_index, "i": item_index, "v": values}).dropna()
-        grouped = keyed.groupby(["u", "i"], sort=False)["v"]
-        reduced = grouped.max() if reduce == "max" else grouped.last()
-        index = reduced.index
-        return sparse.csr_matrix(
-            (
-                reduced.to_numpy(dtype=np.float64),
-                (index.get_level_values(0).to_numpy(), index.get_level_values(1).to_numpy()),
-            ),
-            shape=shape,
-        )
+    # One aggregation per (user, item), sorted by user then item: the CSR matrices and the per-user
+    # slices used at request time share this order, so a user's history is a slice, not a lookup.
+    keyed = pd.DataFrame(
+        {
+            "u": user_index,
+            "i": item_index,
+            "affinity": affinity,
+            "confidence": confidence,
+            "presence": presence,
+            "rating": ratings,
+            "event": event_code,
+            "day": days,
+        }
+    ).sort_values("day", kind="stable", na_position="first")
+    grouped = keyed.groupby(["u", "i"], sort=True).agg(
+        affinity=("affinity", "sum"),
+        confidence=("confidence", "sum"),
+        presence=("presence", "max"),
+        rating=("rating", "last"),
+        event=("event", "max"),
+    )
+    pair_users = grouped.index.get_level_values(0).to_numpy(dtype=np.int64)
+    pair_items = grouped.index.get_level_values(1).to_numpy(dtype=np.int64)
+    offsets = np.searchsorted(pair_users, np.arange(len(user_ids) + 1)).astype(np.int64)
 
-    presence_matrix = matrix(presence, "max")
+    def matrix(values: np.ndarray) -> sparse.csr_matrix:
+        return sparse.csr_matrix((values, pair_items.copy(), offsets.copy()), shape=shape)
+
+    pair_ratings = grouped["rating"].to_numpy(dtype=np.float64)
+    rated = ~np.isnan(pair_ratings)
     table = HistoryTable(
         user_ids=user_ids,
         user_positions=user_positions,
-        affinity=matrix(affinity),
-        confidence=matrix(confidence),
-        presence=presence_matrix,
-        ratings=matrix(ratings, "last"),
-        events=matrix(event_code, "max"),
+        affinity=matrix(grouped["affinity"].to_numpy(dtype=np.float64)),
+        confidence=matrix(grouped["confidence"].to_numpy(dtype=np.float64)),
+        presence=matrix(grouped["presence"].to_numpy(dtype=np.float64)),
+        ratings=sparse.csr_matrix(
+            (pair_ratings[rated], (pair_users[rated], pair_items[rated])), shape=shape
+        ),
+        events=matrix(grouped["event"].to_numpy(dtype=np.float64)),
         last_day=last_day,
+        offsets=offsets,
+        pair_items=pair_items,
+        pair_affinity=grouped["affinity"].to_numpy(dtype=np.float64),
+        pair_confidence=grouped["confidence"].to_numpy(dtype=np.float64),
+        pair_ratings=pair_ratings,
+        pair_events=grouped["event"].to_numpy(dtype=np.float64),
     )
+    presence_matrix = table.presence
 
     newest = float(np.nanmax(days)) if len(days) and not np.all(np.isnan(days)) else float("nan")
     trend_age = np.nan_to_num(newest - days, nan=10 * settings.trending_half_life_days)

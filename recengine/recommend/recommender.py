@@ -22,7 +22,7 @@ from recengine.progress import Progress, no_progress
 from recengine.recommend.candidates import merge_candidates
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.collaborative import item_similarity
-from recengine.recommend.explain import ExplainContext, components_dict, explain
+from recengine.recommend.explain import ExplainContext, components_dict, explain, history_similarities
 from recengine.recommend.interactions import build_history
 from recengine.recommend.profile import (
     UserHistory,
@@ -34,6 +34,7 @@ from recengine.recommend.profile import (
 from recengine.recommend.protocols import CandidateSource, UserContext
 from recengine.recommend.results import ProfileSummary, Recommendation, WhyNot
 from recengine.recommend.rules import BoostRule, Diversity, RuleSet, apply_rules
+from recengine.recommend.threads import single_blas_thread
 from recengine.recommend.scoring import (
     COMPONENTS,
     CollaborativeScorer,
@@ -202,23 +203,17 @@ class Recommender:
         row = self.history.user_positions.get(str(user_id))
         if row is None:
             return UserHistory.empty(str(user_id))
-        affinity = self.history.affinity.getrow(row)
-        positions = affinity.indices.astype(np.int64)
-        order = np.argsort(-np.abs(affinity.data), kind="stable")
-        positions = positions[order]
-
-        def values(matrix: sparse.csr_matrix, fill: float) -> np.ndarray:
-            source = matrix.getrow(row)
-            lookup = dict(zip(source.indices.tolist(), source.data.tolist(), strict=True))
-            return np.array([lookup.get(int(p), fill) for p in positions], dtype=np.float64)
-
+        history = self.history
+        start, stop = int(history.offsets[row]), int(history.offsets[row + 1])
+        affinity = history.pair_affinity[start:stop]
+        order = np.argsort(-np.abs(affinity), kind="stable")
         return UserHistory(
             user_id=str(user_id),
-            positions=positions,
-            affinity=affinity.data[order].astype(np.float64),
-            confidence=values(self.history.confidence, 0.0),
-            ratings=values(self.history.ratings, np.nan),
-            events=values(self.history.events, 0.0),
+            positions=history.pair_items[start:stop][order],
+            affinity=affinity[order],
+            confidence=history.pair_confidence[start:stop][order],
+            ratings=history.pair_ratings[start:stop][order],
+            events=history.pair_events[start:stop][order],
         )
 
     def profile(self, user_id: str) -> UserProfile:
@@ -283,6 +278,21 @@ class Recommender:
             segment: category whose popular items serve cold-start users.
             profile: use this profile instead of the user's (typed interests).
         """
+        with single_blas_thread():
+            return self._recommend(user_id, k, rules=rules, exclude_seen=exclude_seen, weights=weights,
+                                   segment=segment, profile=profile)
+
+    def _recommend(
+        self,
+        user_id: str,
+        k: int,
+        *,
+        rules: RuleSet | None,
+        exclude_seen: bool,
+        weights: Mapping[str, float] | None,
+        segment: str | None,
+        profile: UserProfile | None,
+    ) -> list[Recommendation]:
         if k <= 0:
             return []
         profile = profile or self.profile(user_id)
@@ -317,7 +327,11 @@ class Recommender:
             category_pool=lambda category, count: self._category_pool(context, weights_used, category, count, exclude_seen),
         )
         recommendations = []
+        cosines = history_similarities(ruled.positions, profile, self.explain_context)
         for rank, position in enumerate(ruled.positions, start=1):
+            column = None
+            if cosines is not None and np.linalg.norm(self.vectors[position]) > 0:  # type: ignore[index]
+                column = cosines[:, rank - 1]
             explanation = explain(
                 position,
                 components=ruled.components[position],
@@ -325,6 +339,7 @@ class Recommender:
                 rule_notes=ruled.notes.get(position, []),
                 profile=profile,
                 context=self.explain_context,
+                history_similarity=column,
             )
             score = round(sum(explanation.components.values()), 6)
             recommendations.append(
@@ -452,6 +467,19 @@ class Recommender:
         exclude_seen: bool = True,
     ) -> WhyNot:
         """Where `item_id` ranks for the user and which component or rule held it back."""
+        with single_blas_thread():
+            return self._why_not(user_id, item_id, k, rules=rules, weights=weights, exclude_seen=exclude_seen)
+
+    def _why_not(
+        self,
+        user_id: str,
+        item_id: str,
+        k: int,
+        *,
+        rules: RuleSet | None,
+        weights: Mapping[str, float] | None,
+        exclude_seen: bool,
+    ) -> WhyNot:
         position = self.catalog.positions.get(str(item_id))
         if position is None:
             raise NotFoundError(f"No product with id {item_id!r} in this workspace.")

@@ -87,6 +87,10 @@ class BoostRule:
             raise ConfigError(f"A {self.field} boost needs a value to match.")
 
     def matches(self, catalog: Catalog) -> np.ndarray:
+        """Mask of the catalog items this rule applies to (cached per catalog, read-only)."""
+        return catalog.cached_mask(self, lambda: self._matches(catalog))
+
+    def _matches(self, catalog: Catalog) -> np.ndarray:
         if self.field == "category":
             return catalog.category_mask(self.value)
         if self.field == "brand":
@@ -239,13 +243,41 @@ def apply_rules(
         category_pool: best-scoring items of a category, beyond the candidates.
     """
     rules = rule_set.active()
-    base_totals = {int(p): float(t) for p, t in zip(positions, totals, strict=True)}
-    base_components = {int(p): components[row] for row, p in enumerate(positions)}
+    positions = np.asarray(positions, dtype=np.int64)
     result = RuledList([], {}, {}, {})
     notes = result.notes
 
     def note(position: int, text: str) -> None:
         notes.setdefault(position, []).append(text)
+
+    # 1. filters (vectorised over the candidates)
+    blocked_mask = np.zeros(catalog.size, dtype=bool)
+    blocked: dict[int, str] = {}
+    for rule in rules:
+        if isinstance(rule, HideOutOfStock):
+            blocked_mask |= ~catalog.in_stock
+        elif isinstance(rule, ExcludeItems):
+            for item_id in rule.item_ids:
+                if item_id in catalog.positions:
+                    blocked_mask[catalog.positions[item_id]] = True
+                    blocked.setdefault(catalog.positions[item_id], "excluded by rule")
+    for p in positions[blocked_mask[positions]]:
+        blocked.setdefault(int(p), "hidden: out of stock")
+    result.removed.update(blocked)
+
+    # 2. boosts and buries (they change the score through the `rules` component)
+    boosts = [(rule, rule.matches(catalog)) for rule in rules if isinstance(rule, BoostRule)]
+    candidate_delta = np.zeros(len(positions))
+    for rule, mask in boosts:
+        candidate_delta[mask[positions]] += rule.amount
+    alive = ~blocked_mask[positions]
+    adjusted = np.asarray(totals, dtype=np.float64) + candidate_delta
+    alive_rows = np.flatnonzero(alive)
+    alive_rows = alive_rows[np.argsort(-adjusted[alive_rows], kind="stable")]
+    # Only the head of the list can reach the top k, even after diversity or a minimum share.
+    pool_rows = alive_rows[: max(3 * k, k + 50)]
+    base_totals = {int(positions[row]): float(totals[row]) for row in pool_rows}
+    base_components = {int(positions[row]): components[row] for row in pool_rows}
 
     def ensure_scored(extra: np.ndarray) -> None:
         missing = np.array([p for p in extra if int(p) not in base_totals], dtype=np.int64)
@@ -255,30 +287,12 @@ def apply_rules(
                 base_totals[int(p)] = float(extra_totals[row])
                 base_components[int(p)] = extra_components[row]
 
-    # 1. filters
-    blocked: dict[int, str] = {}
-    for rule in rules:
-        if isinstance(rule, HideOutOfStock):
-            for p in np.flatnonzero(~catalog.in_stock):
-                blocked.setdefault(int(p), "hidden: out of stock")
-        elif isinstance(rule, ExcludeItems):
-            for item_id in rule.item_ids:
-                if item_id in catalog.positions:
-                    blocked.setdefault(catalog.positions[item_id], "excluded by rule")
-    result.removed.update(blocked)
-    alive = [int(p) for p in positions if int(p) not in blocked]
+    def boost_of(p: int) -> float:
+        return float(sum(rule.amount for rule, mask in boosts if mask[p]))
 
-    # 2. boosts and buries (they change the score through the `rules` component)
-    delta: dict[int, float] = {}
-    boosts = [rule for rule in rules if isinstance(rule, BoostRule)]
-    for rule in boosts:
-        mask = rule.matches(catalog)
-        for p in alive:
-            if mask[p]:
-                delta[p] = delta.get(p, 0.0) + rule.amount
-                note(p, rule.describe())
-    score = {p: base_totals[p] + delta.get(p, 0.0) for p in alive}
-    order = sorted(alive, key=lambda p: -score[p])
+    delta = {int(positions[row]): float(candidate_delta[row]) for row in pool_rows if candidate_delta[row]}
+    score = {int(positions[row]): float(adjusted[row]) for row in pool_rows}
+    order = [int(positions[row]) for row in pool_rows]
 
     # 3. diversity
     diversity = [rule for rule in rules if isinstance(rule, Diversity)]
@@ -307,11 +321,12 @@ def apply_rules(
             extra = [
                 int(p)
                 for p in category_pool(rule.category, needed + len(top) + len(blocked))
-                if int(p) not in in_list and int(p) not in blocked and int(p) not in promote
+                if int(p) not in in_list and not blocked_mask[int(p)] and int(p) not in promote
             ]
             ensure_scored(np.array(extra, dtype=np.int64))
             for p in extra:
-                score.setdefault(p, base_totals[p] + delta.get(p, 0.0))
+                delta[p] = boost_of(p)
+                score.setdefault(p, base_totals[p] + delta[p])
             promote += extra[: needed - have - len(promote)]
         slots = [index for index in range(len(top) - 1, -1, -1) if not mask[top[index]]]
         for p, slot in zip(promote, slots, strict=False):
@@ -326,12 +341,13 @@ def apply_rules(
         p = catalog.positions.get(rule.item_id)
         if p is None:
             continue
-        if p in blocked:
+        if blocked_mask[p]:
             continue
         if p in top:
             top.remove(p)
         ensure_scored(np.array([p], dtype=np.int64))
-        score.setdefault(p, base_totals[p] + delta.get(p, 0.0))
+        delta[p] = boost_of(p)
+        score.setdefault(p, base_totals[p] + delta[p])
         top.insert(min(rule.position, len(top) + 1) - 1, p)
         note(p, f"pinned at position {rule.position}")
         result.removed.pop(p, None)
@@ -342,6 +358,9 @@ def apply_rules(
 
     result.positions = top
     for p in top:
+        boost_notes = [rule.describe() for rule, mask in boosts if mask[p]]
+        if boost_notes:
+            notes[p] = boost_notes + notes.get(p, [])
         result.totals[p] = score[p]
         result.components[p] = base_components[p]
         if delta.get(p):

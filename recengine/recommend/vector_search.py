@@ -72,10 +72,13 @@ class VectorSearch:
                 self.vectors[start : start + 20_000] @ centres.T, axis=1
             )
         order = np.argsort(labels, kind="stable")
-        bounds = np.searchsorted(labels[order], np.arange(lists + 1))
-        self.lists = [order[bounds[index] : bounds[index + 1]] for index in range(lists)]
+        self.bounds = np.searchsorted(labels[order], np.arange(lists + 1))
+        self.order = order
+        # Each list is a contiguous block: a probe is a slice, not a gather of scattered rows.
+        self.sorted_vectors = np.ascontiguousarray(self.vectors[order])
+        self.lists = [order[self.bounds[index] : self.bounds[index + 1]] for index in range(lists)]
         self.centres = centres.astype(np.float32)
-        self.probes = max(8, lists // 12)
+        self.probes = max(8, lists // 16)
 
     def search(
         self, queries: np.ndarray, k: int, *, exclude: np.ndarray | None = None
@@ -94,12 +97,20 @@ class VectorSearch:
             positions, scores = self._search_index(queries, k, excluded)
         else:
             if self.mode == "coarse" and self.centres is not None:
-                nearest = np.argsort(-(queries @ self.centres.T), axis=1)[:, : self.probes]
-                pool = np.unique(np.concatenate([self.lists[index] for index in nearest.ravel()]))
+                closeness = queries @ self.centres.T
+                probes = min(self.probes, closeness.shape[1])
+                nearest = np.argpartition(-closeness, probes - 1, axis=1)[:, :probes]
+                chosen = np.unique(nearest.ravel())
+                pool = np.concatenate([self.order[self.bounds[index] : self.bounds[index + 1]] for index in chosen])
+                best = np.concatenate(
+                    [
+                        (self.sorted_vectors[self.bounds[index] : self.bounds[index + 1]] @ queries.T).max(axis=1)
+                        for index in chosen
+                    ]
+                )
             else:
                 pool = None
-            block = self.vectors if pool is None else self.vectors[pool]
-            best = (block @ queries.T).max(axis=1)
+                best = (self.vectors @ queries.T).max(axis=1)
             if excluded.size:
                 if pool is None:
                     best[excluded] = -np.inf
