@@ -292,13 +292,29 @@ def index_name(fingerprint: str) -> str:
     return f"items-{model_folder_name(fingerprint)}"
 
 
-def ensure_item_index(workspace: Workspace, progress: Progress | None = None) -> tuple[ItemIndex, IndexRun]:
-    """Like `item_index`, also saying what was done (for the CLI and the dashboard)."""
+def ensure_item_index(
+    workspace: Workspace,
+    progress: Progress | None = None,
+    *,
+    prepared: tuple[list[str], np.ndarray, list[str]] | None = None,
+) -> tuple[ItemIndex, IndexRun]:
+    """Like `item_index`, also saying what was done (for the CLI and the dashboard).
+
+    Args:
+        prepared: (item ids, vectors, content keys) just computed by the caller, to avoid a second pass.
+    """
     from recengine.index import ItemIndex, choose_factory, index_kind, load_index, save_index
 
     started = time.perf_counter()
-    item_ids, vectors, fingerprint, keys, _run = _item_vectors_and_keys(workspace, scaled(progress, 0.0, 0.8))
     report = scaled(progress, 0.8, 1.0)
+    fingerprint = resolve_model(workspace.settings.embed.model).fingerprint
+    vectors: np.ndarray | None = None
+    if prepared is not None:
+        item_ids, vectors, keys = prepared
+    else:
+        # Texts and their keys first: an index that is up to date needs no vectors at all.
+        item_ids, texts = item_texts(workspace)
+        keys = [text_key(text) for text in texts]
     directory = workspace.subdir(INDEXES_DIR)
     name = index_name(fingerprint)
     wanted = choose_factory(len(item_ids), workspace.settings.index)
@@ -312,7 +328,7 @@ def ensure_item_index(workspace: Workspace, progress: Progress | None = None) ->
             reason = str(error)
             log.warning("rebuilding the item index: %s", error)
     if index is not None:
-        reason = _rebuild_reason(index, wanted, vectors.shape[1] if vectors.ndim == 2 else 0)
+        reason = _rebuild_reason(index, wanted, vectors.shape[1] if vectors is not None and vectors.ndim == 2 else 0)
         if reason:
             index = None
     if index is not None:
@@ -327,6 +343,12 @@ def ensure_item_index(workspace: Workspace, progress: Progress | None = None) ->
             _record_run(workspace, "index", asdict(run))
             report(1.0, f"index up to date ({len(index):,} items)")
             return index, run
+    if vectors is None:
+        vectors, _fingerprint, _keys, _run = _vectors_for(workspace, texts, "items", scaled(progress, 0.0, 0.8))
+    if vectors.ndim != 2 or vectors.shape[1] == 0:
+        # An empty catalog with nothing cached: only the model knows the dimension of its (empty) index.
+        vectors = np.empty((0, _encoder(workspace, []).dimension), dtype=np.float32)
+    if index is not None:
         if len(removed) + len(changed) <= INCREMENTAL_LIMIT * max(len(item_ids), 1):
             report(0.0, f"updating the index: {len(changed):,} new or changed, {len(removed):,} removed")
             index.remove(removed)
@@ -430,8 +452,12 @@ def embed_workspace(
 ) -> EmbedReport:
     """Bring item embeddings and the item index (and optionally review embeddings) up to date."""
     items_end = 0.7 if reviews else 1.0
-    _index, index_run = ensure_item_index(workspace, scaled(progress, 0.0, items_end))
-    items_run = last_runs(workspace).get("items")
+    item_ids, vectors, _fingerprint, keys, items_run = _item_vectors_and_keys(
+        workspace, scaled(progress, 0.0, 0.8 * items_end)
+    )
+    _index, index_run = ensure_item_index(
+        workspace, scaled(progress, 0.0, items_end), prepared=(item_ids, vectors, keys)
+    )
     review_run = None
     if reviews:
         review_vectors(workspace, scaled(progress, items_end, 1.0))

@@ -23,11 +23,13 @@ from recengine.errors import ConfigError, NotFoundError
 from recengine.index import index_paths
 
 
-def test_index_built_then_unchanged(catalog_workspace):
+def test_index_built_then_unchanged(catalog_workspace, monkeypatch):
     index, run = ensure_item_index(catalog_workspace)
     assert run.action == "built" and run.kind == "exact" and len(index) == 32
     version = catalog_workspace.store.get_meta("data_version")
-    again, run = ensure_item_index(catalog_workspace)
+    with monkeypatch.context() as patch:  # an up-to-date index needs text hashes only, not vectors
+        patch.setattr(pipeline, "_vectors_for", lambda *a, **k: pytest.fail("vectors read"))
+        again, run = ensure_item_index(catalog_workspace)
     assert run.action == "unchanged" and again.item_ids == index.item_ids
     assert catalog_workspace.store.get_meta("data_version") == version  # nothing changed, no cache churn
     vectors = item_vectors(catalog_workspace)
@@ -141,3 +143,9 @@ def test_reduced_precision_falls_back_to_fp32_when_rankings_change(catalog_works
     insert_items(catalog_workspace, [dict(catalog_rows()[0], title="Changed")])
     item_vectors(catalog_workspace)
     assert loaded == ["fp32"]  # the recorded decision is reused, not measured again
+
+
+def test_empty_workspace_gets_an_empty_index(workspace):
+    index, run = ensure_item_index(workspace)
+    assert run.action == "built" and len(index) == 0 and index.dimension == 64
+    assert index.search(np.ones((1, 64), np.float32), 5) == [[]]
