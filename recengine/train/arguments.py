@@ -129,6 +129,18 @@ class FineTuneArguments:
         default=("sequence", "review", "co_bought"),
         metadata=_help("Pair sources used: sequence, review, co_bought."),
     )
+    federated_rounds: int = field(
+        default=0,
+        metadata=_help(
+            "FedAvg rounds across shards (regions, stores...): each shard trains on its own data only and "
+            "the weights are averaged. 0 = train centrally on all data.",
+            minimum=0,
+            maximum=50,
+        ),
+    )
+    shard_column: str = field(
+        default="", metadata=_help("Column naming the shard for federated training (detected when empty).")
+    )
     precision: str = field(
         default="auto",
         metadata=_help(

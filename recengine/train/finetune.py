@@ -390,15 +390,32 @@ def train_and_register(
     report = progress or no_progress
     staging = registry.staging_dir(workspace, job_id)
     try:
-        result = finetune_encoder(
-            workspace,
-            arguments,
-            output_dir=staging,
-            base_model=base_model,
-            progress=scaled(report, 0.0, 0.9 if activate else 0.98),
-            on_event=on_event,
-            should_stop=should_stop,
-        )
+        training_progress = scaled(report, 0.0, 0.9 if activate else 0.98)
+        if arguments.federated_rounds:
+            from recengine.train.federated import federated_finetune
+            from recengine.train.registry import configured_model
+
+            result = federated_finetune(
+                workspace,
+                arguments,
+                output_dir=staging,
+                base_model=base_model or configured_model(workspace),
+                rounds=arguments.federated_rounds,
+                shard_column=arguments.shard_column or None,
+                progress=training_progress,
+                on_event=on_event,
+                should_stop=should_stop,
+            )
+        else:
+            result = finetune_encoder(
+                workspace,
+                arguments,
+                output_dir=staging,
+                base_model=base_model,
+                progress=training_progress,
+                on_event=on_event,
+                should_stop=should_stop,
+            )
         version = registry.register_version(workspace, result.model_dir, result.card, job_id=job_id)
         if on_event:
             on_event("log", {"message": f"registered version {version.version_id}"})

@@ -141,3 +141,12 @@ def build_tiny_model(folder: Path) -> Path:
 def _dimension(transformer: object) -> int:
     getter = getattr(transformer, "get_embedding_dimension", None) or transformer.get_word_embedding_dimension  # type: ignore[attr-defined]
     return int(getter())
+
+
+def fill_regions(workspace: Workspace) -> None:
+    """Give every review a region in its attributes: users 0-5 'north', 6-11 'south'."""
+    with workspace.store.transaction() as connection:
+        connection.execute(
+            "UPDATE reviews SET attributes = CASE WHEN CAST(substr(user_id, 2) AS INTEGER) < 6 "
+            "THEN '{\"region\": \"north\"}' ELSE '{\"region\": \"south\"}' END"
+        )
