@@ -283,7 +283,8 @@ class ItemIndex:
     def _search_with(
         self, queries: np.ndarray, k: int, selector: faiss.IDSelector | None
     ) -> tuple[np.ndarray, np.ndarray]:
-        if selector is None and gpu_count() > 0 and not self._gpu_failed:
+        # faiss has no GPU HNSW; exact and IVF indexes are copied to the GPU for unfiltered search.
+        if selector is None and self.kind in ("exact", "ivf") and gpu_count() > 0 and not self._gpu_failed:
             found = self._search_gpu(queries, k)
             if found is not None:
                 return found
@@ -322,6 +323,8 @@ class ItemIndex:
             with self._lock:
                 if self._gpu_index is None:
                     self._gpu_index = faiss.index_cpu_to_all_gpus(self._inner())
+                    if self.kind == "ivf":
+                        _set_nprobe(self._gpu_index, self.nprobe)
             distances, positions = self._gpu_index.search(queries, k)
             if self.kind == "ivf":
                 return distances, positions  # IVF stores the faiss ids themselves
@@ -403,17 +406,28 @@ class ItemIndex:
 
     def _rebuild_without(self, removed_ids: np.ndarray) -> None:
         """HNSW graphs cannot drop nodes: rebuild from the stored vectors of the items kept."""
-        keep_ids = self._faiss_ids[~np.isin(self._faiss_ids, removed_ids)]
-        kept_vectors = (
-            np.stack([self._index.reconstruct(int(faiss_id)) for faiss_id in keep_ids])
-            if len(keep_ids)
-            else np.empty((0, self.dimension), np.float32)
-        )
+        old_inner = faiss.downcast_index(self._index.index)
+        stored_ids = faiss.vector_to_array(self._index.id_map).astype(np.int64)
+        keep = ~np.isin(stored_ids, removed_ids)
+        keep_ids = stored_ids[keep]
+        kept_vectors = np.ascontiguousarray(old_inner.reconstruct_n(0, old_inner.ntotal)[keep])
         inner = faiss.index_factory(self.dimension, self.factory, faiss.METRIC_INNER_PRODUCT)
         index = faiss.IndexIDMap2(inner)
         if len(keep_ids):
             index.add_with_ids(kept_vectors, keep_ids)
         self._index = index
+
+
+def _set_nprobe(index: faiss.Index, nprobe: int) -> None:
+    """Set nprobe on a GPU (or CPU) IVF copy: searches without parameters use the index's own value."""
+    space = getattr(faiss, "GpuParameterSpace", None)
+    if space is not None:
+        try:
+            space().set_index_parameter(index, "nprobe", nprobe)
+            return
+        except RuntimeError:
+            pass
+    index.nprobe = nprobe
 
 
 def _as_matrix(vectors: np.ndarray) -> np.ndarray:

@@ -163,3 +163,30 @@ def test_vectors_and_errors(clustered):
 
 def test_clustered_fixture_is_deterministic():
     np.testing.assert_array_equal(clustered_vectors(10, 4, 2, seed=1), clustered_vectors(10, 4, 2, seed=1))
+
+
+@pytest.mark.parametrize("factory", ["Flat", "IVF32,Flat"])
+def test_gpu_path_maps_labels_like_the_cpu_index(clustered, factory, monkeypatch):
+    """The GPU copy is searched by position; labels must map back through the id map (simulated GPU)."""
+    from recengine.index import item_index as module
+
+    item_ids, vectors, queries = clustered
+    index = ItemIndex.build(item_ids[:2000], vectors[:2000], factory=factory, fingerprint="m", nprobe=32)
+    index.remove(item_ids[:300])  # positions and faiss ids now differ
+    index.upsert(["late"], vectors[2500:2501])
+    cpu = index.search(queries[:20], 10)
+    clones: list[object] = []
+
+    def fake_gpu_copy(inner):
+        clones.append(inner)
+        return module.faiss.clone_index(inner)
+
+    monkeypatch.setattr(module, "gpu_count", lambda: 1)
+    monkeypatch.setattr(module.faiss, "index_cpu_to_all_gpus", fake_gpu_copy)
+    gpu = index.search(queries[:20], 10)
+    assert clones and [[hit for hit, _ in row] for row in gpu] == [[hit for hit, _ in row] for row in cpu]
+    assert index.search(vectors[2500:2501], 1)[0][0][0] == "late"
+    # Filtered searches stay on the CPU index (GPU indexes have no IDSelector).
+    clones.clear()
+    index.search(queries[:1], 5, exclude=["late"])
+    assert clones == []
