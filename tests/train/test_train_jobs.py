@@ -124,3 +124,26 @@ def test_finetune_job_killed_mid_training_registers_nothing(filled_workspace, ti
     assert not staging.exists()
     # The curves drawn so far stay readable for the page.
     assert runner.events(record.job_id, ("eval",))[0].values["step"] == 0
+
+
+def test_train_sentiment_kind_reports_held_out_scores(filled_workspace, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The sentiment kind, called as the worker would (in-process here): learned model vs lexicon."""
+    from recengine.jobs.context import JobContext
+    from recengine.jobs.kinds import train_sentiment
+    from recengine.workspace import Workspace
+
+    monkeypatch.setenv("RECENGINE_TEXT__MIN_RATED_REVIEWS_FOR_MODEL", "20")
+    workspace = Workspace.open(filled_workspace.root)  # settings re-read with the variable above
+    from recengine.jobs.records import get_job, insert_job
+
+    insert_job(workspace, "sentiment-test", "train_sentiment", {})
+    context = JobContext(workspace, "sentiment-test", tmp_path)
+    result = train_sentiment(workspace, {}, context)
+    assert result["reviews"] == 60
+    assert result["sentiment_method"] == "learned"
+    assert {"learned", "lexicon"} <= set(result["quality"])
+    assert result["quality"]["held_out_reviews"] > 0
+    from recengine.jobs.events import read_events
+
+    assert any(event.kind == "log" for event in read_events(tmp_path))
+    assert get_job(workspace, "sentiment-test").progress == 1.0  # progress reached the record
