@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import BENCHMARKS, stamp, write_section  # noqa: E402
-from recengine.cli.common import to_jsonable  # noqa: E402
+from recengine.cli.recommend import recommendation_line  # noqa: E402
 from recengine.config import RecommendSettings  # noqa: E402
 from recengine.recommend import Recommender  # noqa: E402
 
@@ -119,7 +119,7 @@ def bench_batch(items: int, users: int) -> dict[str, float]:
         began = time.perf_counter()
         with out.open("w", encoding="utf-8") as handle:
             for user_id, recommendations in model.recommend_many(model.user_ids[:users], 10):
-                line = {"user_id": user_id, "recommendations": [to_jsonable(item) for item in recommendations]}
+                line = recommendation_line(user_id, recommendations)
                 handle.write(json.dumps(line, ensure_ascii=False) + "\n")
         export_s = time.perf_counter() - began
         lines = sum(1 for _ in out.open())

@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from recengine.cli.common import add_workspace_argument, open_workspace, print_json, print_table, to_jsonable
+from recengine.cli.common import add_workspace_argument, open_workspace, print_json, print_table
 from recengine.errors import ConfigError, NotFoundError, RecEngineError
 from recengine.progress import StderrProgress
 from recengine.recommend import COMPONENTS, Recommendation, RuleSet
@@ -80,7 +80,7 @@ def read_user_ids(path: Path) -> list[str]:
 
 def recommendation_line(user_id: str, recommendations: list[Recommendation]) -> dict[str, object]:
     """The jsonl line of DESIGN.md: user_id and recommendations with explanation on every item."""
-    return {"user_id": user_id, "recommendations": [to_jsonable(item) for item in recommendations]}
+    return {"user_id": user_id, "recommendations": [item.to_dict() for item in recommendations]}
 
 
 def csv_rows(user_id: str, recommendations: list[Recommendation]) -> list[list[object]]:

@@ -35,6 +35,7 @@ class ExplainContext:
     customers: np.ndarray
     stars: np.ndarray
     rating_count: np.ndarray
+    has_vector: np.ndarray  # bool per item: False for items without an embedding
 
 
 def components_dict(components: np.ndarray, rule_delta: float) -> dict[str, float]:
@@ -59,7 +60,7 @@ def closest_history(
         return []
     if similarity is not None:
         pass
-    elif context.vectors is not None and np.linalg.norm(context.vectors[position]) > 0:
+    elif context.vectors is not None and context.has_vector[position]:
         similarity = context.vectors[liked] @ context.vectors[position]
     else:
         similarity = np.asarray(context.similarity[liked][:, position].todense()).ravel()

@@ -103,6 +103,7 @@ class Recommender:
             customers=statistics.customers,
             stars=stars,
             rating_count=statistics.rating_count,
+            has_vector=(np.linalg.norm(vectors, axis=1) > 0) if vectors is not None else np.zeros(catalog.size, dtype=bool),
         )
         self._profiles: OrderedDict[str, UserProfile] = OrderedDict()
 
@@ -330,7 +331,7 @@ class Recommender:
         cosines = history_similarities(ruled.positions, profile, self.explain_context)
         for rank, position in enumerate(ruled.positions, start=1):
             column = None
-            if cosines is not None and np.linalg.norm(self.vectors[position]) > 0:  # type: ignore[index]
+            if cosines is not None and self.explain_context.has_vector[position]:
                 column = cosines[:, rank - 1]
             explanation = explain(
                 position,

@@ -33,6 +33,22 @@ class Recommendation:
     score: float
     explanation: Explanation
 
+    def to_dict(self) -> dict[str, object]:
+        """The JSON shape of DESIGN.md (same as dataclasses.asdict, several times faster for exports)."""
+        explanation = self.explanation
+        return {
+            "item_id": self.item_id,
+            "rank": self.rank,
+            "score": self.score,
+            "explanation": {
+                "components": dict(explanation.components),
+                "because": [{"item_id": entry.item_id, "similarity": entry.similarity} for entry in explanation.because],
+                "shared_keywords": list(explanation.shared_keywords),
+                "rules": list(explanation.rules),
+                "reason": explanation.reason,
+            },
+        }
+
 
 @dataclass(frozen=True)
 class WhyNot:
