@@ -700,7 +700,7 @@ def _aspect_summary(rows: pd.DataFrame) -> pd.DataFrame:
     dissenting = rows[rows["agreement"] < 0].sort_values("agreement").groupby(keys, sort=False).head(1)
     quotes: dict[tuple[str, str, str], list[dict[str, object]]] = {}
     for scope, scope_id, aspect, review_id, text, score in zip(
-        *(pd.concat([agreeing, dissenting])[column] for column in [*keys, "review_id", "quote", "sentiment"]),
+        *(pd.concat([agreeing, dissenting])[column].tolist() for column in [*keys, "review_id", "quote", "sentiment"]),
         strict=True,
     ):
         entries = quotes.setdefault((scope, scope_id, aspect), [])
@@ -708,7 +708,7 @@ def _aspect_summary(rows: pd.DataFrame) -> pd.DataFrame:
             entries.append({"review_id": str(review_id), "text": str(text), "sentiment": round(float(score), 4)})
     summary["quotes"] = [
         json.dumps(quotes.get(key, []), ensure_ascii=False)
-        for key in zip(summary["scope"], summary["scope_id"], summary["aspect"], strict=True)
+        for key in zip(summary["scope"].tolist(), summary["scope_id"].tolist(), summary["aspect"].tolist(), strict=True)
     ]
     summary["avg_sentiment"] = summary["avg_sentiment"].round(4)
     return summary[["scope", "scope_id", "aspect", "mentions", "avg_sentiment", "quotes", "positive", "negative"]]

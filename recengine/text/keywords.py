@@ -139,6 +139,7 @@ def fold_plural(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=1 << 19)
 def normalise_phrase(phrase: str) -> str:
     """The key under which near-duplicate phrases merge.
 
@@ -370,7 +371,7 @@ def distinctive_keywords(
     if group_keywords.empty:
         return {}
     frame = group_keywords[["group_id", "keyword"]].dropna().copy()
-    frame["key"] = [normalise_phrase(str(keyword)) for keyword in frame["keyword"]]
+    frame["key"] = [normalise_phrase(str(keyword)) for keyword in frame["keyword"].tolist()]
     frame = frame[frame["key"] != ""]
     if frame.empty:
         return {}
@@ -403,8 +404,10 @@ def distinctive_keywords(
     counts = counts[(counts["y"].to_numpy() >= needed) & (counts["score"].to_numpy() > 0)]
     counts = counts.sort_values(["group_id", "score", "key"], ascending=[True, False, True])
     result: dict[str, list[DistinctivePhrase]] = defaultdict(list)
+    display_of = dict(zip(display.index.tolist(), display.tolist(), strict=True))
     for group_id, key, score, mentions in zip(
-        counts["group_id"], counts["key"], counts["score"], counts["y"], strict=True
+        counts["group_id"].tolist(), counts["key"].tolist(), counts["score"].tolist(), counts["y"].tolist(),
+        strict=True,
     ):
         phrases = result[group_id]
         if len(phrases) >= top_n:
@@ -412,5 +415,5 @@ def distinctive_keywords(
         # Merge near-duplicates across n-gram lengths: skip "battery" when "battery life" is already in.
         if any(f" {key} " in f" {normalise_phrase(kept.keyword)} " for kept in phrases):
             continue
-        phrases.append(DistinctivePhrase(str(display[key]), round(float(score), 4), int(mentions)))
+        phrases.append(DistinctivePhrase(str(display_of[key]), round(float(score), 4), int(mentions)))
     return dict(result)
