@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui.common import data_version, demo_notice, get_workspace, guarded
-from ui.home import SECTION_ERROR, format_value, label_for, render_values, status_sections, workspace_summary
+from ui.common import data_version, demo_notice, escape_markdown, get_workspace, guarded, show_text
+from ui.home import (
+    SECTION_ERROR,
+    format_value,
+    label_for,
+    render_sentiment_split,
+    render_values,
+    sentiment_split,
+    status_sections,
+    workspace_summary,
+)
 
 st.title("Overview")
 st.caption(
@@ -13,6 +22,7 @@ st.caption(
     "what each customer is recommended and why."
 )
 
+workspace = None
 with guarded("Reading the workspace"):
     workspace = get_workspace()
     demo_notice(workspace, sidebar=False)
@@ -41,14 +51,10 @@ with guarded("Reading the workspace"):
             icon=":material/upload_file:",
         )
 
-    for name, values in status_sections(str(workspace.root.resolve()), version).items():
-        st.subheader(label_for(name), anchor=False)
-        if isinstance(values, dict) and SECTION_ERROR in values:
-            st.warning(values[SECTION_ERROR], icon=":material/warning:")
-        elif isinstance(values, dict):
-            render_values(values)
-        else:
-            st.text(format_value(values) if not isinstance(values, list) else ", ".join(map(str, values)))
+    split = sentiment_split(str(workspace.root.resolve()), version)
+    if split:
+        st.subheader("What customers feel", anchor=False)
+        render_sentiment_split(split)
 
 st.subheader("Next steps", anchor=False)
 left, middle, right = st.columns(3)
@@ -62,3 +68,20 @@ with right:
     st.page_link("pages/search.py", label="Search and bundles", icon=":material/search:")
     st.page_link("pages/evaluation.py", label="How good are the recommendations?", icon=":material/monitoring:")
     st.page_link("pages/fine_tuning.py", label="Fine-tune the encoder", icon=":material/model_training:")
+
+# -- behind the scenes: every capability's status, for analysts ----------------------------------------
+with guarded("Reading the status of the computed parts"):
+    sections = status_sections(str(workspace.root.resolve()), version) if workspace is not None else {}
+    if sections:
+        st.subheader("Behind the scenes", anchor=False)
+        st.caption("How fresh the computed parts are: review analysis, embeddings, index, models, evaluations.")
+        columns = st.columns(2)
+        for position, (name, values) in enumerate(sections.items()):
+            with columns[position % 2].container(border=True):
+                st.markdown(f"**{label_for(name)}**")
+                if isinstance(values, dict) and SECTION_ERROR in values:
+                    st.warning(escape_markdown(values[SECTION_ERROR]), icon=":material/warning:")
+                elif isinstance(values, dict):
+                    render_values(values, per_row=2)
+                else:
+                    show_text(format_value(values) if not isinstance(values, list) else ", ".join(map(str, values)))

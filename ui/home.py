@@ -22,7 +22,14 @@ import streamlit as st
 from recengine.config import default_workspace_dir
 from recengine.errors import RecEngineError
 from recengine.workspace import DATABASE_FILE, WorkspaceSummary
-from ui.common import _open_workspace, progress_bar, workspace_at, workspace_dir, workspace_is_demo
+from ui.common import (
+    _open_workspace,
+    escape_markdown,
+    progress_bar,
+    workspace_at,
+    workspace_dir,
+    workspace_is_demo,
+)
 
 log = logging.getLogger("recengine.ui")
 
@@ -181,32 +188,82 @@ def is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool, datetime, date))
 
 
-def render_values(values: Mapping[str, Any], *, per_row: int = 4) -> None:
-    """Render a section generically: scalars as metrics, flat mappings as a row of metrics under a
-    caption, lists of records as a table, anything else as text."""
-    scalars = {key: value for key, value in values.items() if is_scalar(value)}
-    _metric_grid(scalars, per_row=per_row)
+# Words in a status key that mark it as a headline (shown as a metric); the rest goes to "Details".
+HEADLINE_HINTS = (
+    "model", "version", "active", "embeddings", "index", "fresh", "state", "status",
+    "sentiment_method", "analyzed", "pending", "embedded", "metric", "ndcg", "recall",
+)  # fmt: skip
+# Keys whose non-empty value is a problem the user should see at once.
+PROBLEM_KEYS = ("problem", "problems", "error", "warning", "warnings")
+HEADLINE_MAX_CHARS = 18
+
+
+def headline_keys(values: Mapping[str, Any], *, limit: int = 4) -> list[str]:
+    """The few keys of a section worth a big number: short values, hinted keys first, then in order."""
+    order = list(values)
+    candidates = [
+        key
+        for key, value in values.items()
+        if key not in PROBLEM_KEYS
+        and value is not None
+        and is_scalar(value)
+        and len(format_value(value)) <= HEADLINE_MAX_CHARS
+    ]
+    candidates.sort(key=lambda key: (not any(hint in key for hint in HEADLINE_HINTS), order.index(key)))
+    return candidates[:limit]
+
+
+def details_rows(values: Mapping[str, Any], prefix: str = "") -> list[dict[str, str]]:
+    """Every field of a section as (field, value) text rows, nested mappings flattened."""
+    rows: list[dict[str, str]] = []
     for key, value in values.items():
-        if key in scalars:
-            continue
-        if isinstance(value, Mapping) and value and all(is_scalar(item) for item in value.values()):
-            st.caption(label_for(key))
-            _metric_grid(dict(value), per_row=per_row)
-        elif isinstance(value, list) and value and all(isinstance(item, Mapping) for item in value):
-            st.caption(label_for(key))
-            st.dataframe([{label_for(k): v for k, v in row.items()} for row in value], hide_index=True)
-        elif isinstance(value, Mapping) and value:
-            st.caption(label_for(key))
-            render_values(value, per_row=per_row)
-        elif isinstance(value, list) and value:
-            st.caption(label_for(key))
-            st.text(", ".join(format_value(item) if is_scalar(item) else str(item) for item in value))
+        label = f"{prefix}{label_for(key)}"
+        if isinstance(value, Mapping):
+            rows.extend(details_rows(value, prefix=f"{label} · "))
+        elif isinstance(value, list):
+            rows.append({"field": label, "value": ", ".join(format_value(item) if is_scalar(item) else str(item) for item in value)})
+        else:
+            rows.append({"field": label, "value": format_value(value)})
+    return rows
 
 
-def _metric_grid(values: Mapping[str, Any], *, per_row: int) -> None:
-    items = list(values.items())
-    for start in range(0, len(items), per_row):
-        columns = st.columns(per_row)
-        for column, (key, value) in zip(columns, items[start : start + per_row], strict=False):
-            # Metric values are not interpreted as Markdown, so engine text (model names) is safe here.
-            column.metric(label_for(key), format_value(value))
+def render_values(values: Mapping[str, Any], *, per_row: int = 4) -> None:
+    """Render any status section: its problems as warnings, a row of headline metrics, and every field
+    in a collapsed "Details" table (text in a table is never interpreted as Markdown)."""
+    for key in PROBLEM_KEYS:
+        problem = values.get(key)
+        if problem:
+            text = "; ".join(map(str, problem)) if isinstance(problem, list) else str(problem)
+            st.warning(escape_markdown(text), icon=":material/warning:")
+    headline = headline_keys(values, limit=per_row)
+    if headline:
+        for column, key in zip(st.columns(per_row), headline, strict=False):
+            # Metric values render Markdown: escaped, since some come from settings or uploaded names.
+            column.metric(label_for(key), escape_markdown(format_value(values[key])))
+    with st.expander("Details", icon=":material/list:"):
+        st.dataframe(details_rows(values), hide_index=True, width="stretch")
+
+
+# -- sentiment split ---------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, ttl=300, max_entries=32)
+def sentiment_split(root: str, version: str) -> dict[str, int]:
+    """Analysed reviews per sentiment label (empty before the analysis has run)."""
+    from recengine.text import review_sentiment
+
+    labels = review_sentiment(workspace_at(root))["sentiment_label"]
+    counts = labels.value_counts()
+    return {label: int(counts.get(label, 0)) for label in ("positive", "neutral", "negative")} if len(labels) else {}
+
+
+def render_sentiment_split(split: Mapping[str, int]) -> None:
+    total = sum(split.values())
+    icons = {"positive": ":material/sentiment_satisfied:", "neutral": ":material/sentiment_neutral:",
+             "negative": ":material/sentiment_dissatisfied:"}  # fmt: skip
+    for column, (label, count) in zip(st.columns(4), split.items(), strict=False):
+        column.metric(
+            f"{icons.get(label, '')} {label.capitalize()} reviews",
+            f"{count / total:.0%}" if total else "—",
+            help=f"{count:,} of {total:,} analysed reviews.",
+        )
