@@ -52,9 +52,12 @@ class IndexSettings(BaseModel):
         200_000, description="Catalogs smaller than this use an exact (Flat) inner-product index."
     )
     approximate_factory: str = Field(
-        "IVF{nlist},Flat", description="FAISS factory string used above `exact_below`."
+        "IVF{nlist},Flat",
+        description="FAISS factory string used above `exact_below`; {nlist} becomes about 4*sqrt(n). "
+        "'HNSW32' selects a graph index instead.",
     )
-    nprobe: int = Field(16, ge=1)
+    nprobe: int = Field(16, ge=1, description="IVF lists searched per query (more: better recall, slower).")
+    ef_search: int = Field(128, ge=1, description="HNSW beam width per query (more: better recall, slower).")
 
 
 class RecommendSettings(BaseModel):

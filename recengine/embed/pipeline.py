@@ -368,7 +368,7 @@ def ensure_item_index(
     report(0.0, f"building a {index_kind(wanted)} index over {len(item_ids):,} items")
     index = ItemIndex.build(
         item_ids, vectors, factory=wanted, fingerprint=fingerprint, content_keys=keys,
-        nprobe=workspace.settings.index.nprobe, progress=report,
+        nprobe=workspace.settings.index.nprobe, ef_search=workspace.settings.index.ef_search, progress=report,
     )
     save_index(index, directory, name)
     run = IndexRun("built", reason or "no saved index", index.kind, index.factory, len(index),
