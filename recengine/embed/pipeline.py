@@ -283,9 +283,11 @@ def saved_item_index(workspace: Workspace) -> ItemIndex | None:
 
     fingerprint = resolve_model(workspace.settings.embed.model).fingerprint
     try:
-        return load_index(workspace.root / INDEXES_DIR, index_name(fingerprint), expect_fingerprint=fingerprint)
+        index = load_index(workspace.root / INDEXES_DIR, index_name(fingerprint), expect_fingerprint=fingerprint)
     except IndexFileError:
         return None
+    index.nprobe, index.ef_search = workspace.settings.index.nprobe, workspace.settings.index.ef_search
+    return index
 
 
 def index_name(fingerprint: str) -> str:
@@ -322,6 +324,8 @@ def ensure_item_index(
     reason = ""
     try:
         index = load_index(directory, name, expect_fingerprint=fingerprint)
+        # Search-time settings follow the configuration, not what the index was saved with.
+        index.nprobe, index.ef_search = workspace.settings.index.nprobe, workspace.settings.index.ef_search
     except IndexFileError as error:
         index, reason = None, "no saved index"
         if (directory / f"{name}.json").exists():
