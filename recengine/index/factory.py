@@ -11,10 +11,15 @@ EXACT_FACTORY = "Flat"
 
 
 def nlist_for(count: int) -> int:
-    """Number of IVF lists for `count` vectors: about 4*sqrt(n), a power of two, >= 39 points per list."""
+    """Number of IVF lists for `count` vectors: about 2*sqrt(n), a power of two, >= 39 points per list.
+
+    A query costs about nlist*d (choosing lists) + nprobe*(n/nlist)*d (scanning them): at 1M vectors and
+    nprobe 16, 2048 lists cost about as much per query as 4096 but train and fill 4x faster, with better
+    recall at the same nprobe.
+    """
     if count <= 0:
         return 1
-    nlist = 2 ** round(math.log2(max(4 * math.sqrt(count), 1)))
+    nlist = 2 ** round(math.log2(max(2 * math.sqrt(count), 1)))
     nlist = max(1, min(nlist, 65_536))
     # k-means needs enough points per centroid to be meaningful; faiss warns below 39.
     while nlist > 1 and count < 39 * nlist:

@@ -144,7 +144,7 @@ def test_load_detects_corruption_and_other_model(tmp_path: Path, clustered):
 def test_factory_choice_by_size():
     settings = IndexSettings(exact_below=1000, approximate_factory="IVF{nlist},Flat")
     assert choose_factory(999, settings) == "Flat"
-    assert choose_factory(1_000_000, settings) == "IVF4096,Flat"
+    assert choose_factory(1_000_000, settings) == "IVF2048,Flat"
     assert nlist_for(1_000) <= 1_000 // 39
     assert choose_factory(5000, IndexSettings(exact_below=10, approximate_factory="HNSW32")) == "HNSW32"
 
