@@ -53,7 +53,7 @@ class IndexSettings(BaseModel):
     )
     approximate_factory: str = Field(
         "IVF{nlist},Flat",
-        description="FAISS factory string used above `exact_below`; {nlist} becomes about 4*sqrt(n). "
+        description="FAISS factory string used above `exact_below`; {nlist} becomes about 2*sqrt(n). "
         "'HNSW32' selects a graph index instead.",
     )
     nprobe: int = Field(16, ge=1, description="IVF lists searched per query (more: better recall, slower).")
