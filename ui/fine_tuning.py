@@ -20,7 +20,8 @@ from recengine.workspace import Workspace
 
 RUNNER_KEY = "fine_tuning_runner"
 POLL_S = 2.0
-METRICS = ("ndcg@10", "recall@10")
+METRICS = ("ndcg@10", "recall@10")  # validation pairs: retrieving the right product
+RECOMMENDER_METRICS = ("embedding ndcg@10", "embedding recall@10", "hybrid ndcg@10", "hybrid recall@10")
 
 
 def runner_for(workspace: Workspace) -> JobRunnerProtocol:
@@ -140,7 +141,7 @@ def comparison_frame(workspace: Workspace) -> pd.DataFrame:
     for version in registry.list_versions(workspace):
         if version.is_base:
             continue
-        for metric in METRICS:
+        for metric in METRICS + RECOMMENDER_METRICS:
             before, after = version.metrics_before.get(metric), version.metrics_after.get(metric)
             if before is None or after is None:
                 continue
@@ -158,7 +159,7 @@ def comparison_figure(frame: pd.DataFrame) -> go.Figure | None:
     labels = [f"{row.version}<br>{row.metric}" for row in frame.itertuples()]
     figure.add_trace(go.Bar(name="before (base encoder)", x=labels, y=frame["before"]))
     figure.add_trace(go.Bar(name="after (fine-tuned)", x=labels, y=frame["after"]))
-    figure.update_layout(barmode="group", title="Before / after on held-out validation pairs", height=320,
+    figure.update_layout(barmode="group", title="Before / after (validation pairs; recommender on held-out customers)", height=340,
                          margin={"l": 40, "r": 10, "t": 40, "b": 60})
     return figure
 

@@ -129,6 +129,13 @@ class FineTuneArguments:
         default=("sequence", "review", "co_bought"),
         metadata=_help("Pair sources used: sequence, review, co_bought."),
     )
+    recommendation_eval: bool = field(
+        default=True,
+        metadata=_help(
+            "Also measure the recommender (embedding-only and hybrid NDCG@10 / Recall@10) on held-out "
+            "customers before and after; embeds the catalog twice."
+        ),
+    )
     federated_rounds: int = field(
         default=0,
         metadata=_help(

@@ -312,6 +312,10 @@ def finetune_encoder(
 
     report(0.05, "measuring the base model")
     card.metrics_before = _plain_metrics(evaluator(model))
+    impact = _impact_setup(workspace, pairs, arguments)
+    if impact is not None:
+        report(0.07, "measuring the recommender with the base model")
+        card.metrics_before.update(_impact_metrics(impact, model, pairs, arguments))
     emit("eval", {"step": 0, "epoch": 0.0, **card.metrics_before})
     emit("log", {"message": f"before: {_format(card.metrics_before)}"})
 
@@ -359,6 +363,12 @@ def finetune_encoder(
         _merge_lora(model)
     report(0.95, "measuring the fine-tuned model")
     card.metrics_after = _plain_metrics(evaluator(model))
+    if impact is not None:
+        report(0.97, "measuring the recommender with the fine-tuned model")
+        card.metrics_after.update(_impact_metrics(impact, model, pairs, arguments))
+        card.notes.append(
+            f"Recommender metrics: leave-last-out split, {impact.users} customers whose data never reached training."
+        )
     emit("log", {"message": f"after: {_format(card.metrics_after)}"})
     card.finish()
     model_dir = output_dir / "model"
@@ -621,6 +631,23 @@ def _merge_lora(model: Any) -> None:
     # Merged weights load without peft and are saved as one plain safetensors file.
     transformer = model[0]
     transformer.model = transformer.model.merge_and_unload()
+
+
+def _impact_setup(workspace: Workspace, pairs: PairSet, arguments: FineTuneArguments) -> Any:
+    if not arguments.recommendation_eval:
+        return None
+    from recengine.train import impact
+
+    return impact.prepare(workspace, pairs.holdout_users)
+
+
+def _impact_metrics(setup: Any, model: Any, pairs: PairSet, arguments: FineTuneArguments) -> dict[str, float]:
+    from recengine.train import impact
+
+    item_ids, texts = impact.catalog_texts(setup, pairs.item_texts)
+    vectors = model.encode(texts, batch_size=max(arguments.batch_size, 32), normalize_embeddings=True,
+                           convert_to_numpy=True)
+    return impact.recommender_metrics(setup, item_ids, np.asarray(vectors, dtype=np.float32))
 
 
 def _quiet_progress_bars() -> None:

@@ -67,6 +67,7 @@ class PairSet:
     held_out_interactions: int
     holdout_description: str
     item_texts: dict[str, str] = field(repr=False, default_factory=dict)
+    holdout_users: frozenset[str] = field(repr=False, default_factory=frozenset)
 
     @property
     def pairs_per_source(self) -> dict[str, int]:
@@ -316,6 +317,7 @@ def build_pairs(
         held_out_interactions=len(holdout.test_pairs),
         holdout_description=holdout.description,
         item_texts=texts,
+        holdout_users=holdout.users,
     )
 
 

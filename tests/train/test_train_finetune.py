@@ -40,6 +40,8 @@ def test_tiny_finetune_registers_a_loadable_safetensors_version(filled_workspace
     # Before and after metrics are on the same validation pairs; the card records the run.
     assert set(version.metrics_before) >= {"ndcg@10", "recall@10"}
     assert set(version.metrics_after) >= {"ndcg@10", "recall@10"}
+    # The recommender itself, before and after, on the evaluation split.
+    assert {"embedding ndcg@10", "hybrid ndcg@10", "hybrid recall@10"} <= set(version.metrics_before) & set(version.metrics_after)
     assert sum(version.pairs_per_source.values()) > 0
     assert outcome.card.total_steps > 0 and outcome.card.loss_history and outcome.card.eval_history
     kinds = {kind for kind, _values in events}
