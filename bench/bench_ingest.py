@@ -48,32 +48,27 @@ _OPENERS = [
 
 
 def generate_reviews(path: Path, rows: int, seed: int = 7) -> None:
-    """Write `rows` review rows as CSV, vectorised (no per-row Python)."""
+    """Write `rows` review rows as CSV, vectorised: texts are drawn from pools of generated phrases."""
     rng = np.random.default_rng(seed)
-    users = np.char.add("U", rng.integers(0, rows // 8 + 1, rows).astype(str))
-    items = np.char.add("P", rng.integers(0, 50_000, rows).astype(str))
-    ratings = rng.choice([1, 2, 3, 4, 5], rows, p=[0.07, 0.06, 0.12, 0.25, 0.5])
-    times = rng.integers(1_400_000_000, 1_700_000_000, rows)
     words = np.asarray(_WORDS)
-    openers = np.asarray(_OPENERS)
 
-    def phrase(count: int) -> np.ndarray:
-        result = words[rng.integers(0, len(words), rows)]
-        for _ in range(count - 1):
-            result = np.char.add(np.char.add(result, " "), words[rng.integers(0, len(words), rows)])
-        return result
+    def pool(size: int, length: int) -> pd.Series:
+        picks = words[rng.integers(0, len(words), (size, length))]
+        return pd.Series([" ".join(phrase) for phrase in picks], dtype="string")
 
-    titles = phrase(3)
-    texts = np.char.add(np.char.add(openers[rng.integers(0, len(openers), rows)], " "), phrase(12))
-    texts = np.char.add(np.char.add(texts, ". "), phrase(10))
+    def draw(values: pd.Series) -> pd.Series:
+        return values.iloc[rng.integers(0, len(values), rows)].reset_index(drop=True)
+
+    openers = pd.Series(_OPENERS, dtype="string")
+    texts = draw(openers) + " " + draw(pool(3000, 12)) + ". " + draw(pool(3000, 10)) + "."
     frame = pd.DataFrame(
         {
-            "user_id": users,
-            "item_id": items,
-            "rating": ratings,
-            "title": titles,
+            "user_id": "U" + pd.Series(rng.integers(0, rows // 8 + 1, rows)).astype("string"),
+            "item_id": "P" + pd.Series(rng.integers(0, 50_000, rows)).astype("string"),
+            "rating": rng.choice([1, 2, 3, 4, 5], rows, p=[0.07, 0.06, 0.12, 0.25, 0.5]),
+            "title": draw(pool(2000, 3)),
             "text": texts,
-            "timestamp": times,
+            "timestamp": rng.integers(1_400_000_000, 1_700_000_000, rows),
             "verified": rng.choice(["true", "false"], rows),
         }
     )

@@ -191,7 +191,6 @@ def store_prepared(
     report = progress or no_progress
     clock = time.perf_counter()
     kind = prepared.source.kind
-    table, key = _TABLE[kind], _KEY[kind]
     fields = [name for name in _SCHEMAS[kind].names if name not in ("row_number", "attributes")]
     incoming = _arrow(prepared.rows.rows, _SCHEMAS[kind])
     rejects = _arrow(prepared.rows.rejects, _REJECTS_SCHEMA)
@@ -203,12 +202,17 @@ def store_prepared(
         batch_id = int(_run(connection, "SELECT coalesce(max(batch_id), 0) + 1 FROM ingest_batches")[0][0])
         connection.register("incoming_rows", incoming)
         connection.register("incoming_rejects", rejects)
-        counts = _stage_and_classify(connection, kind, fields, _present_fields(prepared))
-        report(
-            0.4,
-            f"storing {prepared.source.name}: {counts['accepted'] + counts['updated']:,} new or changed rows",
-        )
-        _upsert(connection, kind, table, key, fields, batch_id, now)
+        present = _present_fields(prepared)
+        inserted = _insert_all_new(connection, kind, fields, present, batch_id, now)
+        if inserted is not None:
+            counts = {"accepted": inserted, "updated": 0, "duplicate": 0, "placeholders_filled": 0}
+        else:
+            counts = _stage_and_classify(connection, kind, fields, present)
+            report(
+                0.4,
+                f"storing {prepared.source.name}: {counts['accepted'] + counts['updated']:,} new or changed rows",
+            )
+            _upsert(connection, kind, fields, present, batch_id, now)
         report(0.7, f"storing rows of {prepared.source.name}")
         placeholders = _add_placeholders(connection, batch_id, now) if kind != "catalog" else 0
         new_users = _add_users(connection, batch_id) if kind != "catalog" else 0
@@ -301,6 +305,67 @@ def _arrow(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pandas(frame[schema.names], schema=schema, preserve_index=False)
 
 
+def _hash_expression(
+    kind: str, fields: list[str], present: set[str], file_alias: str, stored_alias: str | None
+) -> str:
+    """SQL for the row hash: md5 over the id and every field, each rendered the same way everywhere.
+
+    Present fields come from `file_alias`, absent ones from the stored row (`stored_alias`, or NULL).
+    """
+    key = _KEY[kind]
+    others = [name for name in fields if name != key]
+
+    def ref(name: str) -> str:
+        if name in present:
+            return f"{file_alias}.{name}"
+        return f"{stored_alias}.{name}" if stored_alias else "NULL"
+
+    parts = [f"coalesce(CAST({file_alias}.{key} AS VARCHAR), {_MISSING})"] + [
+        _TIME_TEXT.format(column=ref(name))
+        if name == "timestamp"
+        else f"coalesce(CAST({ref(name)} AS VARCHAR), {_MISSING})"
+        for name in [*others, "attributes"]
+    ]
+    return f"md5(concat_ws(chr(31), {', '.join(parts)}))"
+
+
+def _insert_all_new(
+    connection: duckdb.DuckDBPyConnection,
+    kind: str,
+    fields: list[str],
+    present: set[str],
+    batch_id: int,
+    now: datetime,
+) -> int | None:
+    """Fast path of a first load: when every row has a distinct id the workspace does not know yet,
+    insert straight from the file (no classification table, no join). Returns the rows inserted, or
+    None when the general path is needed."""
+    table, key = _TABLE[kind], _KEY[kind]
+    total, distinct, known = _run(
+        connection,
+        f"""SELECT count(*), count(DISTINCT k.{key}), count(t.{key})
+            FROM (SELECT {_GENERATED_ID[kind]} AS {key} FROM incoming_rows) k
+            LEFT JOIN {table} t ON k.{key} = t.{key}""",
+    )[0]
+    if total == 0 or distinct != total or known:
+        return None
+    others = [name for name in fields if name != key]
+    columns = [key, *others, "attributes"]
+    values = ", ".join(
+        [f"k.{key}"] + [f"k.{name}" if name in present else "NULL" for name in [*others, "attributes"]]
+    )
+    placeholder_column = ", is_placeholder" if kind == "catalog" else ""
+    placeholder_value = ", FALSE" if kind == "catalog" else ""
+    _run(
+        connection,
+        f"""INSERT INTO {table} ({", ".join(columns)}, row_hash, batch_id, updated_at{placeholder_column})
+            SELECT {values}, {_hash_expression(kind, fields, present, "k", None)}, ?, ?{placeholder_value}
+            FROM (SELECT * REPLACE ({_GENERATED_ID[kind]} AS {key}) FROM incoming_rows) k""",
+        [batch_id, now],
+    )
+    return int(total)
+
+
 def _stage_and_classify(
     connection: duckdb.DuckDBPyConnection, kind: str, fields: list[str], present: set[str]
 ) -> dict[str, int]:
@@ -310,19 +375,16 @@ def _stage_and_classify(
     (a ratings-only export does not wipe the review texts of an earlier full export); a column that is
     present but empty does clear the value. Classification then compares each row's hash with the
     previous row of the same id in the file, else with the stored row.
+
+    `classified` stays narrow (row number, id, hashes, flags, merged stored values): the wide incoming
+    columns (texts) are read once for the hash and once more by the INSERT, never copied or sorted.
     """
     table, key = _TABLE[kind], _KEY[kind]
     others = [name for name in fields if name != key]
-    merged = [f"k.{name}" if name in present else f"t.{name} AS {name}" for name in [*others, "attributes"]]
-    hashed = ", ".join(
-        [f"coalesce(CAST({key} AS VARCHAR), {_MISSING})"]
-        + [
-            _TIME_TEXT.format(column=name)
-            if name == "timestamp"
-            else f"coalesce(CAST({name} AS VARCHAR), {_MISSING})"
-            for name in [*others, "attributes"]
-        ]
-    )
+    hashed_fields = [*others, "attributes"]
+
+    hashed = _hash_expression(kind, fields, present, "k", "t")
+    kept = "".join(f", t.{name} AS {name}" for name in hashed_fields if name not in present)
     placeholder = "t.is_placeholder" if kind == "catalog" else "FALSE"
     _run(
         connection,
@@ -331,18 +393,17 @@ def _stage_and_classify(
                 SELECT row_number, {_GENERATED_ID[kind]} AS {key}, {", ".join(others)}, attributes
                 FROM incoming_rows),
             merged AS (
-                SELECT k.row_number, k.{key}, {", ".join(merged)},
+                SELECT k.row_number, k.{key}{kept},
                        t.{key} IS NOT NULL AS stored_exists,
                        coalesce({placeholder}, FALSE) AS was_placeholder,
                        -- placeholders count as absent: a catalog row that fills one is a new product
-                       CASE WHEN coalesce({placeholder}, FALSE) THEN NULL ELSE t.row_hash END AS stored_hash
-                FROM keyed k LEFT JOIN {table} t ON k.{key} = t.{key}),
-            hashed AS (
-                SELECT *, md5(concat_ws(chr(31), {hashed})) AS row_hash FROM merged)
+                       CASE WHEN coalesce({placeholder}, FALSE) THEN NULL ELSE t.row_hash END AS stored_hash,
+                       {hashed} AS row_hash
+                FROM keyed k LEFT JOIN {table} t ON k.{key} = t.{key})
             SELECT *,
                    lag(row_hash) OVER (PARTITION BY {key} ORDER BY row_number) AS previous_hash,
                    row_number() OVER (PARTITION BY {key} ORDER BY row_number DESC) AS from_last
-            FROM hashed""",
+            FROM merged""",
     )
     accepted, updated, duplicate, filled = _run(
         connection,
@@ -365,9 +426,8 @@ def _stage_and_classify(
 def _upsert(
     connection: duckdb.DuckDBPyConnection,
     kind: str,
-    table: str,
-    key: str,
     fields: list[str],
+    present: set[str],
     batch_id: int,
     now: datetime,
 ) -> None:
@@ -376,26 +436,37 @@ def _upsert(
     A plain INSERT for new ids plus an UPDATE for existing ones is several times faster in DuckDB than
     one `INSERT ... ON CONFLICT DO UPDATE` over the whole file.
     """
+    table, key = _TABLE[kind], _KEY[kind]
     others = [name for name in fields if name != key]
     columns = [key, *others, "attributes"]
+    values = ", ".join(
+        [f"c.{key} AS {key}"]
+        + [
+            f"i.{name} AS {name}" if name in present else f"c.{name} AS {name}"
+            for name in [*others, "attributes"]
+        ]
+    )
+    rows = f"""SELECT {values}, c.row_hash AS row_hash
+               FROM classified c JOIN incoming_rows i ON c.row_number = i.row_number
+               WHERE c.from_last = 1 AND {{condition}}"""
     placeholder_column = ", is_placeholder" if kind == "catalog" else ""
     placeholder_value = ", FALSE" if kind == "catalog" else ""
     _run(
         connection,
         f"""INSERT INTO {table} ({", ".join(columns)}, row_hash, batch_id, updated_at{placeholder_column})
-            SELECT {", ".join(columns)}, row_hash, ?, ?{placeholder_value}
-            FROM classified WHERE from_last = 1 AND NOT stored_exists""",
+            SELECT *, ?, ?{placeholder_value}
+            FROM ({rows.format(condition="NOT c.stored_exists")})""",
         [batch_id, now],
     )
-    assignments = ", ".join(f"{name} = c.{name}" for name in [*others, "attributes", "row_hash"])
+    assignments = ", ".join(f"{name} = u.{name}" for name in [*others, "attributes", "row_hash"])
     if kind == "catalog":
         assignments += ", is_placeholder = FALSE"
+    changed = "c.stored_exists AND (c.stored_hash IS NULL OR c.row_hash <> c.stored_hash)"
     _run(
         connection,
         f"""UPDATE {table} SET {assignments}, batch_id = ?, updated_at = ?
-            FROM (SELECT * FROM classified
-                  WHERE from_last = 1 AND stored_exists AND (stored_hash IS NULL OR row_hash <> stored_hash)) c
-            WHERE {table}.{key} = c.{key}""",
+            FROM ({rows.format(condition=changed)}) u
+            WHERE {table}.{key} = u.{key}""",
         [batch_id, now],
     )
 
@@ -406,7 +477,7 @@ def _add_placeholders(connection: duckdb.DuckDBPyConnection, batch_id: int, now:
         connection,
         """INSERT INTO items (item_id, is_placeholder, row_hash, batch_id, updated_at)
            SELECT d.item_id, TRUE, 'placeholder', ?, ?
-           FROM (SELECT DISTINCT item_id FROM classified) d
+           FROM (SELECT DISTINCT item_id FROM incoming_rows) d
            WHERE NOT EXISTS (SELECT 1 FROM items i WHERE i.item_id = d.item_id)""",
         [batch_id, now],
     )
@@ -418,7 +489,7 @@ def _add_users(connection: duckdb.DuckDBPyConnection, batch_id: int) -> int:
     _run(
         connection,
         """CREATE TEMP TABLE seen_users AS
-           SELECT user_id, min(timestamp) AS first_seen FROM classified WHERE user_id IS NOT NULL GROUP BY user_id""",
+           SELECT user_id, min(timestamp) AS first_seen FROM incoming_rows WHERE user_id IS NOT NULL GROUP BY user_id""",
     )
     result = _run(
         connection,

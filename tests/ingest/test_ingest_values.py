@@ -40,7 +40,16 @@ def test_junk_prices_are_flagged(value: str) -> None:
 
 def test_timestamps_from_numbers_and_strings() -> None:
     values = pd.Series(
-        ["1529193600", "1529193600000", "2018-06-17", "2018-06-17T10:00:00+02:00", "06 17, 2018", "", "soon", "99999999999999999999"],
+        [
+            "1529193600",
+            "1529193600000",
+            "2018-06-17",
+            "2018-06-17T10:00:00+02:00",
+            "06 17, 2018",
+            "",
+            "soon",
+            "99999999999999999999",
+        ],
         dtype="string",
     )
     times, bad = parse_timestamps(values, len(values))
@@ -77,7 +86,16 @@ def test_header_detection(rows: list[list[str]], expected: bool) -> None:
 
 
 def test_synonyms_map_amazon_and_shop_names() -> None:
-    columns = ["reviewerID", "asin", "overall", "summary", "reviewText", "unixReviewTime", "reviewTime", "vote"]
+    columns = [
+        "reviewerID",
+        "asin",
+        "overall",
+        "summary",
+        "reviewText",
+        "unixReviewTime",
+        "reviewTime",
+        "vote",
+    ]
     mapping = resolve_mapping("f", "reviews", columns)
     assert mapping == {
         "reviewerID": "user_id",
@@ -89,7 +107,9 @@ def test_synonyms_map_amazon_and_shop_names() -> None:
         "reviewTime": "attributes",
         "vote": "attributes",
     }
-    catalog = resolve_mapping("f", "catalog", ["SKU", "Product Name", "Price", "Stock", "main_cat", "category"])
+    catalog = resolve_mapping(
+        "f", "catalog", ["SKU", "Product Name", "Price", "Stock", "main_cat", "category"]
+    )
     assert catalog["SKU"] == "item_id" and catalog["Product Name"] == "title"
     assert catalog["category"] == "category" and catalog["main_cat"] == "attributes"  # the better one wins
     assert catalog["Stock"] == "in_stock"
@@ -104,15 +124,33 @@ def test_explicit_mapping_wins_and_is_checked() -> None:
 
 def test_fields_for_each_kind() -> None:
     assert fields_for("catalog")[0] == "item_id" and "price" in fields_for("catalog")
-    assert fields_for("reviews") == ["review_id", "user_id", "item_id", "rating", "title", "text", "timestamp"]
+    assert fields_for("reviews") == [
+        "review_id",
+        "user_id",
+        "item_id",
+        "rating",
+        "title",
+        "text",
+        "timestamp",
+    ]
     assert "event" in fields_for("interactions")
 
 
 def test_preview_shows_format_mapping_and_sample(source_of) -> None:
     data = "reviewerID;asin;overall;extra\nu1;A;5;x\n".encode("cp1252")
     preview = preview_source(source_of("reviews", data, name="export.txt.gz", gz=True))
-    assert (preview.format, preview.encoding, preview.compression, preview.has_header) == ("csv", "utf-8", "gzip", True)
-    assert preview.mapping == {"reviewerID": "user_id", "asin": "item_id", "overall": "rating", "extra": "attributes"}
+    assert (preview.format, preview.encoding, preview.compression, preview.has_header) == (
+        "csv",
+        "utf-8",
+        "gzip",
+        True,
+    )
+    assert preview.mapping == {
+        "reviewerID": "user_id",
+        "asin": "item_id",
+        "overall": "rating",
+        "extra": "attributes",
+    }
     assert preview.missing == []
     assert preview.sample.iloc[0].tolist() == ["u1", "A", "5", "x"]
     assert preview.fields == fields_for("reviews")
