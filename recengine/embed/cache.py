@@ -168,9 +168,20 @@ class EmbeddingCache:
                 write_text_atomic(
                     model_file, json.dumps({"fingerprint": self.fingerprint, "dimension": dimension}, indent=2)
                 )
+            before = self._signature(self._parts())
             name = f"part-{time.time_ns():020d}-{os.getpid()}.parquet"
             self._write_part(self.directory / name, list(keys), vectors)
             self.dimension = dimension
+            memo = _MEMO.get(str(self.directory))
+            if memo is not None and memo.signature == before and memo.vectors.shape[1] in (0, dimension):
+                # Extend what is in memory instead of re-reading every part on the next lookup.
+                known = memo.keys.get_indexer(pd.Index(list(keys), dtype=object)) >= 0
+                fresh_keys = [key for key, seen in zip(keys, known, strict=True) if not seen]
+                _MEMO[str(self.directory)] = _Loaded(
+                    self._signature(self._parts()),
+                    memo.keys.append(pd.Index(fresh_keys, dtype=object)),
+                    np.concatenate([memo.vectors.reshape(-1, dimension), vectors[~known]]),
+                )
             if len(self._parts()) > MAX_PARTS:
                 self.compact()
 

@@ -119,3 +119,18 @@ def test_review_vectors_share_the_cache(catalog_workspace, encoded):
     encoded.clear()
     review_vectors(catalog_workspace)
     assert encoded == []
+
+
+def test_memory_after_add_matches_a_fresh_read(tmp_path):
+    cache = EmbeddingCache(tmp_path, "m")
+    rng = np.random.default_rng(1)
+    first, second = rng.random((3, 4), dtype=np.float32), rng.random((2, 4), dtype=np.float32)
+    cache.add(["a", "b", "c"], first)
+    assert cache.lookup(["a"])[0].all()  # loads the memo
+    cache.add(["d", "e"], second)  # extends it
+    in_memory = cache.lookup(["e", "a", "x"])
+    cache_module._MEMO.clear()
+    from_disk = EmbeddingCache(tmp_path, "m").lookup(["e", "a", "x"])
+    np.testing.assert_array_equal(in_memory[0], from_disk[0])
+    np.testing.assert_array_equal(in_memory[1], from_disk[1])
+    np.testing.assert_array_equal(from_disk[1][0], second[1])
