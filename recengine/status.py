@@ -35,7 +35,12 @@ def _load_capabilities() -> None:
     """Import the modules that register status sections (they are optional at import time)."""
     import importlib
 
-    for module in ("recengine.embed.status", "recengine.text.status", "recengine.recommend.status"):
+    for module in (
+        "recengine.embed.status",
+        "recengine.text.status",
+        "recengine.recommend.status",
+        "recengine.train.status",
+    ):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as error:

@@ -116,3 +116,14 @@ def test_activation_reembeds_and_rollback_reuses_the_cache(workspace, tiny_model
     np.testing.assert_allclose(again.vectors, base_vectors.vectors)
     runs = last_runs(workspace)
     assert runs["items"].encoded == 0  # served from the cache kept for rollback
+
+
+def test_status_section_names_the_active_version(workspace) -> None:
+    from recengine.status import workspace_status
+
+    section = workspace_status(workspace)["fine-tuning"]
+    assert section.active_version == "base" and section.versions == 1 and section.last_job == "none"
+    version_id = _register(workspace, "s")
+    registry.activate(workspace, version_id, reembed=False)
+    section = workspace_status(workspace)["fine-tuning"]
+    assert section.active_version == version_id and section.active_ndcg_change == "+25.0%"
