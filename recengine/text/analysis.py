@@ -28,7 +28,13 @@ import pandas as pd
 from recengine.errors import ConfigError, ModelError, RecEngineError
 from recengine.progress import Progress, no_progress, scaled
 from recengine.text import tables
-from recengine.text.aspects import AspectLexicon, AspectTagger, collect_phrase_stats, extend_lexicon
+from recengine.text.aspects import (
+    AspectLexicon,
+    AspectTagger,
+    collect_phrase_stats,
+    extend_lexicon,
+    noun_like_heads,
+)
 from recengine.text.keywords import (
     KEYWORD_METHODS,
     KeywordModel,
@@ -229,6 +235,7 @@ def _analyse_texts(
     keys_per_review: list[list[str]] = []
     surfaces: list[dict[str, str]] = []
     sentence_phrases: list[tuple[list[str], float]] = []
+    all_sentences: list[str] = []
     total = max(len(texts), 1)
     for position, text in enumerate(texts):
         sentences = split_sentences(text)
@@ -241,6 +248,7 @@ def _analyse_texts(
             for key, written in sentence_surface.items():
                 surface.setdefault(key, written)
             sentence_phrases.append((keys, score))
+        all_sentences.extend(sentences)
         sentences_per_review.append(sentences)
         scores_per_review.append(scores)
         keys_per_review.append(review_keys)
@@ -266,7 +274,7 @@ def _analyse_texts(
     stages["keywords"] = time.perf_counter() - started
 
     started = time.perf_counter()
-    lexicon, learned_terms = _aspect_lexicon(workspace, sentence_phrases, force=force)
+    lexicon, learned_terms = _aspect_lexicon(workspace, sentence_phrases, all_sentences, force=force)
     tagger = AspectTagger(lexicon)
     aspects: list[list[dict[str, object]]] = []
     for position, (sentences, scores) in enumerate(zip(sentences_per_review, scores_per_review, strict=True)):
@@ -308,7 +316,11 @@ def _update_keyword_model(workspace: Workspace, keys_per_review: list[list[str]]
 
 
 def _aspect_lexicon(
-    workspace: Workspace, sentence_phrases: list[tuple[list[str], float]], *, force: bool
+    workspace: Workspace,
+    sentence_phrases: list[tuple[list[str], float]],
+    sentences: list[str],
+    *,
+    force: bool,
 ) -> tuple[AspectLexicon, int]:
     """The workspace's aspect lexicon: loaded, or learned now from the reviews being analysed.
 
@@ -321,7 +333,11 @@ def _aspect_lexicon(
         seed = AspectLexicon.seed()
         min_mentions = max(5, len(sentence_phrases) // 2000)
         lexicon = extend_lexicon(
-            seed, collect_phrase_stats(sentence_phrases), _encoder_or_none(workspace), min_mentions=min_mentions
+            seed,
+            collect_phrase_stats(sentence_phrases),
+            _encoder_or_none(workspace),
+            min_mentions=min_mentions,
+            noun_heads=noun_like_heads(sentences),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         lexicon.save(path)

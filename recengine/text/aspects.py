@@ -227,11 +227,40 @@ def collect_phrase_stats(
     return {key: PhraseStats(count, opinionated[key], key) for key, count in mentions.items()}
 
 
+_NOUN_MARKERS = frozenset({"the", "this", "these", "that", "those", "my", "its", "their", "our", "your", "a", "an"})
+
+
+def noun_like_heads(sentences: Sequence[str], *, min_share: float = 0.15) -> frozenset[str]:
+    """Words that behave like nouns: often right after a determiner ("the vent", "my old vent").
+
+    Without a part-of-speech tagger this is what tells "vent" (an aspect) from "actually" or "right"
+    (frequent, judged, but not things). A word counts when at least `min_share` of its occurrences
+    follow a determiner directly or with one word between ("the lint trap" counts for "trap" too).
+    """
+    stops = stop_words()
+    seen: Counter[str] = Counter()
+    marked: Counter[str] = Counter()
+    for sentence in sentences:
+        tokens = [fold_plural(token) for token in _TOKEN.findall(sentence.lower().replace("’", "'"))]
+        for position, token in enumerate(tokens):
+            seen[token] += 1
+            # The word must also end the noun phrase: in "a long hose" only "hose" is the thing.
+            ends_phrase = position + 1 == len(tokens) or tokens[position + 1] in stops
+            if not ends_phrase:
+                continue
+            if position >= 1 and tokens[position - 1] in _NOUN_MARKERS:
+                marked[token] += 1
+            elif position >= 2 and tokens[position - 2] in _NOUN_MARKERS:
+                marked[token] += 1
+    return frozenset(word for word, count in seen.items() if marked[word] >= max(2, min_share * count))
+
+
 def extend_lexicon(
     lexicon: AspectLexicon,
     phrase_stats: dict[str, PhraseStats],
     encoder: Encoder | None = None,
     *,
+    noun_heads: frozenset[str] | None = None,
     min_mentions: int = 5,
     max_candidates: int = 200,
     max_new_aspects: int = 8,
@@ -241,7 +270,7 @@ def extend_lexicon(
     """Add the workspace's own opinion targets to the lexicon.
 
     Candidates are frequent phrases that sit in opinionated sentences at least half the time (reviewers
-    judge them), carry no sentiment themselves ("great sound" is an opinion, not a target) and are not
+    judge them), end in a noun-like word when `noun_heads` is given, carry no sentiment themselves ("great sound" is an opinion, not a target) and are not
     terms yet. With an encoder, a candidate close to a seed aspect joins it; the rest are clustered
     greedily by cosine or a shared word and the clusters with enough
     mentions become new aspects.
@@ -261,6 +290,7 @@ def extend_lexicon(
         and not any(word in sentiment_words or word in stops for word in key.split())
         and not any(word in known for word in key.split())
         and len(key) > 2
+        and (noun_heads is None or key.split()[-1] in noun_heads)
     ]
     candidates.sort(key=lambda pair: (-pair[1].mentions, pair[0]))
     candidates = candidates[:max_candidates]

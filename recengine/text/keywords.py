@@ -56,7 +56,8 @@ _REVIEW_FILLER = frozenset(
      "yes", "etc", "far", "going", "goes", "went", "come", "comes", "came", "give", "gave", "say",
      "said", "think", "thought", "know", "see", "try", "tried", "take", "took", "put", "keep", "kept",
      "sure", "however", "though", "although", "year", "years", "month", "months", "week", "weeks",
-     "old", "new", "first", "second", "last", "next", "ago", "gift", "gifts"}
+     "old", "new", "first", "second", "last", "next", "ago", "gift", "gifts", "job", "right", "actually",
+     "did", "does", "done", "able", "exactly", "absolutely"}
 )
 
 

@@ -172,3 +172,15 @@ def test_lexicon_learns_frequent_opinion_targets_as_new_aspects() -> None:
     assert tagger.aspects_in("The zipper pulls snapped off") == ["zipper"]
     restored = AspectLexicon.from_json(lexicon.to_json())
     assert restored.strong == lexicon.strong and restored.learned == lexicon.learned
+
+
+def test_noun_like_heads_tell_things_from_adverbs() -> None:
+    from recengine.text.aspects import noun_like_heads
+
+    sentences = [
+        "The zipper broke.", "My zipper is stuck.", "I actually like it.", "It actually works.",
+        "The zippers are cheap.", "A long zipper.", "It was long.",
+    ]
+    heads = noun_like_heads(sentences)
+    assert "zipper" in heads
+    assert "actually" not in heads and "long" not in heads
