@@ -34,7 +34,7 @@ from recengine.ingest.normalize import NormalizedRows, normalize
 from recengine.ingest.readers import read_table
 from recengine.ingest.report import FileReport, IngestReport
 from recengine.ingest.sources import KINDS, IngestSource, LoadedFile, load_source
-from recengine.progress import Progress, no_progress
+from recengine.progress import Progress, no_progress, scaled
 
 if TYPE_CHECKING:
     import duckdb
@@ -126,7 +126,9 @@ class PreparedFile:
     seconds: float
 
 
-def prepare_source(source: IngestSource, settings: IngestSettings) -> PreparedFile:
+def prepare_source(
+    source: IngestSource, settings: IngestSettings, progress: Progress | None = None
+) -> PreparedFile:
     """Read, map and check one file without touching the workspace.
 
     Raises:
@@ -135,8 +137,11 @@ def prepare_source(source: IngestSource, settings: IngestSettings) -> PreparedFi
     """
     started = datetime.now(UTC).replace(tzinfo=None)
     clock = time.perf_counter()
+    report = progress or no_progress
     loaded = load_source(source, settings)
+    report(0.2, f"parsing {source.name} ({len(loaded.content) / 2**20:,.0f} MB {loaded.format})")
     table = read_table(loaded, has_header=source.has_header)
+    report(0.6, f"checking {table.rows_read:,} rows of {source.name}")
     mapping = resolve_mapping(
         source.name,
         source.kind,
@@ -171,7 +176,13 @@ def ingest_files(
     prepared: list[PreparedFile] = []
     for position, source in enumerate(ordered):
         report(0.5 * position / max(len(ordered), 1), f"reading {source.name}")
-        prepared.append(prepare_source(source, workspace.settings.ingest))
+        prepared.append(
+            prepare_source(
+                source,
+                workspace.settings.ingest,
+                scaled(report, 0.5 * position / len(ordered), 0.5 * (position + 1) / len(ordered)),
+            )
+        )
     reports: list[FileReport] = []
     for position, item in enumerate(prepared):
         start, end = 0.5 + 0.5 * position / len(prepared), 0.5 + 0.5 * (position + 1) / len(prepared)
