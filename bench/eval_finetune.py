@@ -41,7 +41,13 @@ from recengine.evaluate.splits import Split, make_splits  # noqa: E402
 from recengine.progress import StderrProgress  # noqa: E402
 from recengine.train.arguments import FineTuneArguments  # noqa: E402
 from recengine.train.finetune import finetune_encoder, resolve_model_path  # noqa: E402
-from recengine.train.pairs import DEFAULT_TEMPLATE, build_pairs, engagement_frame, evaluation_holdout, item_texts  # noqa: E402
+from recengine.train.pairs import (  # noqa: E402
+    DEFAULT_TEMPLATE,
+    build_pairs,
+    engagement_frame,
+    evaluation_holdout,
+    item_texts,
+)
 
 SECTION = "eval_finetune"
 K = 10

@@ -6,7 +6,13 @@ import argparse
 import sys
 from typing import Any
 
-from recengine.cli.common import add_format_argument, add_workspace_argument, open_workspace, print_json, print_table
+from recengine.cli.common import (
+    add_format_argument,
+    add_workspace_argument,
+    open_workspace,
+    print_json,
+    print_table,
+)
 from recengine.progress import StderrProgress
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 
-from recengine.cli.common import add_format_argument, add_workspace_argument, open_workspace, print_json, print_table
+from recengine.cli.common import (
+    add_format_argument,
+    add_workspace_argument,
+    open_workspace,
+    print_json,
+    print_table,
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -505,7 +505,10 @@ def _build_trainer(
             MultipleNegativesRankingLoss,
         )
     except ImportError:
-        from sentence_transformers.losses import CachedMultipleNegativesRankingLoss, MultipleNegativesRankingLoss
+        from sentence_transformers.losses import (
+            CachedMultipleNegativesRankingLoss,
+            MultipleNegativesRankingLoss,
+        )
         from sentence_transformers.training_args import BatchSamplers
 
     if arguments.use_cached_mnrl:

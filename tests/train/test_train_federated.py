@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from train_fixtures import catalog_frame, fill_regions, interactions_frame, reviews_frame
+from train_fixtures import fill_regions, interactions_frame, reviews_frame
 
 from recengine.errors import ConfigError
 from recengine.train import registry

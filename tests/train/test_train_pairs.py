@@ -9,11 +9,10 @@ from train_fixtures import catalog_frame, interactions_frame, reviews_frame
 from recengine.errors import ConfigError
 from recengine.train.arguments import FineTuneArguments
 from recengine.train.pairs import (
+    HoldOut,
     build_pairs,
     engagement_frame,
-    HoldOut,
     evaluation_holdout,
-    item_texts,
     split_validation,
 )
 

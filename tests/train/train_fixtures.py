@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+
 from recengine.workspace import Workspace
 
 COLOURS = ["red", "blue", "green", "black", "white", "yellow"]
