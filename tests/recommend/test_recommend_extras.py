@@ -82,3 +82,12 @@ def test_bundle_for_a_user_leaves_out_their_history(recommender: Recommender) ->
     assert set(bundle.anchor_item_ids) <= history
     with pytest.raises(NotFoundError):
         bundle_for_user_id(recommender, "stranger")
+
+
+def test_status_section_reports_what_recommendations_can_use(filled_workspace) -> None:  # type: ignore[no-untyped-def]
+    from recengine.status import workspace_status
+
+    section = workspace_status(filled_workspace)["recommendations"]
+    assert section.customers_with_history == 20
+    assert section.products_never_chosen == 2  # J7 and G7
+    assert "semantic" in section.weights

@@ -1,0 +1,56 @@
+"""The "recommendations" section of `recengine status` and the home page (cheap: a few counts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from recengine.status import register_status_section
+
+if TYPE_CHECKING:
+    from recengine.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class RecommendStatus:
+    """What recommendations can use in this workspace right now."""
+
+    customers_with_history: int
+    products_with_history: int
+    products_never_chosen: int  # recommendable on content alone
+    embeddings: str  # "ready" or what to run
+    review_keywords: str
+    weights: str
+
+
+def recommend_status(workspace: Workspace) -> RecommendStatus:
+    """Counts and readiness of the inputs of the hybrid recommender."""
+    store = workspace.store
+    customers = int(store.scalar(
+        "SELECT count(DISTINCT user_id) FROM (SELECT user_id FROM interactions UNION ALL "
+        "SELECT user_id FROM reviews WHERE user_id IS NOT NULL)"
+    ) or 0)
+    chosen = int(store.scalar(
+        "SELECT count(DISTINCT item_id) FROM (SELECT item_id FROM interactions UNION ALL "
+        "SELECT item_id FROM reviews WHERE user_id IS NOT NULL)"
+    ) or 0)
+    items = int(store.scalar("SELECT count(*) FROM items") or 0)
+    folder = workspace.root / "embeddings"
+    embedded = folder.is_dir() and any(path.is_file() for path in folder.rglob("*"))
+    keywords = store.table_exists("item_keywords")
+    settings = workspace.settings.recommend
+    weights = ", ".join(
+        f"{name} {getattr(settings, f'weight_{name}'):.2f}"
+        for name in ("semantic", "collaborative", "popularity", "quality", "recency")
+    )
+    return RecommendStatus(
+        customers_with_history=customers,
+        products_with_history=chosen,
+        products_never_chosen=max(items - chosen, 0),
+        embeddings="ready" if embedded else "missing: run `recengine embed` (semantic part is off until then)",
+        review_keywords="ready" if keywords else "missing: run `recengine analyze` (explanations without keywords)",
+        weights=weights,
+    )
+
+
+register_status_section("recommendations", recommend_status)
