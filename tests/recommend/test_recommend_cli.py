@@ -120,3 +120,11 @@ def test_search_and_bundle_commands(filled_workspace: Workspace, capsys: pytest.
     assert "item_id" in capsys.readouterr().out
     with pytest.raises(RecEngineError):
         run("bundle", "--workspace", str(filled_workspace.root), "--item", "G1", "--budget", "-1")
+
+
+def test_typed_interests_for_a_new_customer(filled_workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run("recommend", "--workspace", str(filled_workspace.root), "--interests", "jazz record", "-k", "3",
+               "--format", "json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert len(payload["recommendations"]) == 3
+    assert all(item["explanation"]["because"] == [] for item in payload["recommendations"])
