@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from recengine.index import ItemIndex
     from recengine.ingest import IngestReport, IngestSource
     from recengine.progress import Progress
+    from recengine.text import AnalysisReport
 
 DATABASE_FILE = "workspace.duckdb"
 CONFIG_FILE = "config.toml"
@@ -160,6 +161,12 @@ class Workspace:
         from recengine.embed import item_index
 
         return item_index(self, progress)
+
+    def analyze_reviews(self, progress: Progress | None = None, *, force: bool = False) -> AnalysisReport:
+        """Keywords, aspects and sentiment of new or changed reviews; see `recengine.text.analyze_reviews`."""
+        from recengine.text import analyze_reviews
+
+        return analyze_reviews(self, progress, force=force)
 
     def active_model(self) -> str:
         """The encoder to embed with: the active registry version's folder, else `settings.embed.model`."""

@@ -179,3 +179,29 @@ def test_learned_model_is_used_when_enough_rated_reviews(make_workspace, monkeyp
     again = analyze_reviews(workspace)
     assert (again.analyzed, again.rescored, again.model_retrained) == (1, 0, False)
     assert analysis_rows(workspace)["NEW1"]["sentiment_label"] == "negative"
+
+
+@pytest.mark.parametrize("method", ["yake", "embedding"])
+def test_other_keyword_methods_give_phrases_per_review(make_workspace, monkeypatch, method: str) -> None:  # type: ignore[no-untyped-def]
+    if method == "embedding":
+        embed = pytest.importorskip("recengine.embed", reason="the encoder comes from the embedding work")
+        if not hasattr(embed, "load_encoder"):
+            pytest.skip("recengine.embed.load_encoder is not there yet")
+    monkeypatch.setenv("RECENGINE_TEXT__KEYWORD_METHOD", method)
+    workspace = make_workspace()
+    report = workspace.analyze_reviews()
+    assert report.analyzed == len(HANDMADE_REVIEWS)
+    keywords = {row["review_id"]: json.loads(row["keywords"]) for row in analysis_rows(workspace).values()}
+    assert any("battery" in phrase for phrase in keywords["R2"])
+    assert all(len(phrases) <= 5 for phrases in keywords.values())
+    from recengine.text.analysis import analysis_state
+
+    assert analysis_state(workspace)["keyword_method"] == method
+
+
+def test_unknown_keyword_method_is_a_config_error(make_workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from recengine.errors import ConfigError
+
+    monkeypatch.setenv("RECENGINE_TEXT__KEYWORD_METHOD", "magic")
+    with pytest.raises(ConfigError, match="keyword_method"):
+        analyze_reviews(make_workspace())
