@@ -135,8 +135,10 @@ def main() -> None:
         size_mb = data.stat().st_size / 2**20
         arrow_s = baseline_pyarrow(data)
         duck_s = baseline_duckdb(data, folder)
+        load_before = os.getloadavg()[0]
         first_s, first = run_cli(folder / "ws", data)
         second_s, second = run_cli(folder / "ws", data)
+        load_after = os.getloadavg()[0]
     totals1, totals2 = first["totals"], second["totals"]
     verdict = "PASS" if first_s < LIMIT_S else "FAIL"
     markdown = f"""## Ingest: {arguments.rows:,} review rows through `recengine ingest`
@@ -145,6 +147,8 @@ def main() -> None:
 Command: `.venv/bin/python bench/bench_ingest.py --rows {arguments.rows}` (generated CSV, {size_mb:.0f} MB,
 {arguments.rows:,} rows: user, item, rating, title, text, unix time, one attribute column; generated in {generated_s:.1f} s).
 Each ingest is a fresh `python -m recengine ingest --format json` process, timed end to end.
+The machine is shared: 1-minute load average {load_before:.1f} before and {load_after:.1f} after the two
+runs (on 2 cores; above 2 means other processes were competing for the CPU, so these are upper bounds).
 
 | run | wall time | rows read | accepted | updated | duplicate | rejected | placeholders |
 |---|---|---|---|---|---|---|---|

@@ -48,11 +48,17 @@ def test_every_format_reads_the_same_reviews(
 
 @pytest.mark.parametrize(
     ("encoding", "expected"),
-    [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("cp1252", "cp1252"), ("latin-1", "latin-1")],
+    [
+        ("utf-8", "utf-8"),
+        ("utf-8-sig", "utf-8-sig"),
+        ("cp1252", "cp1252"),
+        ("latin-1", "latin-1"),
+        ("utf-16", "utf-16"),
+    ],
 )
 def test_text_encodings_are_detected(workspace: Workspace, source_of, encoding: str, expected: str) -> None:
     # cp1252 has the euro sign at 0x80; Latin-1 files are told apart by a byte cp1252 leaves undefined.
-    title = "Crème brûlée set" + (" €5 off" if encoding in ("utf-8", "utf-8-sig", "cp1252") else "")
+    title = "Crème brûlée set" + (" €5 off" if encoding in ("utf-8", "utf-8-sig", "cp1252", "utf-16") else "")
     text = f"sku;name;price\nS1;{title};12,50\n"
     data = text.encode(encoding)
     if encoding == "latin-1":
