@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -210,6 +211,8 @@ def demo_notice(workspace: Workspace, *, sidebar: bool = True) -> None:
         st.info(message, icon=":material/science:")
 
 
+_AUTOLINK_SCHEME = re.compile(r"(?<=[A-Za-z0-9])(?=:/)")
+_AUTOLINK_WWW = re.compile(r"(?i)\bwww\.")
 _MARKDOWN_SPECIALS = frozenset("\\`*_{}[]()#+-.!|~<>$:=&\"'")
 
 
@@ -223,4 +226,9 @@ def escape_markdown(text: object) -> str:
     raw = "" if text is None else str(text)
     # Newlines would start new Markdown blocks (headings, lists) inside a label.
     raw = " ".join(raw.split())
+    # GitHub-flavoured Markdown turns bare URLs, www. names and e-mail addresses into links even when
+    # their punctuation is escaped: an invisible zero-width space keeps them plain text.
+    raw = _AUTOLINK_SCHEME.sub("\u200b", raw)
+    raw = _AUTOLINK_WWW.sub("www\u200b.", raw)
+    raw = raw.replace("@", "\u200b@")
     return "".join(f"\\{char}" if char in _MARKDOWN_SPECIALS else char for char in raw)

@@ -54,3 +54,13 @@ def test_csv_download_neutralises_formulas_and_keeps_text() -> None:
     back = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", dtype=str)
     assert list(back["raw"]) == ["'=HYPERLINK(\"http://x\")", "plain, with comma", "'+1", "café"]
     assert list(back["row_number"]) == ["1", "2", "3", "4"]
+
+
+def test_escape_markdown_keeps_links_emphasis_and_html_inert() -> None:
+    from ui.common import escape_markdown
+
+    escaped = escape_markdown("**b** _i_ <script>x</script> [a](http://e.com) www.e.com me@e.com $x$ :smile:\n# h")
+    for raw in ("**", "_i_", "<script>", "[a]", "](", "http:", "www.", "$x$", ":smile:", "\n"):
+        assert raw not in escaped, raw
+    visible = escaped.replace("\\", "").replace("\u200b", "")
+    assert visible == "**b** _i_ <script>x</script> [a](http://e.com) www.e.com me@e.com $x$ :smile: # h"

@@ -101,3 +101,29 @@ def test_upload_ingest_and_recommend(empty_app, page: Page, tmp_path: Path) -> N
     assert page.locator("strong", has_text="bold").count() == 0
     assert page.locator("script", has_text="alert(1)").count() == 0
     assert not errors, errors
+
+
+def test_uploaded_file_and_column_names_show_literally(empty_app, page: Page) -> None:  # type: ignore[no-untyped-def]
+    name = "**bold** :smile: [link](http://example.com) <b>x</b>.csv"
+    column = "<img src=x onerror=alert(1)> __under__"
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(f"{empty_app.url}/data")
+    wait_until_idle(page)
+    page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
+        [{"name": name, "mimeType": "text/csv", "buffer": f"id,{column}\nX1,a\n".encode()}]
+    )
+    expander = page.get_by_test_id("stExpander").first
+    expect(expander.locator("summary")).to_contain_text("**bold**", timeout=20_000)
+    wait_until_idle(page)
+    # What the reader sees (zero-width spaces keep URLs from becoming links; they are invisible).
+    assert name in expander.locator("summary").inner_text().replace("\u200b", "")
+    labels = [label.replace("\u200b", "") for label in page.get_by_test_id("stWidgetLabel").all_inner_texts()]
+    assert column in labels
+    main = page.get_by_test_id("stMain")
+    assert main.locator("strong", has_text="bold").count() == 0
+    assert main.locator("a[href='http://example.com']").count() == 0
+    assert main.locator("img[src=x]").count() == 0
+    assert main.locator("em", has_text="under").count() == 0
+    assert "😄" not in expander.locator("summary").inner_text()
+    assert not dialogs
