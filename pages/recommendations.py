@@ -48,7 +48,7 @@ with guarded("Preparing recommendations"):
         st.subheader("Recommended for the interests typed")
     elif user_id:
         recommendations = model.recommend(user_id, controls.k, rules=controls.rules, weights=controls.weights)
-        profile = model.profile_summary(user_id)
+        profile = model.profile_summary(user_id, aspects=ui.favourite_aspects(root, version, user_id))
         history = ui.history_frame(root, version, user_id)
         history_ids = history["item_id"].astype(str).unique().tolist()
 
@@ -71,6 +71,9 @@ with guarded("Preparing recommendations"):
             if profile.price_band:
                 low, median, high = profile.price_band
                 st.caption(f"Price band: {low:.2f} – {high:.2f} (median {median:.2f})")
+            if profile.favourite_aspects:
+                st.caption("Praises in reviews")
+                show_text(", ".join(profile.favourite_aspects))
             if profile.disliked_items:
                 st.caption(f"{profile.disliked_items} disliked product(s) push the profile away.")
         with st.expander(f"History ({len(history)} entries)", expanded=False):

@@ -71,6 +71,14 @@ def customers(root: str, version: str) -> pd.DataFrame:
     )
 
 
+@st.cache_data(show_spinner=False, max_entries=64)
+def favourite_aspects(root: str, version: str, user_id: str) -> list[str]:
+    """Aspects the customer praises in their reviews (after review analysis)."""
+    from recengine.recommend.workspace_model import favourite_aspects as compute
+
+    return compute(workspace_at(root), user_id)
+
+
 def find_customers(table: pd.DataFrame, text: str, limit: int = 200) -> list[str]:
     """Customer ids containing `text` (case-insensitive), or the most active ones when `text` is empty."""
     ids = table["user_id"].astype(str)

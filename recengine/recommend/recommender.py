@@ -8,6 +8,7 @@ gathers and small matrix products.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
@@ -105,7 +106,9 @@ class Recommender:
             rating_count=statistics.rating_count,
             has_vector=(np.linalg.norm(vectors, axis=1) > 0) if vectors is not None else np.zeros(catalog.size, dtype=bool),
         )
+        # The dashboard shares one fitted model between sessions (threads): guard the profile cache.
         self._profiles: OrderedDict[str, UserProfile] = OrderedDict()
+        self._profiles_lock = threading.Lock()
 
     # -- construction ----------------------------------------------------------------------------
 
@@ -220,9 +223,11 @@ class Recommender:
     def profile(self, user_id: str) -> UserProfile:
         """Interest vectors of a user from their history (cached)."""
         key = str(user_id)
-        if key in self._profiles:
-            self._profiles.move_to_end(key)
-            return self._profiles[key]
+        with self._profiles_lock:
+            cached = self._profiles.get(key)
+            if cached is not None:
+                self._profiles.move_to_end(key)
+                return cached
         profile = build_profile(
             self.user_history(key),
             self.vectors,
@@ -230,9 +235,10 @@ class Recommender:
             dislike_push=self.settings.dislike_push,
             merge_cosine=self.settings.interest_merge_cosine,
         )
-        self._profiles[key] = profile
-        if len(self._profiles) > _PROFILE_CACHE_SIZE:
-            self._profiles.popitem(last=False)
+        with self._profiles_lock:
+            self._profiles[key] = profile
+            if len(self._profiles) > _PROFILE_CACHE_SIZE:
+                self._profiles.popitem(last=False)
         return profile
 
     def profile_summary(self, user_id: str, *, aspects: list[str] | None = None) -> ProfileSummary:

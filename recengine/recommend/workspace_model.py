@@ -131,3 +131,30 @@ def _text_results(workspace: Workspace) -> tuple[dict[str, list[str]], Any]:
     except RecEngineError as error:
         log.info("recommendations without review analysis: %s", error)
         return {}, None
+
+
+def favourite_aspects(workspace: Workspace, user_id: str, top: int = 5) -> list[str]:
+    """Aspects a customer praises most in their own reviews (empty before review analysis)."""
+    import json
+    from collections import Counter
+
+    if not workspace.store.table_exists("review_analysis"):
+        return []
+    rows = workspace.store.query_rows(
+        "SELECT a.aspects FROM review_analysis a JOIN reviews r USING (review_id) WHERE r.user_id = ?",
+        [user_id],
+    )
+    praise: Counter[str] = Counter()
+    for (aspects,) in rows:
+        try:
+            entries = json.loads(aspects or "[]")
+        except json.JSONDecodeError:
+            continue
+        for entry in entries if isinstance(entries, list) else []:
+            if isinstance(entry, dict) and entry.get("aspect"):
+                sentiment = entry.get("sentiment")
+                weight = 1.0 if sentiment in ("positive", None) else (-1.0 if sentiment == "negative" else 0.25)
+                if isinstance(sentiment, (int, float)):
+                    weight = float(sentiment)
+                praise[str(entry["aspect"])] += weight
+    return [aspect for aspect, score in praise.most_common() if score > 0][:top]

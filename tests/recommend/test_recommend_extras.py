@@ -91,3 +91,20 @@ def test_status_section_reports_what_recommendations_can_use(filled_workspace) -
     assert section.customers_with_history == 20
     assert section.products_never_chosen == 2  # J7 and G7
     assert "semantic" in section.weights
+
+
+def test_favourite_aspects_from_review_analysis(filled_workspace) -> None:  # type: ignore[no-untyped-def]
+    from recengine.recommend.workspace_model import favourite_aspects
+
+    assert favourite_aspects(filled_workspace, "j0") == []  # before analysis
+    filled_workspace.store.ensure_table(
+        "CREATE TABLE IF NOT EXISTS review_analysis (review_id VARCHAR PRIMARY KEY, aspects VARCHAR)"
+    )
+    review_id = filled_workspace.store.scalar("SELECT review_id FROM reviews WHERE user_id = 'j0' LIMIT 1")
+    with filled_workspace.store.transaction() as connection:
+        connection.execute(
+            "INSERT INTO review_analysis VALUES (?, ?)",
+            [review_id, '[{"aspect": "sound", "sentiment": "positive", "quote": "lovely sound"},'
+                        ' {"aspect": "price", "sentiment": "negative", "quote": "pricey"}]'],
+        )
+    assert favourite_aspects(filled_workspace, "j0") == ["sound"]
