@@ -91,3 +91,18 @@ def test_every_scope_renders(make_workspace, scope: str) -> None:  # type: ignor
     app.radio(key="insights_scope").set_value(scope).run()
     assert not app.exception
     assert app.selectbox(key=f"insights_pick_{scope}").value.reviews > 0
+
+
+def test_insights_page_on_the_demo_workspace(tmp_path: Path) -> None:
+    """The generated demo shop (about 1,500 rated reviews): the learned model is trained and shown."""
+    from recengine.demo import small_demo_workspace
+
+    workspace = small_demo_workspace(tmp_path / "demo", post_ingest=False)
+    report = analyze_reviews(workspace)
+    assert report.sentiment_method == "learned" and report.quality is not None
+    app = page_for(workspace).run()
+    assert not app.exception
+    assert any("Sentiment method in use: learned" in caption.value for caption in app.caption)
+    quality = next(frame.value for frame in app.dataframe if "polarity macro-F1 (no 3★)" in frame.value.columns)
+    assert quality["polarity macro-F1 (no 3★)"].notna().all()
+    assert len(app.get("plotly_chart")) == 2
