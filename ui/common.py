@@ -222,6 +222,10 @@ def escape_markdown(text: object) -> str:
     Widget labels, expander titles and captions render Markdown, so an uploaded file or column name such
     as `[click](http://…)` or `**x**` would otherwise become a link or bold text. Prefer `show_text` or
     `st.dataframe` for uploaded content; use this only where a label is required.
+
+    Only for text Streamlit renders as Markdown: labels, expander titles, `st.markdown`/`st.caption`,
+    alert and metric values. Not for `format_func` of selectbox/radio/multiselect options: those are shown
+    as plain text, so the backslashes would show (checked in Chromium with Streamlit 1.67).
     """
     raw = "" if text is None else str(text)
     # Newlines would start new Markdown blocks (headings, lists) inside a label.
