@@ -112,7 +112,7 @@ def workspace_summary(root: str, version: str) -> WorkspaceSummary:
     return workspace_at(root).summary()
 
 
-@st.cache_data(show_spinner=False, ttl=60, max_entries=32)
+@st.cache_data(show_spinner="Checking what is computed…", ttl=60, max_entries=32)
 def status_sections(root: str, version: str) -> dict[str, Any]:
     """Every capability's status section as plain values, each computed on its own.
 
