@@ -164,7 +164,7 @@ with guarded("Reading the review analysis"):
             st.dataframe(insights.sentences_frame(str(review["text"] or "")), hide_index=True, key="sentence_table")
 
     with mismatch_tab:
-        found = insights.mismatches(reviews)
+        found = insights.mismatches(root, version, choice.scope, choice.scope_id)
         st.caption("Reviews whose stars and text disagree: rating slips, sarcasm, or happy customers with a complaint.")
         if found.empty:
             st.info("No disagreements between stars and text here.")

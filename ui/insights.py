@@ -52,8 +52,10 @@ def scope_keywords(root: str, version: str, scope: str, scope_id: str) -> pd.Dat
     return insights.scope_keywords(workspace_at(root), scope, scope_id)  # type: ignore[arg-type]
 
 
-def mismatches(reviews: pd.DataFrame, limit: int = 200) -> pd.DataFrame:
-    return find_mismatches(reviews, limit)
+@st.cache_data(show_spinner=False, max_entries=16)
+def mismatches(root: str, version: str, scope: str, scope_id: str, limit: int = 200) -> pd.DataFrame:
+    """Reviews of the scope whose stars and text disagree, most severe first."""
+    return find_mismatches(insights.scope_reviews(workspace_at(root), scope, scope_id), limit)  # type: ignore[arg-type]
 
 
 def run_analysis(workspace: Workspace) -> AnalysisReport:

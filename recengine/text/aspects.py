@@ -192,7 +192,7 @@ class AspectTagger:
                     by_aspect[aspect].append((score, quote))
         mentions = []
         for aspect, scored in by_aspect.items():
-            mean = float(np.mean([score for score, _ in scored]))
+            mean = sum(score for score, _ in scored) / len(scored)
             # Quote the clause whose sentiment agrees most strongly with the mean.
             _best_score, quote = max(scored, key=lambda pair: pair[0] * (1 if mean >= 0 else -1))
             mentions.append(AspectMention(aspect, mean, _trim(quote)))

@@ -121,6 +121,7 @@ _TOKEN = re.compile(r"[a-z0-9]+(?:['’\-][a-z0-9]+)*")
 _BREAK = re.compile(r"[.,;:!?()\[\]{}\"/\\|\n\r\t…]+")
 
 
+@lru_cache(maxsize=1 << 18)
 def fold_plural(word: str) -> str:
     """Lemma-lite: fold the common English plural endings ("batteries" -> "battery", "cases" -> "case").
 
