@@ -44,18 +44,23 @@ if workspace is not None and report is not None:
             st.markdown("**Why rows were rejected**")
             st.dataframe(reasons, hide_index=True, key="report_reasons")
         with guarded("Reading the rejected rows"):
-            rejected = data.rejected_rows(workspace, report.batch_ids)
+            rejected = data.rejected_rows(workspace, report.batch_ids, limit=data.REJECTS_SHOWN)
             if not rejected.empty:
                 st.markdown("**Rejected rows** (file, row number, column, reason and the original values)")
+                if report.rejected > len(rejected):
+                    st.caption(f"The first {len(rejected):,} of {report.rejected:,}; the download has them all.")
                 st.dataframe(rejected, hide_index=True, key="report_rejects")
+                batch_ids = list(report.batch_ids)
                 st.download_button(
                     "Download rejected rows (CSV)",
-                    data.csv_bytes(rejected),
+                    # Built only when clicked: a large ingest can reject many rows.
+                    lambda: data.csv_bytes(data.rejected_rows(workspace, batch_ids, limit=None)),
                     file_name="rejected_rows.csv",
                     mime="text/csv",
                     icon=":material/download:",
                     key="download_rejects",
                 )
+        st.button("Clear this report", key="clear_report", on_click=data.forget_report, icon=":material/close:")
 
 # -- upload ----------------------------------------------------------------------------------------
 st.subheader("Upload files", anchor=False)

@@ -278,7 +278,10 @@ def reasons_frame(report: IngestReport) -> pd.DataFrame:
     return frame.sort_values(["rows", "file"], ascending=[False, True], ignore_index=True)
 
 
-def rejected_rows(workspace: Workspace, batches: Sequence[int], *, limit: int = 5_000) -> pd.DataFrame:
+REJECTS_SHOWN = 5_000
+
+
+def rejected_rows(workspace: Workspace, batches: Sequence[int], *, limit: int | None = REJECTS_SHOWN) -> pd.DataFrame:
     """Rejected rows (file, row number, column, reason, raw row) of the given batches, at most `limit`."""
     return stored_rejected_rows(workspace, list(batches), limit=limit)
 
@@ -305,6 +308,10 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 def remember_report(report: IngestReport) -> None:
     st.session_state[REPORT_KEY] = report
+
+
+def forget_report() -> None:
+    st.session_state.pop(REPORT_KEY, None)
 
 
 def last_report() -> IngestReport | None:

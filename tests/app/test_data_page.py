@@ -67,6 +67,20 @@ def test_upload_preview_map_ingest_and_report(empty_workspace: Path) -> None:
     # The uploader was emptied, so a second click cannot ingest the same files twice by accident.
     assert not [box for box in at.selectbox if box.label == "What is in this file?"]
 
+    # What the download button serves: every rejected row of this ingest, as CSV.
+    import io
+
+    import pandas as pd
+
+    from ui.data import csv_bytes, rejected_rows
+
+    batch_ids = sorted(set(rejects["batch_id"].astype(int)))
+    download = pd.read_csv(io.BytesIO(csv_bytes(rejected_rows(Workspace.open(empty_workspace), batch_ids, limit=None))))
+    assert sorted(download["reason"]) == sorted(rejects["reason"])
+
+    at.button(key="clear_report").click().run()
+    assert not any(header.value == "Ingest report" for header in at.subheader)
+
 
 def test_mapping_can_be_corrected_by_hand(empty_workspace: Path) -> None:
     odd = b"code;label;cost\nA1;Blue mug;4.5\nA2;Red mug;5\n"
