@@ -149,7 +149,8 @@ def _bundle_reason(
         ]
         best = int(np.argmax(both))
         if both[best] > 0:
-            return f"{both[best]} customers who chose '{anchor_titles[best][:50]}' also chose it."
+            who = "1 customer" if both[best] == 1 else f"{both[best]} customers"
+            return f"{who} who chose '{anchor_titles[best][:50]}' also chose it."
         return f"Often chosen with '{anchor_titles[best][:50]}'."
     category = str(catalog.categories[position])  # type: ignore[attr-defined]
     return f"Completes the set: customers of this category often buy from '{category}'."

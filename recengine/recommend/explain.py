@@ -154,7 +154,8 @@ def _reason(
         lead = "Often chosen together with" if dominant == "collaborative" else "Close to"
         parts.append(f"{lead} '{_title(catalog, first.item_id)}' ({first.similarity:.2f})" + (f", {did}" if did else ""))
     elif dominant == "popularity":
-        parts.append(f"Popular: {int(round(context.customers[position]))} customers chose it")
+        count = int(round(context.customers[position]))
+        parts.append(f"Popular: {count} customer{'s' if count != 1 else ''} chose it")
     elif dominant == "quality":
         parts.append(
             f"Well rated: {context.stars[position]:.1f} stars on average over "
