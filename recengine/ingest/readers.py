@@ -125,6 +125,7 @@ def _read_delimited(loaded: LoadedFile, has_header: bool | None) -> RawTable:
             f"cannot be read as {'TSV' if delimiter == chr(9) else 'CSV'}: {_first_line_of(error)}",
             hint="Check quoting (an unclosed quote swallows the rest of the file) or upload another format.",
         ) from error
+    _check_unclosed_quote(loaded, table, delimiter)
     frame = _strings_frame(table)
     header_rows = 1 if header else 0
     broken_rows = [
@@ -136,6 +137,29 @@ def _read_delimited(loaded: LoadedFile, has_header: bool | None) -> RawTable:
         for number, actual, text in broken
     ]
     return RawTable(frame, _row_numbers(len(frame), broken_rows), broken_rows, header, names)
+
+
+def _check_unclosed_quote(loaded: LoadedFile, table: object, delimiter: str) -> None:
+    """Refuse a file whose last quoted field never closes: it would swallow every row after it.
+
+    A parser takes such a field to the end of the file, so the last row's last value then holds line
+    breaks while the file does not end with the closing quote. (A preview, cut short, is exempt.)
+    """
+    if loaded.truncated or table.num_rows == 0:  # type: ignore[attr-defined]
+        return
+    last_value = table.column(table.num_columns - 1)[table.num_rows - 1].as_py()  # type: ignore[attr-defined]
+    ending = loaded.content.rstrip()
+    if (
+        last_value
+        and "\n" in last_value
+        and not ending.endswith(b'"')
+        and ending.endswith(last_value.rstrip().encode("utf-8"))
+    ):
+        raise UploadError(
+            loaded.name,
+            'a quote (") is opened and never closed, so the rest of the file would be read as one value.',
+            hint="Fix the quoting in the file (double a quote inside a quoted value) and upload it again.",
+        )
 
 
 def _strings_frame(table: object) -> pd.DataFrame:
