@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import time
@@ -136,13 +137,16 @@ def main() -> None:
     parser.add_argument("--batch-users", type=int, default=10_000)
     parser.add_argument("--no-write", action="store_true")
     arguments = parser.parse_args()
+    load_start = os.getloadavg()[0]
     single = bench_single(arguments.items, arguments.users, arguments.requests)
     print(json.dumps(single), flush=True)
     batch = bench_batch(arguments.batch_items, arguments.batch_users)
     print(json.dumps(batch), flush=True)
+    load_end = os.getloadavg()[0]
     markdown = f"""## Recommendations (bench/bench_recommend.py)
 
-{stamp()}
+{stamp()} Load average {load_start:.1f} at start, {load_end:.1f} at end (the 2 cores are shared with
+other jobs: figures above a load of 2 are inflated by waiting for a core).
 
 Synthetic clustered catalog (384-d unit vectors, {single['items'] // 500} tastes, Zipf popularity within a
 taste), users buying 20 items from one or two tastes, events view/click/cart/purchase with ratings.

@@ -8,7 +8,6 @@ history), not one blurred average.
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -182,11 +181,12 @@ def summarise_profile(
     total = float(weights.sum()) or 1.0
 
     def shares(values: np.ndarray) -> list[tuple[str, float]]:
-        counter: Counter[str] = Counter()
+        counter: dict[str, float] = {}
         for value, weight in zip(values, weights, strict=True):
             if value:
-                counter[str(value)] += float(weight)
-        return [(name, round(weight / total, 3)) for name, weight in counter.most_common(top)]
+                counter[str(value)] = counter.get(str(value), 0.0) + float(weight)
+        ranked = sorted(counter.items(), key=lambda pair: -pair[1])[:top]
+        return [(name, round(weight / total, 3)) for name, weight in ranked]
 
     prices = catalog.prices[history.positions] if history.size else np.zeros(0)
     prices = prices[~np.isnan(prices)]

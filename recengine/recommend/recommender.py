@@ -35,7 +35,6 @@ from recengine.recommend.profile import (
 from recengine.recommend.protocols import CandidateSource, UserContext
 from recengine.recommend.results import ProfileSummary, Recommendation, WhyNot
 from recengine.recommend.rules import BoostRule, Diversity, RuleSet, apply_rules
-from recengine.recommend.threads import single_blas_thread
 from recengine.recommend.scoring import (
     COMPONENTS,
     CollaborativeScorer,
@@ -47,6 +46,7 @@ from recengine.recommend.scoring import (
     recency_values,
     weights_from_settings,
 )
+from recengine.recommend.threads import single_blas_thread
 from recengine.recommend.vector_search import ItemIndexLike, VectorSearch
 
 _PROFILE_CACHE_SIZE = 4096
@@ -607,7 +607,7 @@ def _align_vectors(item_vectors: Any | None, catalog: Catalog) -> tuple[np.ndarr
     known = rows >= 0
     vectors[rows[known]] = source[known]
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors = vectors / np.where(norms > 0, norms, 1.0)
+    vectors = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
     if not known.any():
         return None, ""
     return np.ascontiguousarray(vectors), str(getattr(item_vectors, "fingerprint", ""))

@@ -13,7 +13,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -139,7 +139,7 @@ class Diversity:
         return f"diversity (MMR lambda {self.mmr_lambda:.2f})"
 
 
-Rule = Union[HideOutOfStock, ExcludeItems, PinItem, BoostRule, MinimumShare, Diversity]
+Rule = HideOutOfStock | ExcludeItems | PinItem | BoostRule | MinimumShare | Diversity
 RULE_TYPES: dict[str, type] = {
     rule.kind: rule for rule in (HideOutOfStock, ExcludeItems, PinItem, BoostRule, MinimumShare, Diversity)
 }

@@ -136,7 +136,6 @@ def _text_results(workspace: Workspace) -> tuple[dict[str, list[str]], Any]:
 def favourite_aspects(workspace: Workspace, user_id: str, top: int = 5) -> list[str]:
     """Aspects a customer praises most in their own reviews (empty before review analysis)."""
     import json
-    from collections import Counter
 
     if not workspace.store.table_exists("review_analysis"):
         return []
@@ -144,7 +143,7 @@ def favourite_aspects(workspace: Workspace, user_id: str, top: int = 5) -> list[
         "SELECT a.aspects FROM review_analysis a JOIN reviews r USING (review_id) WHERE r.user_id = ?",
         [user_id],
     )
-    praise: Counter[str] = Counter()
+    praise: dict[str, float] = {}
     for (aspects,) in rows:
         try:
             entries = json.loads(aspects or "[]")
@@ -156,5 +155,6 @@ def favourite_aspects(workspace: Workspace, user_id: str, top: int = 5) -> list[
                 weight = 1.0 if sentiment in ("positive", None) else (-1.0 if sentiment == "negative" else 0.25)
                 if isinstance(sentiment, (int, float)):
                     weight = float(sentiment)
-                praise[str(entry["aspect"])] += weight
-    return [aspect for aspect, score in praise.most_common() if score > 0][:top]
+                praise[str(entry["aspect"])] = praise.get(str(entry["aspect"]), 0.0) + weight
+    ranked = sorted(praise.items(), key=lambda pair: -pair[1])
+    return [aspect for aspect, score in ranked if score > 0][:top]

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import fill_workspace  # noqa: E402
 
 from recengine.cli import bundle as bundle_command
 from recengine.cli import recommend as recommend_command
@@ -16,8 +17,6 @@ from recengine.errors import RecEngineError
 from recengine.recommend import COMPONENTS
 from recengine.recommend.workspace_model import clear_cache
 from recengine.workspace import Workspace
-
-from conftest import fill_workspace  # noqa: E402
 
 
 def run(*argv: str) -> int:

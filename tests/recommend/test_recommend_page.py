@@ -6,11 +6,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import fill_workspace  # noqa: E402
 from streamlit.testing.v1 import AppTest
 
 from recengine.workspace import Workspace
-
-from conftest import fill_workspace  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
