@@ -189,7 +189,10 @@ def _change(base: dict[str, np.ndarray], tuned: dict[str, np.ndarray], metric: s
     return f"{relative} (diff {test.mean_difference:+.4f} [{test.low:+.4f}, {test.high:+.4f}], p={test.p_value:.3f})"
 
 
-def render(results: list[dict[str, Any]], arguments: FineTuneArguments, base_model: str, total_seconds: float) -> str:
+def render(
+    results: list[dict[str, Any]], arguments: FineTuneArguments, base_model: str, total_seconds: float,
+    skipped: list[str] | None = None,
+) -> str:
     lines = [
         "## Fine-tuned encoder: before / after",
         "",
@@ -197,7 +200,7 @@ def render(results: list[dict[str, Any]], arguments: FineTuneArguments, base_mod
         f"Command: `.venv/bin/python -m bench.eval_finetune` (total {total_seconds / 60:.1f} min). Base encoder "
         f"`{base_model}`; fine-tuning settings: epochs {arguments.epochs}, batch {arguments.batch_size}, "
         f"lr {arguments.learning_rate:g}, warmup {arguments.warmup_ratio}, max pairs {arguments.max_pairs}, "
-        f"max_seq_length {arguments.max_seq_length}, MultipleNegativesRankingLoss (in-batch negatives, "
+        f"max_seq_length {arguments.max_seq_length}, pairs shared evenly across sources, MultipleNegativesRankingLoss (in-batch negatives, "
         f"no-duplicates batches), best checkpoint by validation NDCG@10, seed {arguments.seed}.",
         "",
         "Protocol: leave-last-out by time (recengine.evaluate.splits); every test (customer, product) and all "
@@ -206,6 +209,8 @@ def render(results: list[dict[str, Any]], arguments: FineTuneArguments, base_mod
         "changes are fine-tuned minus base, paired bootstrap. Hybrid = `recengine.recommend.Recommender` with "
         "default weights, same settings for both encoders.",
     ]
+    if skipped:
+        lines += ["", f"Not run this time (time budget): {', '.join(skipped)}."]
     for result in results:
         lines += [
             "",
@@ -241,25 +246,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
-    parser.add_argument("--max-pairs", type=int, default=3000)
+    parser.add_argument("--max-pairs", type=int, default=1200)
+    parser.add_argument("--max-seq-length", type=int, default=64)
+    parser.add_argument(
+        "--time-budget-min", type=float, default=15.0,
+        help="Skip the remaining data sets when the next one would likely end past this budget.",
+    )
     parser.add_argument("--no-write", action="store_true", help="Print the Markdown instead of writing the report.")
     options = parser.parse_args(argv)
     arguments = FineTuneArguments(
         epochs=options.epochs, batch_size=options.batch_size, learning_rate=options.learning_rate,
-        max_pairs=options.max_pairs, holdout="test_users", holdout_user_fraction=0.5, evaluations_per_epoch=2,
-        early_stopping_patience=0, device="cpu", recommendation_eval=False,  # measured below, in more detail
+        max_pairs=options.max_pairs, max_seq_length=options.max_seq_length, holdout="test_users",
+        holdout_user_fraction=0.5, evaluations_per_epoch=1, early_stopping_patience=0, max_validation_queries=150,
+        eval_corpus_size=800, device="cpu", recommendation_eval=False,  # measured below, in more detail
     )
     started = time.perf_counter()
-    results = []
+    results: list[dict[str, Any]] = []
+    skipped: list[str] = []
     with tempfile.TemporaryDirectory(prefix="eval-finetune-") as scratch:
+        last_duration = 0.0
         for name in options.datasets:
+            elapsed = time.perf_counter() - started
+            if results and elapsed + last_duration > options.time_budget_min * 60:
+                print(f"skipping {name}: {elapsed / 60:.1f} min used, the last data set took {last_duration / 60:.1f} min",
+                      file=sys.stderr)
+                skipped.append(name)
+                continue
+            began = time.perf_counter()
             results.append(run_dataset(name, arguments, options.base_model, Path(scratch)))
-            markdown = render(results, arguments, options.base_model, time.perf_counter() - started)
+            last_duration = time.perf_counter() - began
+            markdown = render(results, arguments, options.base_model, time.perf_counter() - started, skipped)
             if options.no_write:
                 print(markdown)
             else:
                 write_section(EVALUATION, SECTION, markdown)  # after each data set: partial results survive
-    print(render(results, arguments, options.base_model, time.perf_counter() - started))
+    markdown = render(results, arguments, options.base_model, time.perf_counter() - started, skipped)
+    if skipped and not options.no_write:
+        write_section(EVALUATION, SECTION, markdown)
+    print(markdown)
     return 0
 
 
