@@ -433,11 +433,13 @@ def _fallback_title(
     long = sentence.str.len() > 80
     shortened = sentence.str.slice(0, 80).str.replace(r"\s+\S*$", "", regex=True) + "…"
     first_sentence = sentence.where(~long.fillna(False).astype(bool), shortened)
-    leaf = pd.Series(category, dtype="string").str.split(" > ").str[-1]
+    leaf = pd.Series(category, dtype="string").str.split(" > ").str[-1].astype("string")
     brand_text = pd.Series(brand, dtype="string")
-    detail = first_sentence.fillna(leaf)
-    combined = (brand_text + ": " + detail).fillna(brand_text).fillna(detail)
-    return combined.fillna(pd.Series(item_id, dtype="string"))
+    identifier = pd.Series(item_id, dtype="string")
+    combined = (brand_text + ": " + first_sentence).fillna(brand_text).fillna(first_sentence)
+    # Only a category: its last part alone would repeat across products, so add the id.
+    combined = combined.fillna(leaf + " (" + identifier + ")")
+    return combined.fillna(identifier)
 
 
 _PRICE_NUMBER = re.compile(
@@ -770,7 +772,15 @@ def _json_values(values: pd.Series) -> pd.Series:
         ):
             return None
         if isinstance(value, str):
-            return json.dumps(value, ensure_ascii=False) if value.strip() else None
+            if not value.strip():
+                return None
+            if value[:1] in "[{" and value.rstrip()[-1:] in "]}":
+                # A list or object exported into a CSV cell ("[4496, 194]") is kept as JSON, not text.
+                try:
+                    return json.dumps(json.loads(value), ensure_ascii=False)
+                except (ValueError, RecursionError):
+                    pass
+            return json.dumps(value, ensure_ascii=False)
         if isinstance(value, np.ndarray):
             value = value.tolist()
         if isinstance(value, (np.integer, np.floating, np.bool_)):

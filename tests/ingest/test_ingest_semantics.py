@@ -227,3 +227,10 @@ def test_a_file_without_a_column_keeps_the_stored_values(workspace: Workspace, s
     cleared = "user_id,item_id,rating,text,timestamp\nu1,A,4,,1600000000\n"
     ingest_files(workspace, [source_of("reviews", cleared)])
     assert pd.isna(workspace.reviews().iloc[0]["text"])  # an empty cell does clear it
+
+
+def test_fallback_titles_and_list_cells(workspace: Workspace, source_of) -> None:
+    data = 'item_id,brand,category,also_bought\nA,Acme,,\nB,,Kitchen > Mugs,"[1, 2]"\nC,,,\n'
+    ingest_files(workspace, [source_of("catalog", data)])
+    assert [workspace.item(i)["title"] for i in "ABC"] == ["Acme", "Mugs (B)", "C"]
+    assert json.loads(workspace.item("B")["attributes"]) == {"also_bought": [1, 2]}
