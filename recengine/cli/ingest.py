@@ -162,4 +162,4 @@ def print_report(report: IngestReport) -> None:
     if reasons:
         print()
         print_table(sorted(reasons.items(), key=lambda item: -item[1]), ["rejection reason", "rows"])
-        print("\nExport the rejected rows with: recengine export --table rejects --out rejects.csv")
+        print("\nExport the rejected rows with: recengine export --workspace DIR --table rejects --out rejects.csv")
