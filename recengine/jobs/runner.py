@@ -72,7 +72,7 @@ class JobRunner:
         if kind not in known_kinds():
             raise ConfigError(f"Unknown job kind {kind!r}.", hint=f"Known kinds: {', '.join(known_kinds())}.")
         job_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
-        record = insert_job(self.workspace, job_id, kind, dict(params or {}))
+        insert_job(self.workspace, job_id, kind, dict(params or {}))
         folder = job_dir(self.workspace, job_id)
         environment = dict(os.environ)
         package_parent = str(Path(__file__).resolve().parents[2])
@@ -93,7 +93,7 @@ class JobRunner:
             _CHILDREN[child.pid] = child
         update_job(self.workspace, job_id, only_if_active=True, pid=child.pid,
                    pid_start=process.process_start_time(child.pid))
-        return get_job(self.workspace, job_id) if record else record
+        return get_job(self.workspace, job_id)
 
     # -- looking -----------------------------------------------------------------------------------
 

@@ -347,12 +347,9 @@ def finetune_encoder(
 
         trainer.add_callback(EarlyStoppingCallback(early_stopping_patience=arguments.early_stopping_patience))
 
-    cancelled = {"value": False}
-    try:
-        trainer.train()
-    finally:
-        cancelled["value"] = bool(should_stop and should_stop())
-    if cancelled["value"]:
+    trainer.train()
+    # A stop request ends training at the next step; what was trained is then thrown away.
+    if should_stop is not None and should_stop():
         raise TrainingCancelled("Fine-tuning was cancelled; no model was registered.")
     card.total_steps = int(trainer.state.global_step)
     card.stopped_early = trainer.state.global_step < trainer.state.max_steps
