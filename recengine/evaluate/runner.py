@@ -8,6 +8,7 @@ method so that differences are paired.
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -247,6 +248,24 @@ class EvaluationContext:
         self.long_tail_users = np.array([any(tail[item] for item in items) for items in self.relevant], dtype=bool)
         self.cold_users = (self.history_sizes >= 1) & (self.history_sizes <= 2)
 
+    def subset(self, max_users: int | None, seed: int = 0) -> EvaluationContext:
+        """The same split restricted to a random sample of at most `max_users` test users.
+
+        Fitting still uses the whole training part; only the users scored are fewer (for tuning on
+        large data sets).
+        """
+        if max_users is None or len(self.user_ids) <= max_users:
+            return self
+        chosen = np.sort(np.random.default_rng(seed).choice(len(self.user_ids), size=max_users, replace=False))
+        sample = copy.copy(self)
+        sample.user_ids = [self.user_ids[index] for index in chosen]
+        sample.relevant = [self.relevant[index] for index in chosen]
+        sample.exclude = [self.exclude[index] for index in chosen]
+        sample.history_sizes = self.history_sizes[chosen]
+        sample.long_tail_users = self.long_tail_users[chosen]
+        sample.cold_users = self.cold_users[chosen]
+        return sample
+
     def run(
         self, ranker: Ranker, *, k_max: int, batch_size: int = 1024, progress: Progress | None = None
     ) -> MethodRun:
@@ -474,10 +493,11 @@ def evaluate_data(
             "No customer has enough history to hold an item out for testing.",
             hint=f"Each tested customer needs at least {min_history + 1} distinct products in the data.",
         )
+    rankers: list[Ranker]
     if methods and not isinstance(methods[0], str):
-        rankers = list(methods)  # type: ignore[arg-type]
+        rankers = [method for method in methods if not isinstance(method, str)]
     else:
-        rankers = default_rankers(data, methods, settings)  # type: ignore[arg-type]
+        rankers = default_rankers(data, [str(method) for method in methods or []] or None, settings)
     context = EvaluationContext(splits.test, data.items, seed=seed)
     vectors = None
     if data.item_vectors is not None:

@@ -49,11 +49,17 @@ def tune_ranker(
     *,
     k: int = 10,
     metric: str = "ndcg",
+    max_users: int | None = None,
+    seed: int = 0,
     progress: Progress | None = None,
 ) -> TuningResult:
-    """Fit and rank once per candidate setting on `context` (a validation split)."""
+    """Fit and rank once per candidate setting on `context` (a validation split).
+
+    `max_users` scores a random subset of the validation users (the fit uses all training data).
+    """
     if not candidates:
         raise ConfigError(f"No candidate settings to tune {name} over.")
+    context = context.subset(max_users, seed)
     report = progress or no_progress
     rows = []
     for index, parameters in enumerate(candidates):
@@ -92,9 +98,8 @@ def tune_hybrid_weights(
     report = progress or no_progress
     report(0.0, "tuning hybrid: fitting")
     ranker.fit(context.split.train, context.items)
+    context = context.subset(max_users, seed)
     users = np.arange(len(context.user_ids))
-    if max_users is not None and len(users) > max_users:
-        users = np.sort(np.random.default_rng(seed).choice(users, size=max_users, replace=False))
     totals = np.zeros(len(candidates))
     names: list[str] = []
     weight_matrix = None
