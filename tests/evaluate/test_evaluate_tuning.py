@@ -1,0 +1,85 @@
+"""Tuning on the validation split: grids, the best setting, fold averaging, user sampling."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from conftest import checkerboard_frames
+
+from recengine.errors import ConfigError
+from recengine.evaluate.baselines import ItemKNN, MostPopular
+from recengine.evaluate.runner import EvaluationContext
+from recengine.evaluate.splits import make_splits
+from recengine.evaluate.tuning import TuningResult, average_folds, parameter_grid, tune_ranker
+
+
+def validation_context() -> EvaluationContext:
+    items, interactions = checkerboard_frames()
+    return EvaluationContext(make_splits(interactions).validation, items)
+
+
+def test_parameter_grid_is_the_cartesian_product() -> None:
+    grid = parameter_grid(a=[1, 2], b=["x", "y", "z"])
+    assert len(grid) == 6 and {"a": 2, "b": "z"} in grid
+
+
+def test_tune_ranker_picks_the_setting_that_ranks_best() -> None:
+    context = validation_context()
+    # Only MostPopular when the flag is off: ItemKNN must win on the checkerboard.
+    result = tune_ranker(
+        "switch",
+        lambda p: ItemKNN() if p["personal"] else MostPopular(),
+        parameter_grid(personal=[False, True]),
+        context,
+        k=2,
+    )
+    assert result.best == {"personal": True}
+    assert result.best_value == pytest.approx(result.trials["ndcg"].max())
+    assert result.users == len(context.user_ids)
+    with pytest.raises(ConfigError):
+        tune_ranker("none", lambda p: MostPopular(), [], context)
+
+
+def test_subset_scores_fewer_users_but_fits_on_all_training() -> None:
+    context = validation_context()
+    sample = context.subset(5, seed=1)
+    assert len(sample.user_ids) == 5 and set(sample.user_ids) <= set(context.user_ids)
+    assert sample.split is context.split
+    assert context.subset(None) is context
+    result = tune_ranker("knn", lambda p: ItemKNN(**p), [{"neighbours": 10}], context, k=2, max_users=5)
+    assert result.users == 5
+
+
+def test_average_folds_picks_the_best_mean() -> None:
+    def fold(values: list[float]) -> TuningResult:
+        trials = pd.DataFrame({"w": [0, 1, 2], "ndcg": values})
+        return TuningResult("x", "ndcg", 10, {}, max(values), trials, 10)
+
+    # Fold 1 alone would pick w=0; on average w=1 is best.
+    combined = average_folds([fold([0.30, 0.29, 0.10]), fold([0.20, 0.27, 0.25])])
+    assert combined.best == {"w": 1}
+    assert combined.best_value == pytest.approx(0.28)
+    assert list(combined.trials.columns) == ["w", "ndcg", "ndcg fold 1", "ndcg fold 2"]
+    assert combined.users == 20
+
+
+def test_hybrid_on_the_checkerboard_and_its_weight_tuning() -> None:
+    from conftest import checkerboard_vectors
+
+    from recengine.evaluate.baselines import HybridRanker
+    from recengine.evaluate.tuning import tune_hybrid_weights
+
+    class Vectors:
+        item_ids, vectors = checkerboard_vectors()
+        fingerprint = "test"
+
+    context = validation_context()
+    run = context.run(HybridRanker(Vectors()), k_max=4)
+    # At validation time each user has 3 unseen items of their own group: they must fill the top 3.
+    assert (run.ranks[:, 0] <= 2).all()
+    for row, user in enumerate(context.user_ids):
+        assert {context.item_ids[index][0] for index in run.top[row, :3]} == {user[0].upper()}
+    candidates = [{"popularity": 1.0}, {"collaborative": 1.0, "semantic": 0.5}]
+    result = tune_hybrid_weights(HybridRanker(Vectors()), candidates, context, k=2)
+    assert result.best["collaborative"] == 1.0 and result.best["popularity"] == 0.0
+    assert result.trials["ndcg"].iloc[1] > result.trials["ndcg"].iloc[0]
