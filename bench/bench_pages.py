@@ -156,6 +156,7 @@ def running_app(workspace: Path, *, env: dict[str, str] | None = None) -> Iterat
                 process.wait()
 
 
+LOAD_AT_START = os.getloadavg()
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -223,7 +224,9 @@ def render(workspace: Path, how: str, timings: list[PageTiming], browser: dict[s
         stamp(),
         f"Workspace: the demo ({summary.items:,} products, {summary.users:,} customers, {summary.reviews:,} reviews, "
         f"{summary.interactions:,} events; {how}); encoder: {model}.",
-        "Command: `.venv/bin/python bench/bench_pages.py`.",
+        "Command: `.venv/bin/python bench/bench_pages.py`. Load average when it started: "
+        f"{LOAD_AT_START[0]:.1f} (other jobs share these 2 cores, so absolute figures are noisy; the "
+        "differences between columns are the point).",
         "",
         "*first render*: the page alone in a fresh process (AppTest), nothing in memory; on this first pass it "
         "includes whatever the page computes and stores on disk. *fresh server*: the same in another fresh "

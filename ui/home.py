@@ -188,14 +188,16 @@ def is_scalar(value: Any) -> bool:
     return value is None or isinstance(value, (str, int, float, bool, datetime, date))
 
 
-# Words in a status key that mark it as a headline (shown as a metric); the rest goes to "Details".
-HEADLINE_HINTS = (
-    "model", "version", "active", "embeddings", "index", "fresh", "state", "status",
-    "sentiment_method", "analyzed", "pending", "embedded", "metric", "ndcg", "recall",
+# Keys shown as headline metrics first when a section has them, in this order; then keys containing one
+# of the hint words; everything else goes to "Details".
+HEADLINE_KEYS = (
+    "active_version", "model", "embeddings", "index", "state", "status", "sentiment_method",
+    "analyzed_reviews", "pending_reviews", "items_embedded",
 )  # fmt: skip
+HEADLINE_HINTS = ("model", "version", "active", "fresh", "state", "analyzed", "embedded", "ndcg", "recall")
 # Keys whose non-empty value is a problem the user should see at once.
 PROBLEM_KEYS = ("problem", "problems", "error", "warning", "warnings")
-HEADLINE_MAX_CHARS = 18
+HEADLINE_MAX_CHARS = 24
 
 
 def headline_keys(values: Mapping[str, Any], *, limit: int = 4) -> list[str]:
@@ -205,12 +207,17 @@ def headline_keys(values: Mapping[str, Any], *, limit: int = 4) -> list[str]:
         key
         for key, value in values.items()
         if key not in PROBLEM_KEYS
-        and value is not None
+        and value not in (None, "")
         and is_scalar(value)
         and len(format_value(value)) <= HEADLINE_MAX_CHARS
     ]
-    candidates.sort(key=lambda key: (not any(hint in key for hint in HEADLINE_HINTS), order.index(key)))
-    return candidates[:limit]
+
+    def rank(key: str) -> tuple[int, int]:
+        if key in HEADLINE_KEYS:
+            return (0, HEADLINE_KEYS.index(key))
+        return (1 if any(hint in key for hint in HEADLINE_HINTS) else 2, order.index(key))
+
+    return sorted(candidates, key=rank)[:limit]
 
 
 def details_rows(values: Mapping[str, Any], prefix: str = "") -> list[dict[str, str]]:
@@ -227,7 +234,7 @@ def details_rows(values: Mapping[str, Any], prefix: str = "") -> list[dict[str, 
     return rows
 
 
-def render_values(values: Mapping[str, Any], *, per_row: int = 4) -> None:
+def render_values(values: Mapping[str, Any], *, per_row: int = 4, headlines: int = 4) -> None:
     """Render any status section: its problems as warnings, a row of headline metrics, and every field
     in a collapsed "Details" table (text in a table is never interpreted as Markdown)."""
     for key in PROBLEM_KEYS:
@@ -235,9 +242,9 @@ def render_values(values: Mapping[str, Any], *, per_row: int = 4) -> None:
         if problem:
             text = "; ".join(map(str, problem)) if isinstance(problem, list) else str(problem)
             st.warning(escape_markdown(text), icon=":material/warning:")
-    headline = headline_keys(values, limit=per_row)
-    if headline:
-        for column, key in zip(st.columns(per_row), headline, strict=False):
+    headline = headline_keys(values, limit=headlines)
+    for start in range(0, len(headline), per_row):
+        for column, key in zip(st.columns(per_row), headline[start : start + per_row], strict=False):
             # Metric values render Markdown: escaped, since some come from settings or uploaded names.
             column.metric(label_for(key), escape_markdown(format_value(values[key])))
     with st.expander("Details", icon=":material/list:"):

@@ -53,7 +53,8 @@ def test_to_plain_turns_any_status_into_plain_values() -> None:
 def test_headlines_prefer_short_hinted_values_and_details_keep_everything() -> None:
     values = {"cache_entries": 3, "method_reason": "Run `recengine analyze` to compute it.", "index": "fresh",
               "problem": "", "last_run": None, "model": "fake"}  # fmt: skip
-    assert headline_keys(values, limit=2) == ["index", "model"]
+    assert headline_keys(values, limit=2) == ["model", "index"]
+    assert headline_keys(values) == ["model", "index", "cache_entries"], "long and empty values are details only"
     rows = details_rows({**values, "nested": {"a": 1}})
     assert {"field": "Method reason", "value": "Run `recengine analyze` to compute it."} in rows
     assert {"field": "Nested · A", "value": "1"} in rows
