@@ -23,6 +23,7 @@ with guarded("Preparing recommendations"):
         st.info("This workspace has no products yet. Upload a catalog on the Data page.", icon=":material/inventory_2:")
         st.stop()
     model = ui.recommender(root, version)
+    history_ids: list[str] = []
     controls = ui.sidebar_controls(model)
     table = ui.customers(root, version)
 
@@ -39,12 +40,19 @@ with guarded("Preparing recommendations"):
             "Customer" if typed else "Customer (most active first)", matches, key="rec_user",
             format_func=lambda value: escape_markdown(value),
         )
-    with st.expander("New customer? Describe their interests", expanded=not matches):
+    with st.expander("New customer? Describe their interests or pick a segment", expanded=not matches):
         interests = st.text_input("Interests", key="rec_interests", placeholder="likes jazz on vinyl, budget under $20")
+        segments = sorted({str(value) for value in model.catalog.top_categories if value})
+        segment = st.selectbox("Or show what is popular and trending in", ["(none)", *segments], key="rec_segment")
 
-    if interests.strip():
+    if segment != "(none)" and not interests.strip():
+        recommendations = model.recommend("", controls.k, rules=controls.rules, weights=controls.weights, segment=segment)
+        history_ids = []
+        user_id = ""
+        st.subheader(f"Popular and trending in {escape_markdown(segment)}")
+    elif interests.strip():
         recommendations = model.recommend_for_text(interests, controls.k, rules=controls.rules, weights=controls.weights)
-        history_ids: list[str] = []
+        history_ids = []
         st.subheader("Recommended for the interests typed")
     elif user_id:
         recommendations = model.recommend(user_id, controls.k, rules=controls.rules, weights=controls.weights)

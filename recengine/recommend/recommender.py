@@ -314,6 +314,9 @@ class Recommender:
             if exclude_seen:
                 pool = pool[~context.history_mask()]
             candidates = np.unique(np.concatenate([candidates, pool]))
+        if context.segment_mask is not None:
+            # A segment (cold start) limits the list to its category, whatever the sources proposed.
+            candidates = candidates[context.segment_mask[candidates]]
         if candidates.size == 0:
             return []
         rule_set = self._effective_rules(rules)

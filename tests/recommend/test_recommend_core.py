@@ -245,3 +245,8 @@ def test_timestamps_in_any_resolution_become_days() -> None:
     assert to_days(micro)[0] == pytest.approx(expected) and np.isnan(to_days(micro)[1])
     assert to_days(pd.Series([1529193600, 1529193600000]))[1] == pytest.approx(expected)
     assert to_days(pd.Series(["2018-06-17T00:00:00"]))[0] == pytest.approx(expected)
+
+
+def test_a_small_segment_never_spills_over(recommender: Recommender) -> None:
+    top = recommender.recommend("someone-new", k=12, segment="Garden")
+    assert len(top) == 8 and all(item.item_id.startswith("G") for item in top)

@@ -65,6 +65,14 @@ def test_why_not_and_compare(filled_workspace: Workspace) -> None:
     assert any("Configuration B" in element.value for element in app.caption)
 
 
+def test_cold_start_segment(filled_workspace: Workspace) -> None:
+    app = open_page("recommendations.py", filled_workspace)
+    app.selectbox(key="rec_segment").set_value("Garden").run()
+    assert not app.exception
+    cards = [element.value for element in app.markdown if element.value.startswith("**")]
+    assert cards and all("Garden tool" in card for card in cards)
+
+
 def test_search_page(filled_workspace: Workspace) -> None:
     app = open_page("search.py", filled_workspace)
     assert not app.exception
