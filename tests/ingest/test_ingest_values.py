@@ -8,7 +8,7 @@ import pytest
 from recengine.errors import SchemaError
 from recengine.ingest import fields_for, preview_source
 from recengine.ingest.mapping import resolve_mapping
-from recengine.ingest.normalize import _BAD, parse_price, parse_timestamps
+from recengine.ingest.values import BAD, parse_price, parse_timestamps
 from recengine.ingest.readers import detect_header
 
 
@@ -35,7 +35,7 @@ def test_prices_are_parsed(value: object, expected: float | None) -> None:
 
 @pytest.mark.parametrize("value", [".a-box-inner{background-color:#fff}", "<script>", "call us", "free"])
 def test_junk_prices_are_flagged(value: str) -> None:
-    assert parse_price(value) is _BAD
+    assert parse_price(value) is BAD
 
 
 def test_timestamps_from_numbers_and_strings() -> None:
