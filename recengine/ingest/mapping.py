@@ -127,6 +127,7 @@ def positional_names(count: int) -> list[str]:
 
 
 def normalise_name(name: str) -> str:
+    """A column name compared with synonyms: lower case, letters and digits only."""
     return re.sub(r"[^0-9a-z]", "", str(name).lower())
 
 

@@ -22,6 +22,7 @@ NULL_TOKENS = frozenset({"", "null", "none", "nan", "n/a", "na", "-", "--", "nil
 
 
 def empty_column(count: int) -> pd.Series:
+    """A column of `count` missing strings (for fields the file has no column for)."""
     return pd.Series(pd.array([None] * count, dtype="string"))
 
 
@@ -82,6 +83,7 @@ def text_column(series: pd.Series | None, count: int, *, strip: bool = True) -> 
 
 
 def identifier_column(series: pd.Series | None, count: int) -> pd.Series:
+    """Ids as text: stripped, numbers without a trailing ".0", empty ones missing."""
     return text_column(series, count)
 
 
@@ -125,14 +127,17 @@ def per_distinct(series: pd.Series, function: Callable[[Any], Any]) -> pd.Series
 
 
 def bad_mask(parsed: pd.Series) -> pd.Series:
+    """Which parsed values are `BAD` (present but unusable)."""
     return pd.Series(np.fromiter((value is BAD for value in parsed), dtype=bool, count=len(parsed)))
 
 
 def floats_of(parsed: pd.Series) -> pd.Series:
+    """The float results of a parse as a float column (NaN elsewhere)."""
     return pd.Series([value if isinstance(value, float) else np.nan for value in parsed], dtype=float)
 
 
 def description_column(series: pd.Series | None, count: int) -> pd.Series:
+    """Descriptions as text; Amazon's lists of paragraphs joined by line breaks."""
     if series is None:
         return empty_column(count)
 
@@ -196,6 +201,7 @@ def category_column(series: pd.Series | None, count: int) -> pd.Series:
 
 
 def first_of_list_column(series: pd.Series | None, count: int) -> pd.Series:
+    """The first URL of a list of images (Amazon), else the value as text."""
     if series is None:
         return empty_column(count)
 
@@ -300,6 +306,7 @@ def parse_price(value: Any) -> Any:
 
 
 def price_column(series: pd.Series | None, count: int) -> tuple[pd.Series, pd.Series]:
+    """Prices as floats; the mask marks values that are no price at all (or negative)."""
     if series is None:
         return pd.Series(np.full(count, np.nan)), pd.Series(np.zeros(count, dtype=bool))
     series = series.reset_index(drop=True)
@@ -319,6 +326,7 @@ _RATING_TEXT = re.compile(
 
 
 def rating_value(value: Any) -> Any:
+    """A rating from "4", "4.5", "4,5", "4/5", "4 out of 5 stars"; None when empty, else `BAD`."""
     text = to_text(value)
     if text is None or text.strip().lower() in NULL_TOKENS:
         return None
@@ -327,6 +335,7 @@ def rating_value(value: Any) -> Any:
 
 
 def plain_number(value: Any) -> Any:
+    """A number from text (decimal comma allowed); None when empty, else `BAD`."""
     text = to_text(value)
     if text is None or text.strip().lower() in NULL_TOKENS:
         return None
