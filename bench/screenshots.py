@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,6 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.bench_pages import CHROMIUM, browser_page, ensure_demo, running_app, wait_for_render  # noqa: E402
+from recengine.demo import generate_demo, write_demo_files  # noqa: E402
 
 VIEWPORT = (1440, 1500)
 
@@ -68,10 +70,23 @@ def take(workspace: Path, out: Path) -> list[Path]:
         page.screenshot(path=str(target))  # type: ignore[attr-defined]
         written.append(target)
 
-        for label, name in (("Review insights", "insights"), ("Data", "data"), ("Similar products", "similar")):
+        for label, name in (("Review insights", "insights"), ("Similar products", "similar")):
             open_page(page, label)
             settle(page)
             target = out / "screenshots" / f"{name}.png"
+            page.screenshot(path=str(target))  # type: ignore[attr-defined]
+            written.append(target)
+
+        # The Data page with two exports being previewed and mapped (nothing is ingested).
+        open_page(page, "Data")
+        with tempfile.TemporaryDirectory() as folder:
+            files = write_demo_files(generate_demo(size="small"), folder)
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files([str(files.catalog), str(files.reviews)])  # type: ignore[attr-defined]
+            page.get_by_text("What is in this file?").nth(1).wait_for(timeout=120_000)  # type: ignore[attr-defined]
+            settle(page)
+            page.get_by_test_id("stExpander").first.scroll_into_view_if_needed()  # type: ignore[attr-defined]
+            page.wait_for_timeout(500)  # type: ignore[attr-defined]
+            target = out / "screenshots" / "data.png"
             page.screenshot(path=str(target))  # type: ignore[attr-defined]
             written.append(target)
     return written

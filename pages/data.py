@@ -96,7 +96,7 @@ for upload in uploads:
                 help=f"Guessed from the columns and the file name: {data.KIND_LABELS[guessed]}.",
             )
             has_header = detected.has_header
-            if detected.format in ("csv", "tsv", "excel"):
+            if detected.format in data.HEADER_FORMATS:
                 has_header = right.toggle(
                     "First row is a header",
                     value=bool(detected.has_header),

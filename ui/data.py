@@ -39,6 +39,8 @@ KIND_LABELS: dict[str, str] = {
     "interactions": "Events (views, clicks, carts, purchases)",
 }
 TARGET_LABELS = {ATTRIBUTES: "keep as attribute", IGNORE: "ignore"}
+# Formats where the first row may or may not be a header (JSON and Parquet name their fields).
+HEADER_FORMATS = ("csv", "tsv", "excel")
 UPLOAD_TYPES = ["csv", "tsv", "txt", "json", "jsonl", "ndjson", "parquet", "xlsx", "gz"]
 
 # Fields that point to one kind of file; fields shared by several kinds (item_id, title) say nothing.
@@ -68,8 +70,9 @@ class Upload:
 
     @property
     def size_label(self) -> str:
+        # Decimal units, as the uploader itself shows them.
         size = len(self.data)
-        return f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.1f} KB"
+        return f"{size / 1e6:.1f} MB" if size >= 1e6 else f"{size / 1e3:.1f} KB"
 
 
 def uploads_from(files: Iterable[Any] | None) -> list[Upload]:
@@ -141,7 +144,7 @@ def describe(file_preview: FilePreview) -> str:
         file_preview.format.upper(),
         file_preview.encoding or "binary",
         *([file_preview.compression] if file_preview.compression else []),
-        header,
+        *([header] if file_preview.format in HEADER_FORMATS else []),
         f"{len(file_preview.columns)} columns",
         f"{file_preview.sampled_rows:,} rows previewed" + (" (start of the file)" if file_preview.truncated else ""),
     ]

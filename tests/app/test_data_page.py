@@ -130,3 +130,21 @@ def test_uploaded_names_are_shown_literally(empty_workspace: Path) -> None:
     assert "\\[click\\]\\(http\u200b\\://example\\.com\\)" in labels
     assert r"\*\*bold\*\*" in labels
     assert all(expander.label.startswith(r"\[x\]") for expander in at.expander)
+
+
+def test_gzipped_json_lines_events_are_recognised_and_ingested(empty_workspace: Path) -> None:
+    import gzip
+    import json
+
+    lines = [{"customer_id": f"U{i % 3}", "product_id": f"P{i % 4}", "event_type": "purchase" if i % 5 == 0 else "view",
+              "ts": 1_700_000_000 + i} for i in range(20)]  # fmt: skip
+    payload = gzip.compress("\n".join(json.dumps(line) for line in lines).encode())
+    at = open_data_page()
+    upload(at, ("clickstream.jsonl.gz", payload, "application/gzip"))
+    assert [box.value for box in at.selectbox if box.label == "What is in this file?"] == ["interactions"]
+    caption = next(caption.value for caption in at.caption if caption.value.startswith("JSONL"))
+    assert "gzip" in caption and "header" not in caption
+    assert not at.toggle, "no header switch for JSON"
+    at.button(key="ingest").click().run()
+    assert not at.exception and not at.error
+    assert Workspace.open(empty_workspace).summary().interactions == 20
