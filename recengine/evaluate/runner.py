@@ -437,7 +437,8 @@ def verdict_sentence(result: EvaluationResult) -> str:
         return "Nothing was evaluated."
     k = result.k
     reference = result.method(result.reference)
-    others = [method for method in result.methods if method.name != result.reference]
+    # Variants of the reference ("Hybrid (default weights)") are not its rivals.
+    others = [method for method in result.methods if not method.name.startswith(result.reference)]
 
     def share(method: MethodResult) -> str:
         return f"{method.metrics['hit_rate'].mean:.0%}"

@@ -33,6 +33,7 @@ class TuningResult:
     best_value: float
     trials: pd.DataFrame
     users: int
+    candidates: tuple[dict[str, Any], ...] = ()
 
 
 def parameter_grid(**axes: Sequence[Any]) -> list[dict[str, Any]]:
@@ -70,7 +71,10 @@ def tune_ranker(
     trials = pd.DataFrame(rows)
     best_row = int(trials[metric].to_numpy().argmax())
     best = {key: _plain(candidates[best_row][key]) for key in candidates[best_row]}
-    return TuningResult(name, metric, k, best, float(trials[metric].iloc[best_row]), trials, len(context.user_ids))
+    return TuningResult(
+        name, metric, k, best, float(trials[metric].iloc[best_row]), trials, len(context.user_ids),
+        tuple(dict(candidate) for candidate in candidates),
+    )
 
 
 def tune_hybrid_weights(
@@ -123,7 +127,10 @@ def tune_hybrid_weights(
                            for c, value in zip(candidates, means, strict=True)])
     best_row = int(means.argmax())
     best = {name: float(candidates[best_row].get(name, 0.0)) for name in names}
-    return TuningResult("Hybrid weights", metric, k, best, float(means[best_row]), trials, len(users))
+    return TuningResult(
+        "Hybrid weights", metric, k, best, float(means[best_row]), trials, len(users),
+        tuple({name: float(candidate.get(name, 0.0)) for name in names} for candidate in candidates),
+    )
 
 
 def _plain(value: Any) -> Any:
@@ -149,7 +156,12 @@ def average_folds(results: Sequence[TuningResult]) -> TuningResult:
     for index, result in enumerate(results):
         trials[f"{metric} fold {index + 1}"] = result.trials[metric].to_numpy()
     best_row = int(values.argmax())
-    best = {name: _plain(trials.iloc[best_row][name]) for name in parameters}
+    if first.candidates:
+        # The candidates as given (a frame turns None into NaN and ints into floats).
+        best = dict(first.candidates[best_row])
+    else:
+        best = {name: _plain(trials.iloc[best_row][name]) for name in parameters}
     return TuningResult(
-        first.name, metric, first.k, best, float(values[best_row]), trials, sum(result.users for result in results)
+        first.name, metric, first.k, best, float(values[best_row]), trials,
+        sum(result.users for result in results), first.candidates,
     )
