@@ -63,6 +63,14 @@ def test_average_folds_picks_the_best_mean() -> None:
     assert combined.users == 20
 
 
+def test_average_folds_returns_the_candidates_as_given() -> None:
+    context = validation_context()
+    grid = [{"neighbours": 5}, {"neighbours": None}]
+    folds = [tune_ranker("knn", lambda p: ItemKNN(**p), grid, context, k=2) for _ in range(2)]
+    best = average_folds(folds).best
+    assert best in grid and (best["neighbours"] is None or isinstance(best["neighbours"], int))
+
+
 def test_hybrid_on_the_checkerboard_and_its_weight_tuning() -> None:
     from conftest import checkerboard_vectors
 
@@ -83,3 +91,23 @@ def test_hybrid_on_the_checkerboard_and_its_weight_tuning() -> None:
     result = tune_hybrid_weights(HybridRanker(Vectors()), candidates, context, k=2)
     assert result.best["collaborative"] == 1.0 and result.best["popularity"] == 0.0
     assert result.trials["ndcg"].iloc[1] > result.trials["ndcg"].iloc[0]
+
+
+def test_bundles_scored_against_also_bought_lists(checkerboard) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from recengine.errors import NotReadyError
+    from recengine.evaluate.bundles import evaluate_bundles
+
+    # The shop says: buyers of an A item also buy the other A items (and likewise for B).
+    ids = checkerboard.items["item_id"].tolist()
+    complements = {item: [other for other in ids if other[0] == item[0] and other != item] for item in ids}
+    result = evaluate_bundles(replace(checkerboard, complements=complements), size=2, n_resamples=100)
+    assert result.anchors == len(ids)
+    co = result.methods["Co-occurrence (ItemKNN)"]
+    assert co["precision"].mean == pytest.approx(1.0)
+    assert result.methods["Bundle (recommender)"]["hit_rate"].mean > 0.5
+    # Best-sellers are all A items: right for A anchors, wrong for B anchors.
+    assert result.methods["MostPopular"]["precision"].mean < 1.0
+    with pytest.raises(NotReadyError):
+        evaluate_bundles(replace(checkerboard, complements=None))
