@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import fill_workspace  # noqa: E402
+from recommend_fixtures import fill_workspace  # noqa: E402
 
 from recengine.cli import bundle as bundle_command
 from recengine.cli import recommend as recommend_command

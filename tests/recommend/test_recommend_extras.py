@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FakeItemVectors
+from recommend_fixtures import FakeItemVectors
 
 from recengine.config import RecommendSettings
 from recengine.errors import NotFoundError, RecEngineError

@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import fill_workspace  # noqa: E402
+from recommend_fixtures import fill_workspace  # noqa: E402
 from streamlit.testing.v1 import AppTest
 
 from recengine.workspace import Workspace

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FakeItemVectors
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from recommend_fixtures import FakeItemVectors
 
 from recengine.config import RecommendSettings
 from recengine.recommend import Recommender
