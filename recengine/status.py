@@ -40,6 +40,7 @@ def _load_capabilities() -> None:
         "recengine.text.status",
         "recengine.recommend.status",
         "recengine.train.status",
+        "recengine.evaluate.status",
     ):
         try:
             importlib.import_module(module)

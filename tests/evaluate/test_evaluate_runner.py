@@ -109,3 +109,16 @@ def test_run_evaluation_on_a_workspace_and_experiments(filled_workspace) -> None
 def test_empty_workspace_says_what_is_missing(workspace) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotReadyError, match="no customer interactions"):
         run_evaluation(workspace, methods=["MostPopular"])
+
+
+def test_status_section_reports_the_latest_experiment(filled_workspace) -> None:  # type: ignore[no-untyped-def]
+    from recengine.evaluate.status import evaluation_status
+    from recengine.status import status_sections
+
+    assert "evaluation" in status_sections()
+    assert evaluation_status(filled_workspace).saved_experiments == 0
+    result = run_evaluation(filled_workspace, k=2, methods=["ItemKNN"], n_resamples=50)
+    save_experiment(filled_workspace, result, name="nightly")
+    status = evaluation_status(filled_workspace)
+    assert status.saved_experiments == 1
+    assert status.latest.startswith("nightly (") and status.latest_verdict == result.verdict
