@@ -27,7 +27,7 @@ from recengine.recommend import (
     RuleSet,
 )
 from recengine.recommend.workspace_model import recommender_for
-from ui.common import progress_bar, workspace_at
+from ui.common import workspace_at
 
 COMPONENT_COLORS = {
     "semantic": "#4e79a7",
@@ -47,11 +47,12 @@ COMPONENT_HELP = {
 _EVENT_NAMES = {1: "view", 2: "click", 3: "cart", 4: "purchase", 5: "review"}
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+# A spinner rather than a progress bar: elements drawn inside a cached function are replayed on every
+# cache hit, so a bar would stay on the page after the model is ready.
+@st.cache_resource(show_spinner="Preparing recommendations (embeddings, co-occurrence)…", max_entries=4)
 def recommender(root: str, version: str) -> Recommender:
     """The workspace's fitted recommender (refitted when the data version changes)."""
-    workspace = workspace_at(root)
-    return recommender_for(workspace, progress=progress_bar("Preparing recommendations"))
+    return recommender_for(workspace_at(root))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
