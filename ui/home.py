@@ -220,6 +220,17 @@ def headline_keys(values: Mapping[str, Any], *, limit: int = 4) -> list[str]:
     return sorted(candidates, key=rank)[:limit]
 
 
+def short_display(text: str, *, width: int = 16) -> str:
+    """A headline-sized form of a long value: `bundled:all-MiniLM-L6-v2` -> `all-MiniLM-L6-v2`, and a
+    long path -> its last part (the full value goes into the metric's help)."""
+    if len(text) <= width:
+        return text
+    for separator in (":", "/"):
+        if separator in text.rstrip(separator):
+            return text.rstrip(separator).rsplit(separator, 1)[-1]
+    return text
+
+
 def details_rows(values: Mapping[str, Any], prefix: str = "") -> list[dict[str, str]]:
     """Every field of a section as (field, value) text rows, nested mappings flattened."""
     rows: list[dict[str, str]] = []
@@ -245,8 +256,13 @@ def render_values(values: Mapping[str, Any], *, per_row: int = 4, headlines: int
     headline = headline_keys(values, limit=headlines)
     for start in range(0, len(headline), per_row):
         for column, key in zip(st.columns(per_row), headline[start : start + per_row], strict=False):
+            full = format_value(values[key])
             # Metric values render Markdown: escaped, since some come from settings or uploaded names.
-            column.metric(label_for(key), escape_markdown(format_value(values[key])))
+            column.metric(
+                label_for(key),
+                escape_markdown(short_display(full)),
+                help=escape_markdown(full) if short_display(full) != full else None,
+            )
     with st.expander("Details", icon=":material/list:"):
         st.dataframe(details_rows(values), hide_index=True, width="stretch")
 

@@ -13,7 +13,7 @@ from apptest_support import new_app
 
 import recengine.status
 from recengine.errors import NotReadyError
-from ui.home import details_rows, format_value, headline_keys, label_for, to_plain
+from ui.home import details_rows, format_value, headline_keys, label_for, short_display, to_plain
 
 
 class Freshness(Enum):
@@ -59,6 +59,8 @@ def test_headlines_prefer_short_hinted_values_and_details_keep_everything() -> N
     assert {"field": "Method reason", "value": "Run `recengine analyze` to compute it."} in rows
     assert {"field": "Nested · A", "value": "1"} in rows
     assert label_for("last_run_hit_rate") == "Last run hit rate"
+    assert short_display("bundled:all-MiniLM-L6-v2") == "all-MiniLM-L6-v2"
+    assert short_display("/srv/models/shop-v3/") == "shop-v3" and short_display("fresh") == "fresh"
     assert format_value(None) == "—" and format_value(1234) == "1,234" and format_value(True) == "yes"
 
 
