@@ -148,12 +148,12 @@ def _check_unclosed_quote(loaded: LoadedFile, table: object, delimiter: str) -> 
     if loaded.truncated or table.num_rows == 0:  # type: ignore[attr-defined]
         return
     last_value = table.column(table.num_columns - 1)[table.num_rows - 1].as_py()  # type: ignore[attr-defined]
-    ending = loaded.content.rstrip()
+    ending = loaded.content[-(1 << 16) :].rstrip()  # the tail is enough; never copy the whole file
     if (
         last_value
         and "\n" in last_value
         and not ending.endswith(b'"')
-        and ending.endswith(last_value.rstrip().encode("utf-8"))
+        and ending.endswith(last_value.rstrip().encode("utf-8")[-(1 << 15) :])
     ):
         raise UploadError(
             loaded.name,
