@@ -187,7 +187,7 @@ def main() -> int:
                                   encoder_fingerprint="synthetic")
     train_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    model.predict(vectors)
+    model.predict(vectors, np.zeros(len(vectors)))
     predict_seconds = time.perf_counter() - started
 
     # 3b. Encoding with the bundled model, through the workspace embedding cache, on a sample.

@@ -1,7 +1,8 @@
 """Evaluation: review sentiment against withheld star ratings on real Amazon review files.
 
 For each of the five Amazon 2018 5-core review files in ../shared/data (Beauty, Fashion, Appliances,
-Gift Cards, Magazine Subscriptions): drop duplicate reviews, sample up to `--per-dataset` reviews
+Gift Cards, Magazine Subscriptions): drop duplicate reviews (the same reviewer's same text on several
+variants of a product, which would otherwise sit on both sides of the split), sample up to `--per-dataset` reviews
 (stratified by star label, so the natural class mix is kept), split them in half (stratified), train the
 learned model (`recengine.text.sentiment.train_sentiment_model`: class-balanced logistic regression on
 the bundled MiniLM's review vectors, exactly what `analyze_reviews` trains) on the first half and score
@@ -74,7 +75,10 @@ def load_dataset(name: str, relative: str, per_dataset: int, seed: int) -> Split
         print(f"skip {name}: {path} not found", file=sys.stderr)
         return None
     frame = pd.read_json(path, lines=True, compression="gzip")
-    frame = frame.drop_duplicates(subset=["reviewerID", "asin", "reviewText", "overall"])
+    # 5-core files repeat one review on every variant (size, colour) of a product: Fashion's 3,176 rows
+    # hold 447 distinct reviews. Left in, the same text lands in both halves and a learned model is
+    # scored on what it memorised; one copy per (reviewer, summary, text) is kept.
+    frame = frame.drop_duplicates(subset=["reviewerID", "summary", "reviewText"])
     frame["text"] = [
         review_text(None if pd.isna(summary) else str(summary), None if pd.isna(body) else str(body))
         for summary, body in zip(frame.get("summary"), frame.get("reviewText"), strict=True)
@@ -139,7 +143,7 @@ def lexicon_scores(texts: list[str]) -> np.ndarray:
     return np.array([review_lexicon_score(sentence_scores(split_sentences(text))) for text in texts])
 
 
-def learned_scores(train_vectors, train_stars, train_lexicon, test_vectors, test_stars, fingerprint) -> MethodScores:  # type: ignore[no-untyped-def]
+def learned_scores(train_vectors, train_stars, train_lexicon, test_vectors, test_lexicon, test_stars, fingerprint) -> MethodScores:  # type: ignore[no-untyped-def]
     """Fit on the training part (as analyze_reviews does), score the test part.
 
     A training part holding one class only (tiny samples) gets all-zero scores instead of an error, so
@@ -149,7 +153,7 @@ def learned_scores(train_vectors, train_stars, train_lexicon, test_vectors, test
         return MethodScores(0.0, 0.0, 0.0, len(test_stars), 0)
     model = train_sentiment_model(train_vectors, train_stars, train_lexicon, encoder_fingerprint=fingerprint,
                                   held_out_fraction=0.0)
-    labels, scores = model.predict(test_vectors)
+    labels, scores = model.predict(test_vectors, test_lexicon)
     return method_scores(test_stars, labels, scores)
 
 
@@ -194,7 +198,8 @@ def main() -> int:
         train_lexicon = lexicon_scores(split.train_texts)
         test_lexicon = lexicon_scores(split.test_texts)
         lexicon = method_scores(split.test_stars, [score_label(score) for score in test_lexicon], test_lexicon)
-        learned = learned_scores(train_vectors, split.train_stars, train_lexicon, test_vectors, split.test_stars, encoder.fingerprint)
+        learned = learned_scores(train_vectors, split.train_stars, train_lexicon, test_vectors, test_lexicon,
+                                 split.test_stars, encoder.fingerprint)
         test_labels = pd.Series([star_label(star) for star in split.test_stars]).value_counts()
         rows.append(
             f"| {name} | {split.available:,} | {len(split.train_texts):,} | {len(split.test_texts):,} "
@@ -213,7 +218,7 @@ def main() -> int:
                 curve.append("-")
                 continue
             scores = learned_scores(train_vectors[subset], split.train_stars[subset], train_lexicon[subset],
-                                    test_vectors, split.test_stars, encoder.fingerprint)
+                                    test_vectors, test_lexicon, split.test_stars, encoder.fingerprint)
             curve.append(fmt(scores.polarity_macro_f1))
         curve_rows.append(f"| {name} | {' | '.join(curve)} | {fmt(learned.polarity_macro_f1)} ({len(split.train_texts)}) "
                           f"| {fmt(lexicon.polarity_macro_f1)} |")
@@ -227,7 +232,8 @@ def main() -> int:
     stacked = {key: np.concatenate(values) for key, values in pooled.items()}
     pooled_lexicon = method_scores(stacked["test_stars"], [score_label(s) for s in stacked["test_lexicon"]], stacked["test_lexicon"])
     pooled_learned = learned_scores(stacked["train_vectors"], stacked["train_stars"], stacked["train_lexicon"],
-                                    stacked["test_vectors"], stacked["test_stars"], encoder.fingerprint)
+                                    stacked["test_vectors"], stacked["test_lexicon"], stacked["test_stars"],
+                                    encoder.fingerprint)
     test_labels = pd.Series([star_label(star) for star in stacked["test_stars"]]).value_counts()
     rows.append(
         f"| all five (pooled) | - | {len(stacked['train_stars']):,} | {len(stacked['test_stars']):,} "
@@ -241,10 +247,11 @@ def main() -> int:
 
 {stamp()}
 
-Amazon 2018 5-core review files (duplicates dropped), up to {arguments.per_dataset:,} reviews sampled per
+Amazon 2018 5-core review files with duplicates dropped (one copy per reviewer, summary and text: the
+files repeat a review on every variant of a product, Fashion's 3,176 rows hold 447 distinct reviews), up to {arguments.per_dataset:,} reviews sampled per
 file with the natural star mix, split in half (stratified). **learned** = class-balanced logistic
 regression on the bundled all-MiniLM-L6-v2 vectors of "summary. text" (truncated to
-{arguments.max_seq_length} tokens), trained on the first half only; **lexicon** = VADER with the review
+{arguments.max_seq_length} tokens) plus the lexicon score as one more input, trained on the first half only; **lexicon** = VADER with the review
 vocabulary, mean of the opinionated sentences. Both scored on the same held-out half.
 Polarity macro-F1 leaves 3-star reviews out and takes the sign of the score; accuracy and macro-F1 are
 3-class (1-2 negative, 3 neutral, 4-5 positive). Test column: reviews (negative/neutral/positive).

@@ -461,14 +461,17 @@ def _sentiment_decision(
     scores = list(pending.lexicon_scores)
     known = [index for index, row in enumerate(pending_index) if row is not None]
     if known:
-        learned_labels, learned_scores = model.predict(vectors.vectors[[pending_index[i] for i in known]])
+        learned_labels, learned_scores = model.predict(
+            vectors.vectors[[pending_index[i] for i in known]], [pending.lexicon_scores[i] for i in known]
+        )
         for offset, index in enumerate(known):
             labels[index] = learned_labels[offset]
             scores[index] = float(learned_scores[offset])
     decision = _Decision(
         method="learned",
         reason=(
-            f"Logistic regression on encoder vectors, trained on {model.trained_on:,} rated reviews; "
+            f"Logistic regression on encoder vectors and the lexicon score, trained on {model.trained_on:,} "
+            "rated reviews; "
             "see the held-out scores next to the lexicon's."
         ),
         labels=labels,
@@ -481,7 +484,9 @@ def _sentiment_decision(
         others = [review_id for review_id in vectors.review_ids if review_id in lexicon_by_id]
         if others:
             rows = [position[review_id] for review_id in others]
-            other_labels, other_scores = model.predict(vectors.vectors[rows])
+            other_labels, other_scores = model.predict(
+                vectors.vectors[rows], [lexicon_by_id[review_id] for review_id in others]
+            )
             decision.rescore = {
                 review_id: (label, float(score))
                 for review_id, label, score in zip(others, other_labels, other_scores, strict=True)

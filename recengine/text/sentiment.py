@@ -3,9 +3,9 @@
 Both give a label (negative / neutral / positive) and a score in [-1, 1]:
 - lexicon: VADER's compound score of each sentence, averaged over the review's sentences; VADER ships
   its lexicon in its package, needs no training and handles negation and intensifiers;
-- learned: multinomial logistic regression on the workspace encoder's review vectors, trained on the
-  reviews that carry stars (1-2 negative, 3 neutral, 4-5 positive, classes balanced); the score is
-  P(positive) - P(negative).
+- learned: multinomial logistic regression on the workspace encoder's review vectors (with the lexicon
+  score as one more input), trained on the reviews that carry stars (1-2 negative, 3 neutral, 4-5
+  positive, classes balanced); the score is P(positive) - P(negative).
 
 The classifier is stored without pickle (coefficients as .npz, everything else as JSON) so that loading
 a workspace can never execute code from it.
@@ -153,12 +153,28 @@ class ModelQuality:
     held_out_reviews: int
 
 
+MODEL_FORMAT = 2
+# The lexicon's review score is the model's last input, scaled so that its coefficient is not shrunk
+# away by the regularisation tuned for unit-length encoder vectors. With it the classifier needs fewer
+# rated reviews: on the Amazon files (bench/eval_sentiment.py, duplicates removed) mean polarity F1 rose
+# from 0.75 to 0.80 with 300 training reviews and from 0.79 to 0.83 with all of them.
+LEXICON_FEATURE_WEIGHT = 2.0
+
+
+def model_features(vectors: np.ndarray, lexicon_scores: np.ndarray | Sequence[float]) -> np.ndarray:
+    """The classifier's input: encoder vectors with the weighted lexicon score appended."""
+    lexicon = np.asarray(lexicon_scores, dtype=np.float64).reshape(-1, 1)
+    if len(lexicon) != len(vectors):
+        raise ModelError(f"{len(vectors)} vectors but {len(lexicon)} lexicon scores.")
+    return np.hstack([np.asarray(vectors, dtype=np.float64), LEXICON_FEATURE_WEIGHT * lexicon])
+
+
 @dataclass(frozen=True)
 class SentimentModel:
     """A trained linear classifier over encoder vectors. Stored as .npz + JSON, never pickled."""
 
     classes: tuple[str, ...]
-    coefficients: np.ndarray  # (n_classes, dim)
+    coefficients: np.ndarray  # (n_classes, dim + 1): the encoder dimensions, then the lexicon feature
     intercepts: np.ndarray  # (n_classes,)
     encoder_fingerprint: str
     trained_on: int  # rated reviews used for training (train split)
@@ -169,25 +185,29 @@ class SentimentModel:
 
     @property
     def dimension(self) -> int:
-        return int(self.coefficients.shape[1])
+        """Dimension of the encoder vectors the model takes (the lexicon feature not counted)."""
+        return int(self.coefficients.shape[1]) - 1
 
-    def probabilities(self, vectors: np.ndarray) -> np.ndarray:
+    def probabilities(self, vectors: np.ndarray, lexicon_scores: np.ndarray | Sequence[float]) -> np.ndarray:
         """Class probabilities (n, n_classes), softmax of the linear scores."""
         if vectors.ndim != 2 or vectors.shape[1] != self.dimension:
             raise ModelError(
                 f"The sentiment model expects vectors of dimension {self.dimension}, got {vectors.shape}.",
                 hint="Run `recengine analyze` again so the model is retrained for the current encoder.",
             )
-        logits = vectors.astype(np.float64) @ self.coefficients.T + self.intercepts
+        logits = model_features(vectors, lexicon_scores) @ self.coefficients.T + self.intercepts
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def predict(self, vectors: np.ndarray) -> tuple[list[Label], np.ndarray]:
-        """Labels and scores (P(positive) - P(negative), in [-1, 1]) for encoder vectors."""
+    def predict(
+        self, vectors: np.ndarray, lexicon_scores: np.ndarray | Sequence[float]
+    ) -> tuple[list[Label], np.ndarray]:
+        """Labels and scores (P(positive) - P(negative), in [-1, 1]) for encoder vectors and the
+        lexicon scores of the same reviews."""
         if len(vectors) == 0:
             return [], np.zeros(0)
-        probabilities = self.probabilities(vectors)
+        probabilities = self.probabilities(vectors, lexicon_scores)
         index = {name: position for position, name in enumerate(self.classes)}
         positive = probabilities[:, index["positive"]] if "positive" in index else 0.0
         negative = probabilities[:, index["negative"]] if "negative" in index else 0.0
@@ -210,7 +230,9 @@ class SentimentModel:
 
         write_with_atomic(weights, write_weights)
         meta = {
-            "format": 1,
+            "format": MODEL_FORMAT,
+            "features": "encoder vector, then lexicon score x LEXICON_FEATURE_WEIGHT",
+            "lexicon_feature_weight": LEXICON_FEATURE_WEIGHT,
             "classes": list(self.classes),
             "encoder_fingerprint": self.encoder_fingerprint,
             "trained_on": self.trained_on,
@@ -232,6 +254,8 @@ class SentimentModel:
             return None
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            if meta.get("format") != MODEL_FORMAT or meta.get("lexicon_feature_weight") != LEXICON_FEATURE_WEIGHT:
+                return None  # written by an earlier version: retrained rather than misread
             if meta.get("weights_sha256") != _sha256(weights_path):
                 raise ModelError(
                     f"The sentiment model in {directory} does not match its weights file.",
@@ -329,7 +353,8 @@ def train_sentiment_model(
     Args:
         vectors: encoder vectors of the rated reviews (n, dim).
         stars: their ratings, 1..5.
-        lexicon_scores: the lexicon's scores of the same reviews (for the side-by-side comparison).
+        lexicon_scores: the lexicon's scores of the same reviews: one input of the model, and the
+            baseline of the side-by-side comparison.
         encoder_fingerprint: the encoder that made the vectors; the model is only valid with it.
         held_out_fraction: share of reviews held out for the quality figures (stratified); 0 skips
             the held-out experiment (quality None), for callers that evaluate on their own split.
@@ -351,6 +376,7 @@ def train_sentiment_model(
             hint="Ingest reviews with a range of star ratings.",
         )
     lexicon_array = np.asarray(lexicon_scores, dtype=np.float64)
+    features = model_features(vectors, lexicon_array)
     train_index, test_index = _stratified_split(truth, held_out_fraction, seed)
 
     def fit(index: np.ndarray) -> LogisticRegression:
@@ -366,13 +392,13 @@ def train_sentiment_model(
             # A not-quite-converged linear model on sentence vectors is still a good one; the held-out
             # scores say how good, so the warning adds nothing for a merchandiser.
             warnings.simplefilter("ignore", ConvergenceWarning)
-            classifier.fit(vectors[index], truth[index])
+            classifier.fit(features[index], truth[index])
         return classifier
 
     quality = None
     if len(test_index) and len(set(truth[train_index].tolist())) >= 2:
         held_out_model = _from_sklearn(fit(train_index), encoder_fingerprint, len(train_index), len(truth))
-        learned_labels, learned_scores = held_out_model.predict(vectors[test_index])
+        learned_labels, learned_scores = held_out_model.predict(vectors[test_index], lexicon_array[test_index])
         lexicon_test = lexicon_array[test_index]
         quality = ModelQuality(
             learned=method_scores(stars_array[test_index], learned_labels, learned_scores),

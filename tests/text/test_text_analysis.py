@@ -149,7 +149,7 @@ def test_classifier_learns_separable_vectors_and_round_trips_without_pickle(tmp_
     assert sorted(path.name for path in (tmp_path / "sentiment").iterdir()) == ["model.json", "weights.npz"]
     loaded = SentimentModel.load(tmp_path / "sentiment")
     assert loaded is not None and loaded.classes == ("negative", "neutral", "positive")
-    labels, scores = loaded.predict(vectors[:5])
+    labels, scores = loaded.predict(vectors[:5], lexicon[:5])
     assert labels == ["negative", "negative", "neutral", "positive", "positive"]
     assert scores[0] < 0 < scores[4] and np.all(np.abs(scores) <= 1)
     # A tampered weights file is refused, not silently used.
