@@ -29,6 +29,7 @@ from recengine.ingest.values import (
     category_column,
     clean_line,
     description_column,
+    distinct_strings,
     empty_column,
     first_of_list_column,
     identifier_column,
@@ -313,6 +314,8 @@ def _json_values(values: pd.Series) -> pd.Series:
         except (TypeError, ValueError):
             return json.dumps(str(value), ensure_ascii=False)
 
+    if pd.api.types.is_string_dtype(values.dtype) and not pd.api.types.is_object_dtype(values.dtype):
+        return distinct_strings(values, encode)
     return pd.Series(per_distinct(values.astype(object), encode), dtype="string")
 
 

@@ -126,6 +126,22 @@ def per_distinct(series: pd.Series, function: Callable[[Any], Any]) -> pd.Series
     return pd.Series(result, dtype=object)
 
 
+def distinct_strings(series: pd.Series, function: Callable[[Any], str | None]) -> pd.Series:
+    """`per_distinct` for functions that return text: the result is assembled in Arrow from the
+    distinct outputs and the row codes, without a Python object per row."""
+    import pyarrow as pa
+
+    series = series.reset_index(drop=True)
+    try:
+        codes, distinct = pd.factorize(series)
+    except TypeError:  # unhashable values (lists from JSON)
+        return pd.Series(per_distinct(series, function), dtype="string")
+    dictionary = pa.array([function(value) for value in distinct], type=pa.string())
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0, type=pa.int32())
+    strings = pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.string())
+    return pd.Series(pd.arrays.ArrowStringArray(strings))
+
+
 def bad_mask(parsed: pd.Series) -> pd.Series:
     """Which parsed values are `BAD` (present but unusable)."""
     return pd.Series(np.fromiter((value is BAD for value in parsed), dtype=bool, count=len(parsed)))
