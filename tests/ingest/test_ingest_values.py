@@ -8,8 +8,8 @@ import pytest
 from recengine.errors import SchemaError
 from recengine.ingest import fields_for, preview_source
 from recengine.ingest.mapping import resolve_mapping
-from recengine.ingest.values import BAD, parse_price, parse_timestamps
 from recengine.ingest.readers import detect_header
+from recengine.ingest.values import BAD, parse_price, parse_timestamps
 
 
 @pytest.mark.parametrize(
