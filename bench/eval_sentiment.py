@@ -185,6 +185,8 @@ def main() -> int:
     pooled: dict[str, list] = {key: [] for key in ("train_vectors", "train_stars", "train_lexicon", "test_vectors", "test_stars", "test_lexicon")}
     encode_seconds = 0.0
     encoded = 0
+    target_scores: dict[str, float] = {}
+    gains: list[float] = []
     for name, relative in DATASETS.items():
         split = load_dataset(name, relative, arguments.per_dataset, arguments.seed)
         if split is None:
@@ -200,6 +202,8 @@ def main() -> int:
         lexicon = method_scores(split.test_stars, [score_label(score) for score in test_lexicon], test_lexicon)
         learned = learned_scores(train_vectors, split.train_stars, train_lexicon, test_vectors, test_lexicon,
                                  split.test_stars, encoder.fingerprint)
+        target_scores[name] = learned.polarity_macro_f1
+        gains.append(learned.polarity_macro_f1 - lexicon.polarity_macro_f1)
         test_labels = pd.Series([star_label(star) for star in split.test_stars]).value_counts()
         rows.append(
             f"| {name} | {split.available:,} | {len(split.train_texts):,} | {len(split.test_texts):,} "
@@ -241,6 +245,12 @@ def main() -> int:
         f"| **{fmt(pooled_learned.polarity_macro_f1)}** | {fmt(pooled_lexicon.polarity_macro_f1)} "
         f"| {fmt(pooled_learned.accuracy)} | {fmt(pooled_lexicon.accuracy)} | {fmt(pooled_learned.macro_f1)} | {fmt(pooled_lexicon.macro_f1)} |"
     )
+    target = [name for name, value in target_scores.items() if value >= 0.85]
+    target_line = (
+        f"Target (learned polarity macro-F1 >= 0.85, clearly above the lexicon): met on "
+        f"{', '.join(target) if target else 'none of the files'}; "
+        f"learned minus lexicon polarity F1 ranges from {min(gains):+.3f} to {max(gains):+.3f}."
+    )
     throughput = (f"{encoded / encode_seconds:.0f} reviews/s ({encoded:,} encoded now, the rest cached from an earlier run)"
                   if encode_seconds else "all vectors cached from an earlier run")
     markdown = f"""## Review sentiment vs withheld stars (`bench/eval_sentiment.py`)
@@ -266,10 +276,13 @@ Learning curve, learned polarity macro-F1 by number of training reviews (same te
 |---|---|---|---|---|
 {chr(10).join(curve_rows)}
 
+{target_line}
+
 Encoding throughput during this run: {throughput} (2 shared cores). Reading the figures: the test halves
 hold few negative reviews (5-core Amazon data is mostly 5 stars), so a handful of reviews moves the
-negative class's F1 by several points; Appliances has only ~200 distinct reviews and Gift Cards very
-few negatives, so their rows are the noisiest.
+negative class's F1 by several points; Appliances (about 150 distinct reviews) and Gift Cards (15
+negatives in the test half) are the noisiest rows. Without removing the repeated reviews the learned
+model scored 0.80-0.96 here, because it was partly tested on texts it had trained on.
 Command: `.venv/bin/python bench/eval_sentiment.py --per-dataset {arguments.per_dataset} --max-seq-length {arguments.max_seq_length}`
 """
     print(markdown)
