@@ -36,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="Output file of a batch export.")
     parser.add_argument("--rules", type=Path, help="JSON file with business rules (RuleSet.to_json()).")
     parser.add_argument("--no-rules", action="store_true", help="Switch all rules off (clean comparison).")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="Processes for a batch export (default: one per core).")
     parser.add_argument("--include-seen", action="store_true", help="Allow products the customer already has.")
     parser.add_argument("--weight", action="append", default=[], metavar="COMPONENT=W",
                         help=f"Override a score weight ({', '.join(COMPONENTS)}); repeatable.")
@@ -171,7 +173,7 @@ def _export(arguments: argparse.Namespace, workspace: object, rules: RuleSet | N
             if writer is not None:
                 writer.writerow(CSV_COLUMNS)
             for user_id, recommendations in recommender.recommend_many(
-                user_ids, arguments.k, rules=rules, weights=weights, progress=progress
+                user_ids, arguments.k, rules=rules, weights=weights, progress=progress, workers=arguments.workers
             ):
                 if writer is not None:
                     writer.writerows(csv_rows(user_id, recommendations))

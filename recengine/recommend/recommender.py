@@ -377,15 +377,18 @@ class Recommender:
     def recommend_many(
         self, user_ids: Iterable[str], k: int = 10, *, rules: RuleSet | None = None,
         weights: Mapping[str, float] | None = None, progress: Progress | None = None,
+        workers: int | None = 1,
     ) -> Iterable[tuple[str, list[Recommendation]]]:
-        """Recommendations for many users (a generator, so exports stream)."""
-        ids = [str(user_id) for user_id in user_ids]
-        report = progress or no_progress
-        for index, user_id in enumerate(ids):
-            yield user_id, self.recommend(user_id, k, rules=rules, weights=weights)
-            if index % 200 == 0:
-                report(index / max(len(ids), 1), f"{index:,} of {len(ids):,} users")
-        report(1.0, f"{len(ids):,} users")
+        """Recommendations for many users, in order (a generator, so exports stream).
+
+        Args:
+            workers: processes to spread the users over (None = one per core; see batch.py).
+        """
+        from recengine.recommend.batch import recommend_batch
+
+        return recommend_batch(
+            self, list(user_ids), k, rules=rules, weights=weights, workers=workers, progress=progress
+        )
 
     def score_items(
         self, user_id: str, *, weights: Mapping[str, float] | None = None, exclude_seen: bool = True

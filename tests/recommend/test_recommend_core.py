@@ -250,3 +250,16 @@ def test_timestamps_in_any_resolution_become_days() -> None:
 def test_a_small_segment_never_spills_over(recommender: Recommender) -> None:
     top = recommender.recommend("someone-new", k=12, segment="Garden")
     assert len(top) == 8 and all(item.item_id.startswith("G") for item in top)
+
+
+def test_batch_over_worker_processes_matches_one_process(recommender: Recommender) -> None:
+    from recengine.recommend.batch import recommend_batch
+
+    users = [f"{group}{index % 10}" for index in range(60) for group in "jg"] + ["new-1", "new-2"]
+    sequential = list(recommend_batch(recommender, users, 3, workers=1))
+    parallel = list(recommend_batch(recommender, users, 3, workers=2, chunk=25))
+    assert [user for user, _ in parallel] == users
+    assert [[item.item_id for item in items] for _, items in parallel] == [
+        [item.item_id for item in items] for _, items in sequential
+    ]
+    assert parallel[0][1][0].explanation.reason == sequential[0][1][0].explanation.reason

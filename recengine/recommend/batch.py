@@ -1,0 +1,81 @@
+"""Recommendations for many users at once, spread over worker processes.
+
+Workers are forked from the process that holds the fitted model, so they share its arrays
+copy-on-write instead of pickling them; each worker takes chunks of user ids and returns the finished
+lists. Where fork is unavailable (or one worker is asked for) everything runs in this process.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from recengine.progress import Progress, no_progress
+
+if TYPE_CHECKING:
+    from recengine.recommend.recommender import Recommender
+    from recengine.recommend.results import Recommendation
+    from recengine.recommend.rules import RuleSet
+
+CHUNK = 250
+# The model a forked worker inherits (set just before the pool forks).
+_SHARED: dict[str, Any] = {}
+
+
+def default_workers() -> int:
+    """One worker per core the process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - macOS
+        return max(1, os.cpu_count() or 1)
+
+
+def _chunk_worker(user_ids: list[str]) -> list[tuple[str, list[Recommendation]]]:
+    model: Recommender = _SHARED["model"]
+    options = _SHARED["options"]
+    return [
+        (user_id, model.recommend(user_id, options["k"], rules=options["rules"], weights=options["weights"]))
+        for user_id in user_ids
+    ]
+
+
+def recommend_batch(
+    model: Recommender,
+    user_ids: Sequence[str],
+    k: int,
+    *,
+    rules: RuleSet | None = None,
+    weights: Mapping[str, float] | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+    chunk: int = CHUNK,
+) -> Iterator[tuple[str, list[Recommendation]]]:
+    """(user_id, recommendations) for every user, in the order given, computed by `workers` processes."""
+    report = progress or no_progress
+    ids = [str(user_id) for user_id in user_ids]
+    count = workers if workers is not None else default_workers()
+    use_pool = count > 1 and len(ids) > chunk and "fork" in multiprocessing.get_all_start_methods()
+    if not use_pool:
+        for index, user_id in enumerate(ids):
+            yield user_id, model.recommend(user_id, k, rules=rules, weights=weights)
+            if index % 200 == 0:
+                report(index / max(len(ids), 1), f"{index:,} of {len(ids):,} users")
+        report(1.0, f"{len(ids):,} users")
+        return
+    chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
+    _SHARED["model"] = model
+    _SHARED["options"] = {"k": k, "rules": rules, "weights": dict(weights) if weights else None}
+    done = 0
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+            for results in pool.map(_chunk_worker, chunks):
+                yield from results
+                done += len(results)
+                report(done / len(ids), f"{done:,} of {len(ids):,} users")
+    finally:
+        _SHARED.clear()
+    report(1.0, f"{len(ids):,} users")
