@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from recengine.cli.common import add_format_argument, add_workspace_argument, open_workspace, print_json, print_table
+from recengine.cli.common import (
+    add_format_argument,
+    add_workspace_argument,
+    open_workspace,
+    print_json,
+    print_table,
+)
 from recengine.errors import ConfigError
 from recengine.progress import StderrProgress
 
