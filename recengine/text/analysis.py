@@ -713,12 +713,13 @@ def _aspect_summary(rows: pd.DataFrame) -> pd.DataFrame:
         positive=("is_positive", "sum"),
         negative=("is_negative", "sum"),
     ).reset_index()
-    rows = rows.merge(summary[[*keys, "avg_sentiment"]], on=keys)
-    sign = np.where(rows["avg_sentiment"].to_numpy() >= 0, 1.0, -1.0)
-    rows["agreement"] = rows["sentiment"].to_numpy() * sign
-    rows = rows.sort_values([*keys, "agreement", "review_id"], ascending=[True, True, True, False, True])
+    # A transform and a sort on one float column: merging back on three string keys and sorting by
+    # them took most of the summary time at 100k reviews.
+    average = rows.groupby(keys, sort=False)["sentiment"].transform("mean").to_numpy()
+    rows["agreement"] = rows["sentiment"].to_numpy() * np.where(average >= 0, 1.0, -1.0)
+    rows = rows.sort_values("agreement", ascending=False, kind="stable")
     agreeing = rows[rows["agreement"] > 0].groupby(keys, sort=False).head(2)
-    dissenting = rows[rows["agreement"] < 0].sort_values("agreement").groupby(keys, sort=False).head(1)
+    dissenting = rows[rows["agreement"] < 0].iloc[::-1].groupby(keys, sort=False).head(1)
     quotes: dict[tuple[str, str, str], list[dict[str, object]]] = {}
     for scope, scope_id, aspect, review_id, text, score in zip(
         *(pd.concat([agreeing, dissenting])[column].tolist() for column in [*keys, "review_id", "quote", "sentiment"]),
