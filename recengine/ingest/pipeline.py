@@ -90,6 +90,9 @@ _REJECTS_SCHEMA = pa.schema(
     [("row_number", pa.int64()), ("column_name", pa.string()), ("reason", pa.string()), ("raw", pa.string())]
 )
 
+# Files with at least this many valid rows are written without compression (see `store_prepared`).
+UNCOMPRESSED_LOAD_ROWS = 200_000
+
 # SQL text of a time that is the same on every machine (ids and hashes must not depend on locale).
 _TIME_TEXT = "coalesce(strftime({column}, '%Y-%m-%dT%H:%M:%S.%f'), '')"
 _MISSING = "chr(1)"  # stands for NULL inside hashes, so NULL and '' differ
@@ -214,6 +217,10 @@ def store_prepared(
         connection.register("incoming_rows", incoming)
         connection.register("incoming_rejects", rejects)
         present = _present_fields(prepared)
+        if len(prepared.rows.rows) >= UNCOMPRESSED_LOAD_ROWS:
+            # Choosing a compression for a million new texts costs more than the whole rest of the
+            # ingest on two cores; big loads are written uncompressed (larger file, same reads).
+            _run(connection, "SET force_compression = 'uncompressed'")
         inserted = _insert_all_new(connection, kind, fields, present, batch_id, now)
         if inserted is not None:
             counts = {"accepted": inserted, "updated": 0, "duplicate": 0, "placeholders_filled": 0}
@@ -224,6 +231,7 @@ def store_prepared(
                 f"storing {prepared.source.name}: {counts['accepted'] + counts['updated']:,} new or changed rows",
             )
             _upsert(connection, kind, fields, present, batch_id, now)
+        _run(connection, "RESET force_compression")
         report(0.7, f"storing rows of {prepared.source.name}")
         placeholders = _add_placeholders(connection, batch_id, now) if kind != "catalog" else 0
         new_users = _add_users(connection, batch_id) if kind != "catalog" else 0
