@@ -141,6 +141,11 @@ def _on_workspace_open() -> None:
     target = Path(typed).expanduser()
     if target.exists() and not target.is_dir():
         st.session_state["workspace_error"] = f"{target} is a file, not a folder."
+    elif target.is_dir() and not is_workspace(target) and any(target.iterdir()):
+        # Never scatter a database into a folder of other files (a home or system folder, say).
+        st.session_state["workspace_error"] = (
+            f"{target} holds other files and no workspace: pick an empty folder, a new one, or a workspace."
+        )
     elif not target.exists() and not target.parent.is_dir():
         st.session_state["workspace_error"] = (
             f"{target.parent} does not exist: create the parent folder first, or pick another path."

@@ -152,3 +152,17 @@ def test_viewers_cannot_type_a_folder(demo_workspace: Path) -> None:
 
     at = AppTest.from_function(viewer_switcher, default_timeout=30).run()
     assert "Another folder…" not in at.sidebar.selectbox(key="workspace_choice").options
+
+
+def test_workspace_switcher_refuses_a_folder_of_other_files(demo_workspace: Path, tmp_path: Path) -> None:
+    crowded = tmp_path / "documents"
+    crowded.mkdir()
+    (crowded / "letter.txt").write_text("not a workspace")
+    at = AppTest.from_function(_switcher_app, default_timeout=30).run()
+    at.sidebar.selectbox(key="workspace_choice").set_value("Another folder…").run()
+    at.sidebar.text_input(key="workspace_typed").input(str(crowded)).run()
+    at.sidebar.button(key="workspace_open").click().run()
+    assert any("holds other files" in error.value for error in at.sidebar.error)
+    assert _current(at) == str(demo_workspace)
+    assert sorted(path.name for path in crowded.iterdir()) == ["letter.txt"]
+
