@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +61,7 @@ if TYPE_CHECKING:
     from recengine.embed import Encoder
     from recengine.workspace import Workspace
 
+RELEARN_MIN_SENTENCES = 500  # a batch this large (and twice the last one) re-learns the aspect lexicon
 RETRAIN_GROWTH = 0.2  # retrain when the rated reviews grew or shrank by this share
 WRITE_CHUNK = 20_000
 KEYWORDS_PER_SCOPE = 15
@@ -324,11 +325,15 @@ def _aspect_lexicon(
 ) -> tuple[AspectLexicon, int]:
     """The workspace's aspect lexicon: loaded, or learned now from the reviews being analysed.
 
-    It is learned once (on the first run, or with `force`) so that aspects stay stable between
-    incremental runs; re-run with `force` after a large new upload to learn from it.
+    It is learned on the first run (or with `force`) and kept, so that aspects stay stable between
+    incremental runs. It is learned again when a batch is at least twice as large as what it was
+    learned from (and 500 sentences or more): the first run of a workspace may have seen a handful of
+    reviews, or none. Reviews analysed before keep their aspects until a `force` run.
     """
     path = tables.aspect_lexicon_path(workspace)
     lexicon = None if force else AspectLexicon.load(path)
+    if lexicon is not None and len(sentences) >= 2 * max(lexicon.learned_from, RELEARN_MIN_SENTENCES // 2):
+        lexicon = None
     if lexicon is None:
         seed = AspectLexicon.seed()
         min_mentions = max(5, len(sentence_phrases) // 2000)
@@ -339,6 +344,7 @@ def _aspect_lexicon(
             min_mentions=min_mentions,
             noun_heads=noun_like_heads(sentences),
         )
+        lexicon = replace(lexicon, learned_from=len(sentences))
         path.parent.mkdir(parents=True, exist_ok=True)
         lexicon.save(path)
     return lexicon, sum(len(terms) for terms in lexicon.learned.values())

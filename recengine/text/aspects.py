@@ -89,6 +89,7 @@ class AspectLexicon:
     strong: dict[str, tuple[str, ...]]
     weak: dict[str, tuple[str, ...]]
     learned: dict[str, tuple[str, ...]] = field(default_factory=dict)  # aspect -> phrases added
+    learned_from: int = 0  # sentences the additions were learned from (0: seed only)
 
     @classmethod
     def seed(cls) -> AspectLexicon:
@@ -114,7 +115,9 @@ class AspectLexicon:
 
     def to_json(self) -> str:
         return json.dumps(
-            {"strong": self.strong, "weak": self.weak, "learned": self.learned}, indent=2, sort_keys=True
+            {"strong": self.strong, "weak": self.weak, "learned": self.learned, "learned_from": self.learned_from},
+            indent=2,
+            sort_keys=True,
         )
 
     @classmethod
@@ -124,6 +127,7 @@ class AspectLexicon:
             strong={key: tuple(value) for key, value in data["strong"].items()},
             weak={key: tuple(value) for key, value in data["weak"].items()},
             learned={key: tuple(value) for key, value in data.get("learned", {}).items()},
+            learned_from=int(data.get("learned_from", 0)),
         )
 
     def save(self, path: Path) -> None:

@@ -57,7 +57,11 @@ _REVIEW_FILLER = frozenset(
      "said", "think", "thought", "know", "see", "try", "tried", "take", "took", "put", "keep", "kept",
      "sure", "however", "though", "although", "year", "years", "month", "months", "week", "weeks",
      "old", "new", "first", "second", "last", "next", "ago", "gift", "gifts", "job", "right", "actually",
-     "did", "does", "done", "able", "exactly", "absolutely"}
+     "did", "does", "done", "able", "exactly", "absolutely",
+     # people reviewers buy for: frequent and "judged" ("my kids love it"), never a product aspect
+     "kid", "kids", "son", "sons", "daughter", "daughters", "wife", "husband", "family", "friend",
+     "friends", "mom", "dad", "mother", "father", "baby", "babies", "child", "children", "grandson",
+     "granddaughter", "boyfriend", "girlfriend", "sister", "brother", "grandma", "grandpa", "everyone"}
 )
 
 

@@ -205,3 +205,24 @@ def test_unknown_keyword_method_is_a_config_error(make_workspace, monkeypatch) -
     monkeypatch.setenv("RECENGINE_TEXT__KEYWORD_METHOD", "magic")
     with pytest.raises(ConfigError, match="keyword_method"):
         analyze_reviews(make_workspace())
+
+
+def test_aspect_lexicon_is_learned_again_after_a_first_run_on_too_little_text(make_workspace) -> None:  # type: ignore[no-untyped-def]
+    workspace = make_workspace()
+    analyze_reviews(workspace)  # 8 reviews: the seed lexicon only, nothing to learn from
+    path = workspace.root / "models" / "aspects" / "lexicon.json"
+    assert json.loads(path.read_text())["learned_from"] < 50
+    rows = [
+        (f"Z{index}", "S1", 5 if index % 2 else 1, None,
+         ("The zipper is great. " if index % 2 else "The zipper is terrible. ") + "My kids love the colors.",
+         "2024-05-01")
+        for index in range(300)
+    ]
+    add_reviews(workspace, rows)
+    report = analyze_reviews(workspace)
+    assert json.loads(path.read_text())["learned_from"] >= 500
+    assert report.learned_aspect_terms >= 1
+    aspects = json.loads(analysis_rows(workspace)["Z1"]["aspects"])
+    found = {mention["aspect"]: mention["sentiment"] for mention in aspects}
+    assert found["zipper"] > 0 and found["design"] > 0  # "colors" is a seed term of design
+    assert "kid" not in found  # people are never aspects
