@@ -26,7 +26,6 @@ from bench.report import BENCHMARKS, stamp, write_section  # noqa: E402
 from recengine.cli.recommend import recommendation_line  # noqa: E402
 from recengine.config import RecommendSettings  # noqa: E402
 from recengine.recommend import Recommender  # noqa: E402
-from recengine.recommend.batch import default_workers  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -147,7 +146,8 @@ def main() -> None:
     load_start = os.getloadavg()[0]
     single = bench_single(arguments.items, arguments.users, arguments.requests)
     print(json.dumps(single), flush=True)
-    counts = sorted({1, arguments.workers or default_workers()})
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    counts = sorted({1, arguments.workers or cores})
     batches = bench_batch(arguments.batch_items, arguments.batch_users, counts)
     for batch in batches:
         print(json.dumps(batch), flush=True)

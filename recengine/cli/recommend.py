@@ -37,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rules", type=Path, help="JSON file with business rules (RuleSet.to_json()).")
     parser.add_argument("--no-rules", action="store_true", help="Switch all rules off (clean comparison).")
     parser.add_argument("--workers", type=int, default=None,
-                        help="Processes for a batch export (default: one per core).")
+                        help="Processes for a batch export (default: one per idle core).")
     parser.add_argument("--include-seen", action="store_true", help="Allow products the customer already has.")
     parser.add_argument("--weight", action="append", default=[], metavar="COMPONENT=W",
                         help=f"Override a score weight ({', '.join(COMPONENTS)}); repeatable.")
