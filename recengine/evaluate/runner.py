@@ -46,7 +46,7 @@ from recengine.evaluate.metrics import (
     rank_scores,
     tie_break_keys,
 )
-from recengine.evaluate.splits import Split, SplitStrategy, make_splits
+from recengine.evaluate.splits import Split, SplitStrategy, default_target_events, make_splits
 from recengine.progress import Progress, no_progress, scaled
 
 if TYPE_CHECKING:
@@ -445,8 +445,9 @@ def verdict_sentence(result: EvaluationResult) -> str:
 
     subject = FRIENDLY.get(reference.name, reference.name)
     subject = subject[0].upper() + subject[1:]
+    what = "next purchase" if result.config.get("target_events") else "next product"
     opening = (
-        f"{subject} finds the customer's next product in the top {k} for {share(reference)} of "
+        f"{subject} finds the customer's {what} in the top {k} for {share(reference)} of "
         f"{result.users:,} customers"
     )
     if not others:
@@ -488,7 +489,8 @@ def evaluate_data(
     """Split `data`, run the methods on the test split and summarise (see `run_evaluation`)."""
     if k < 1:
         raise ConfigError(f"k must be at least 1, got {k}.")
-    splits = make_splits(data.interactions, strategy=strategy, min_history=min_history)
+    targets = default_target_events(data.interactions)
+    splits = make_splits(data.interactions, strategy=strategy, min_history=min_history, target_events=targets)
     if splits.test.test.empty:
         raise NotReadyError(
             "No customer has enough history to hold an item out for testing.",
@@ -510,6 +512,7 @@ def evaluate_data(
         runs.append(context.run(ranker, k_max=k_max, batch_size=batch_size, progress=part))
     config = {
         "strategy": strategy,
+        "target_events": sorted(targets) if targets else None,
         "min_history": min_history,
         "k": k,
         "ks": list(ks),

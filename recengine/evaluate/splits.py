@@ -15,6 +15,7 @@ so tuning never sees a test item (`Splits.validation.train` is a subset of `Spli
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
@@ -61,6 +62,12 @@ def prepare_interactions(interactions: pd.DataFrame) -> pd.DataFrame:
 
     Rows are sorted by time; ties keep the input order (a stable sort), so results are deterministic.
     """
+    frame = _time_ordered(interactions)
+    return frame.drop_duplicates(["user_id", "item_id"], keep="first").reset_index(drop=True)
+
+
+def _time_ordered(interactions: pd.DataFrame) -> pd.DataFrame:
+    """Checked, cleaned rows sorted by time (stable: ties keep the input order), not deduplicated."""
     missing = [column for column in REQUIRED_COLUMNS if column not in interactions.columns]
     if missing:
         raise ConfigError(
@@ -73,12 +80,16 @@ def prepare_interactions(interactions: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     frame["_order"] = np.arange(len(frame))
     frame = frame.sort_values(["timestamp", "_order"], kind="stable")
-    frame = frame.drop_duplicates(["user_id", "item_id"], keep="first")
     return frame.drop(columns="_order").reset_index(drop=True)
 
 
 def leave_last_out(
-    interactions: pd.DataFrame, *, n: int = 1, min_history: int = 1, min_user_interactions: int = 0
+    interactions: pd.DataFrame,
+    *,
+    n: int = 1,
+    min_history: int = 1,
+    min_user_interactions: int = 0,
+    target_events: Collection[str] | None = None,
 ) -> Split:
     """Hold out each user's last `n` new items (by time); the rest is training.
 
@@ -88,6 +99,9 @@ def leave_last_out(
         min_history: users whose training part would have fewer items than this are not tested
             (their rows all stay in training).
         min_user_interactions: users with fewer distinct items than this are dropped entirely.
+        target_events: when given (e.g. purchase and review), only these events are held out: the
+            question becomes "which product will the customer *buy* next", predicted from everything
+            they did before it (views included). Needs an `event` column.
 
     Returns:
         A `Split` whose test rows are, per user, strictly the latest `n` items of that user.
@@ -99,6 +113,8 @@ def leave_last_out(
             f"min_history must be at least 1, got {min_history}.",
             hint="A test user needs some history to be predicted from.",
         )
+    if target_events is not None:
+        return _leave_last_targets(interactions, n, min_history, set(target_events))
     frame = prepare_interactions(interactions)
     counts = frame.groupby("user_id")["item_id"].transform("size")
     frame = frame[counts >= max(min_user_interactions, 1)].reset_index(drop=True)
@@ -116,12 +132,58 @@ def leave_last_out(
     return Split(train=train, test=test, description=description)
 
 
+def _leave_last_targets(interactions: pd.DataFrame, n: int, min_history: int, targets: set[str]) -> Split:
+    """Leave-last-N where only `targets` events can be held out.
+
+    Per user: the last `n` items whose first target event (e.g. first purchase) is latest are the test
+    items; training is every row of that user *before* the earliest of them, minus the rows of the test
+    items themselves (a product viewed before it was bought stays rankable). Later rows are dropped.
+    Users not tested keep all their rows in training. Training rows are not deduplicated, so the
+    strength of repeated events is kept for methods that weigh them.
+    """
+    if "event" not in interactions.columns:
+        raise ConfigError("Holding out only some events needs an `event` column in the interactions.")
+    rows = _time_ordered(interactions)
+    rows["_position"] = np.arange(len(rows))
+    candidates = rows[rows["event"].isin(targets)].drop_duplicates(["user_id", "item_id"], keep="first")
+    from_end = candidates.groupby("user_id").cumcount(ascending=False)
+    chosen = candidates[from_end < n]
+    per_user = chosen.groupby("user_id")["item_id"].transform("size")
+    chosen = chosen[per_user == n]
+    cut = chosen.groupby("user_id")["_position"].min()
+    user_cut = rows["user_id"].map(cut)
+    tested = user_cut.notna()
+    test_pairs = set(zip(chosen["user_id"], chosen["item_id"], strict=True))
+    is_test_item = pd.Series(
+        [pair in test_pairs for pair in zip(rows["user_id"], rows["item_id"], strict=True)], index=rows.index
+    )
+    history = rows[tested & (rows["_position"] < user_cut) & ~is_test_item]
+    distinct = history.drop_duplicates(["user_id", "item_id"]).groupby("user_id").size()
+    keep = set(distinct[distinct >= min_history].index)
+    train = pd.concat(
+        [rows[~rows["user_id"].isin(keep)], history[history["user_id"].isin(keep)]]
+    ).sort_values("_position")
+    test = chosen[chosen["user_id"].isin(keep)].sort_values("_position")
+    what = "last product" if n == 1 else f"last {n} products"
+    events = " or ".join(sorted(targets))
+    description = (
+        f"per user, the {what} by time with a {events} event held out for testing, predicted from "
+        f"everything the user did before it (users with at least {min_history} earlier product(s))"
+    )
+    return Split(
+        train=train.drop(columns="_position").reset_index(drop=True),
+        test=test.drop(columns="_position").reset_index(drop=True),
+        description=description,
+    )
+
+
 def global_time_split(
     interactions: pd.DataFrame,
     *,
     cut: object | None = None,
     train_fraction: float = 0.8,
     min_history: int = 1,
+    target_events: Collection[str] | None = None,
 ) -> Split:
     """Everything before a point in time is training; what users do after it is the test.
 
@@ -131,6 +193,7 @@ def global_time_split(
             `train_fraction` of the interactions lie.
         train_fraction: used when `cut` is not given.
         min_history: only users with at least this many items before the cut are tested.
+        target_events: when given, only these events after the cut are test items.
     """
     if cut is None and not 0.0 < train_fraction < 1.0:
         raise ConfigError(f"train_fraction must be between 0 and 1, got {train_fraction}.")
@@ -146,12 +209,30 @@ def global_time_split(
     history = train.groupby("user_id").size()
     eligible = history[history >= min_history].index
     # Dedup above already guarantees a test (user, item) pair is not in that user's training rows.
-    test = after[after["user_id"].isin(eligible)].reset_index(drop=True)
+    test = after[after["user_id"].isin(eligible)]
+    if target_events is not None and "event" in test.columns:
+        test = test[test["event"].isin(set(target_events))]
+    test = test.reset_index(drop=True)
     return Split(
         train=train,
         test=test,
         description=f"global time cut at {cut}: earlier interactions train, later ones test",
     )
+
+
+def default_target_events(interactions: pd.DataFrame) -> set[str] | None:
+    """Purchases and reviews when the log also has weaker events (views, clicks, carts), else None.
+
+    Predicting the next *view* is not what a shop wants to know; where only purchases or reviews
+    exist, every row is a target anyway.
+    """
+    if "event" not in interactions.columns or interactions.empty:
+        return None
+    events = set(interactions["event"].dropna().astype(str).unique())
+    strong = events & {"purchase", "review"}
+    if not strong or strong == events:
+        return None
+    return strong
 
 
 def make_splits(
@@ -162,19 +243,28 @@ def make_splits(
     min_history: int = 1,
     min_user_interactions: int = 0,
     train_fraction: float = 0.8,
+    target_events: Collection[str] | None | Literal["auto"] = "auto",
 ) -> Splits:
-    """The test split and, cut from its training part in the same way, the validation split."""
+    """The test split and, cut from its training part in the same way, the validation split.
+
+    `target_events="auto"` holds out only purchases and reviews when the log also has views, clicks
+    or carts (see `default_target_events`); None holds out any event.
+    """
+    targets = default_target_events(interactions) if target_events == "auto" else target_events
     if strategy == "leave_last_out":
         n = 1
     if strategy in ("leave_last_out", "leave_last_n"):
         test = leave_last_out(
-            interactions, n=n, min_history=min_history, min_user_interactions=min_user_interactions
+            interactions, n=n, min_history=min_history, min_user_interactions=min_user_interactions,
+            target_events=targets,
         )
-        validation = leave_last_out(test.train, n=n, min_history=min_history)
+        validation = leave_last_out(test.train, n=n, min_history=min_history, target_events=targets)
     elif strategy == "global_time":
-        test = global_time_split(interactions, train_fraction=train_fraction, min_history=min_history)
+        test = global_time_split(
+            interactions, train_fraction=train_fraction, min_history=min_history, target_events=targets
+        )
         validation = global_time_split(
-            test.train, train_fraction=train_fraction, min_history=min_history
+            test.train, train_fraction=train_fraction, min_history=min_history, target_events=targets
         )
     else:
         raise ConfigError(

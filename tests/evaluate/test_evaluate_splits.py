@@ -104,3 +104,55 @@ def test_bad_arguments_raise_config_errors() -> None:
         leave_last_out(log.drop(columns="timestamp"))
     with pytest.raises(ConfigError):
         make_splits(log, strategy="random")  # type: ignore[arg-type]
+
+
+def event_log(seed: int) -> pd.DataFrame:
+    log = random_log(seed, rows=400)
+    rng = np.random.default_rng(seed)
+    log["event"] = rng.choice(["view", "click", "cart", "purchase", "review"], size=len(log), p=[0.4, 0.2, 0.1, 0.2, 0.1])
+    return log
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 2))
+def test_only_purchases_and_reviews_are_held_out_when_the_log_has_views(seed: int, n: int) -> None:
+    log = event_log(seed)
+    splits = make_splits(log, strategy="leave_last_n", n=n)
+    for split in (splits.test, splits.validation):
+        assert set(split.test["event"]) <= {"purchase", "review"}
+        assert (split.test.groupby("user_id").size() == n).all()
+        train_pairs = set(zip(split.train["user_id"], split.train["item_id"], strict=True))
+        for row in split.test.itertuples(index=False):
+            assert (row.user_id, row.item_id) not in train_pairs
+        latest_train = split.train.groupby("user_id")["timestamp"].max()
+        for user, first_test in split.test.groupby("user_id")["timestamp"].min().items():
+            assert latest_train[user] <= first_test
+    # Validation never sees a test row.
+    test_pairs = set(zip(splits.test.test["user_id"], splits.test.test["item_id"], strict=True))
+    validation_pairs = set(zip(splits.validation.test["user_id"], splits.validation.test["item_id"], strict=True))
+    assert not test_pairs & validation_pairs
+
+
+def test_a_product_viewed_before_it_was_bought_stays_rankable() -> None:
+    log = pd.DataFrame(
+        {
+            "user_id": ["u"] * 5,
+            "item_id": ["a", "b", "x", "b", "x"],
+            "event": ["purchase", "view", "view", "purchase", "purchase"],
+            "timestamp": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03", "2024-01-04", "2024-01-05"]),
+        }
+    )
+    split = leave_last_out(log, target_events={"purchase", "review"})
+    assert split.test[["item_id", "event"]].values.tolist() == [["x", "purchase"]]
+    # The earlier view of x is not training (x would be "seen"); b's view and purchase both stay.
+    assert split.train["item_id"].tolist() == ["a", "b", "b"]
+    assert "purchase" in split.description
+
+
+def test_auto_targets_only_when_weaker_events_exist() -> None:
+    from recengine.evaluate.splits import default_target_events
+
+    assert default_target_events(event_log(1)) == {"purchase", "review"}
+    only_purchases = random_log(1).assign(event="purchase")
+    assert default_target_events(only_purchases) is None
+    assert default_target_events(random_log(1)) is None  # no event column
