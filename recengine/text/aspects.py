@@ -276,7 +276,7 @@ def extend_lexicon(
     Candidates are frequent phrases that sit in opinionated sentences at least half the time (reviewers
     judge them), end in a noun-like word when `noun_heads` is given, carry no sentiment themselves ("great sound" is an opinion, not a target) and are not
     terms yet. With an encoder, a candidate close to a seed aspect joins it; the rest are clustered
-    greedily by cosine or a shared word and the clusters with enough
+    greedily by cosine or a shared head noun and the clusters with enough
     mentions become new aspects.
 
     Returns:
@@ -327,10 +327,11 @@ def extend_lexicon(
     for index in leftovers:  # already sorted by mentions: the first member names the cluster
         for cluster in clusters:
             leader = cluster[0]
-            # "zipper pull" joins "zipper": sharing a word is the encoder-free version of "close".
-            shares_word = bool(set(phrases[index].split()) & set(phrases[leader].split()))
+            # "metal zipper" joins "zipper": the same head noun is the encoder-free version of "close";
+            # "night cream" does not join "game night".
+            same_head = phrases[index].split()[-1] == phrases[leader].split()[-1]
             close = vectors is not None and float(vectors[index] @ vectors[leader]) >= cluster_threshold
-            if shares_word or close:
+            if same_head or close:
                 cluster.append(index)
                 break
         else:

@@ -61,7 +61,8 @@ _REVIEW_FILLER = frozenset(
      # people reviewers buy for: frequent and "judged" ("my kids love it"), never a product aspect
      "kid", "kids", "son", "sons", "daughter", "daughters", "wife", "husband", "family", "friend",
      "friends", "mom", "dad", "mother", "father", "baby", "babies", "child", "children", "grandson",
-     "granddaughter", "boyfriend", "girlfriend", "sister", "brother", "grandma", "grandpa", "everyone"}
+     "granddaughter", "boyfriend", "girlfriend", "sister", "brother", "grandma", "grandpa", "everyone",
+     "choice", "option", "idea", "decision"}
 )
 
 
