@@ -236,7 +236,24 @@ def render(
             for family in ("Embedding", "Hybrid"):
                 base, tuned = per_method[f"{family} (base)"], per_method[f"{family} (fine-tuned)"]
                 lines.append(f"| {family}: fine-tuned vs base | {_change(base, tuned, 'ndcg')} | {_change(base, tuned, 'recall')} |")
+        strict = next(iter(result["evaluations"].values()))
+        lines += ["", verdict(strict)]
     return "\n".join(lines)
+
+
+def verdict(per_method: dict[str, dict[str, np.ndarray]]) -> str:
+    """Target check: +10% relative NDCG@10 for embedding-only and hybrid, neither worse beyond noise."""
+    parts, met = [], True
+    for family in ("Embedding", "Hybrid"):
+        base, tuned = per_method[f"{family} (base)"]["ndcg"], per_method[f"{family} (fine-tuned)"]["ndcg"]
+        relative = (tuned.mean() - base.mean()) / base.mean() if base.mean() else 0.0
+        test = paired_test(tuned, base)
+        worse = test.significant and test.mean_difference < 0
+        met = met and relative >= 0.10 and not worse
+        state = "significantly worse" if worse else ("significant" if test.significant else "within noise")
+        parts.append(f"{family.lower()} {relative:+.1%} ({state})")
+    head = "Target (+10% relative NDCG@10 on embedding-only and hybrid, held-out customers): "
+    return head + ("met" if met else "not met") + " - " + "; ".join(parts) + "."
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -197,7 +197,9 @@ class FineTuneArguments:
                 hint=f"Valid settings: {', '.join(sorted(names))}.",
             )
         if "sources" in values:
-            values["sources"] = tuple(values["sources"])
+            sources = values["sources"]
+            # "sequence" or "sequence,review" from the command line, a list from JSON.
+            values["sources"] = tuple(part.strip() for part in sources.split(",")) if isinstance(sources, str) else tuple(sources)
         return cls(**values)
 
     @staticmethod

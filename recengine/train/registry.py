@@ -94,7 +94,8 @@ class RegistryState:
 
 
 def registry_dir(workspace: Workspace) -> Path:
-    return workspace.subdir("models") / "encoders"
+    """models/encoders of the workspace (not created here: reading the registry must not write)."""
+    return workspace.root / "models" / "encoders"
 
 
 def version_dir(workspace: Workspace, version_id: str) -> Path:
@@ -184,7 +185,7 @@ def staging_dir(workspace: Workspace, job_id: str | None = None) -> Path:
     name = f"{STAGING_PREFIX}{job_id or secrets.token_hex(4)}"
     path = registry_dir(workspace) / name
     shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+    path.mkdir(parents=True)  # creates models/encoders on first use
     return path
 
 

@@ -132,4 +132,6 @@ def test_arguments_reject_bad_values_with_a_hint() -> None:
     with pytest.raises(ConfigError, match="Valid settings"):
         FineTuneArguments.from_dict({"epochz": 2})
     assert FineTuneArguments.from_dict(FineTuneArguments(epochs=3).to_dict()).epochs == 3
+    assert FineTuneArguments.from_dict({"sources": "sequence"}).sources == ("sequence",)
+    assert FineTuneArguments.from_dict({"sources": "sequence, review"}).sources == ("sequence", "review")
     assert "in-batch" in FineTuneArguments.help_texts()["batch_size"]

@@ -68,7 +68,7 @@ def interactions_frame() -> pd.DataFrame:
     rows = [
         ("E1", "U20", "I00", "purchase", start),
         ("E2", "U20", "I01", "purchase", start + pd.Timedelta(hours=1)),
-        ("E3", "U20", "I02", "view", start + pd.Timedelta(days=3)),
+        ("E3", "U20", "I02", "purchase", start + pd.Timedelta(days=3)),  # the test item: a later purchase
         ("E4", "U21", "I10", "purchase", start),
         ("E5", "U21", "I11", "cart", start + pd.Timedelta(minutes=5)),
         ("E6", "U21", "I12", "view", start + pd.Timedelta(days=2)),
