@@ -51,7 +51,7 @@ def data_sets(draw: st.DrawFn) -> tuple[pd.DataFrame, pd.DataFrame, FakeItemVect
     return items, frame, FakeItemVectors(items["item_id"].tolist(), vectors), with_vectors
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=data_sets(), k=st.integers(1, 12), exclude_seen=st.booleans())
 def test_list_invariants(data: tuple, k: int, exclude_seen: bool) -> None:
     items, frame, vectors, with_vectors = data
