@@ -72,6 +72,27 @@ print(json.dumps({{"first": first, "warm": warm, "problems": problems}}))
 """
 
 
+# The home page shows every capability's status section; in a fresh process each costs this much.
+_SECTIONS_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+from recengine.status import status_sections
+from recengine.workspace import Workspace
+workspace = Workspace.open({workspace!r})
+timings = {{}}
+for name, section in status_sections().items():
+    started = time.perf_counter(); section(workspace); timings[name] = time.perf_counter() - started
+print(json.dumps(timings))
+"""
+
+
+def measure_status_sections(workspace: Path) -> dict[str, float]:
+    code = _SECTIONS_CHILD.format(root=str(ROOT), workspace=str(workspace))
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1]) if lines else {}
+
+
 @dataclass(frozen=True)
 class PageTiming:
     page: str
@@ -213,7 +234,13 @@ def ensure_demo(workspace: Path) -> str:
     return f"created in {time.perf_counter() - started:.0f} s"
 
 
-def render(workspace: Path, how: str, timings: list[PageTiming], browser: dict[str, tuple[float, float]] | None) -> str:
+def render(
+    workspace: Path,
+    how: str,
+    timings: list[PageTiming],
+    browser: dict[str, tuple[float, float]] | None,
+    sections: dict[str, float] | None = None,
+) -> str:
     from recengine.workspace import Workspace
 
     summary = Workspace.open(workspace).summary()
@@ -244,6 +271,14 @@ def render(workspace: Path, how: str, timings: list[PageTiming], browser: dict[s
             first, again = browser[timing.page]
             row += f" {first:.2f} / {again:.2f} |"
         lines.append(row)
+    if sections:
+        lines += [
+            "",
+            "Home page status sections, each computed once in a fresh process (they run at the bottom of the "
+            "page, after the data metrics and next steps are already shown): "
+            + ", ".join(f"{name} {seconds:.2f} s" for name, seconds in sections.items())
+            + ".",
+        ]
     problems = [f"- {timing.page}: {problem}" for timing in timings for problem in timing.problems]
     if problems:
         lines += ["", "Errors shown while measuring:", *problems]
@@ -260,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
     how = ensure_demo(workspace)
     timings = measure_apptest(workspace)
     browser = None if args.no_browser or not CHROMIUM.exists() else measure_browser(workspace)
-    markdown = render(workspace, how, timings, browser)
+    markdown = render(workspace, how, timings, browser, measure_status_sections(workspace))
     print(markdown)
     if not args.no_write:
         write_section(BENCHMARKS, "dashboard-pages", markdown)
