@@ -91,29 +91,14 @@ def from_workspace(
         progress: receives the embedding progress.
     """
     items = workspace.items()
-    events = workspace.interactions()
-    reviews = workspace.reviews()
-    parts = []
-    if len(events):
-        parts.append(
-            interactions_frame(
-                events["user_id"], events["item_id"], events["timestamp"], events=events["event"].to_numpy()
-            )
-        )
-    reviews = reviews[reviews["user_id"].notna()] if len(reviews) else reviews
-    if len(reviews):
-        parts.append(
-            interactions_frame(
-                reviews["user_id"], reviews["item_id"], reviews["timestamp"],
-                events="review", ratings=reviews["rating"].to_numpy(),
-            )
-        )
-    if not parts:
+    interactions = _recommender_interactions(workspace)
+    if interactions is None:
+        interactions = _own_interactions(workspace)
+    if interactions.empty:
         raise NotReadyError(
             "This workspace has no customer interactions or reviews with a user id to evaluate on.",
             hint="Ingest reviews (with a user column) or click/purchase events first.",
         )
-    interactions = pd.concat(parts, ignore_index=True)
     vectors = None
     if with_vectors:
         try:
@@ -140,3 +125,36 @@ def from_workspace(
         sentiment=sentiment,
         data_version=workspace.store.get_meta("data_version"),
     )
+
+
+def _recommender_interactions(workspace: Workspace) -> pd.DataFrame | None:
+    """The frame the recommender itself is fitted on (review ids kept for sentiment), when available."""
+    try:
+        from recengine.recommend.interactions import workspace_interactions
+    except ImportError:
+        return None
+    return workspace_interactions(workspace)
+
+
+def _own_interactions(workspace: Workspace) -> pd.DataFrame:
+    """Events and reviews with a user, as one frame (used when recengine.recommend is absent)."""
+    events = workspace.interactions()
+    reviews = workspace.reviews()
+    parts = []
+    if len(events):
+        parts.append(
+            interactions_frame(
+                events["user_id"], events["item_id"], events["timestamp"], events=events["event"].to_numpy()
+            )
+        )
+    reviews = reviews[reviews["user_id"].notna()] if len(reviews) else reviews
+    if len(reviews):
+        parts.append(
+            interactions_frame(
+                reviews["user_id"], reviews["item_id"], reviews["timestamp"],
+                events="review", ratings=reviews["rating"].to_numpy(),
+            )
+        )
+    if not parts:
+        return pd.DataFrame({column: [] for column in INTERACTION_COLUMNS})
+    return pd.concat(parts, ignore_index=True)
