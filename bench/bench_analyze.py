@@ -180,7 +180,9 @@ def main() -> int:
     rng = np.random.default_rng(arguments.seed)
     vectors = rng.normal(size=(len(reviews), 384)).astype(np.float32)
     direction = rng.normal(size=384).astype(np.float32)
-    vectors += np.outer(np.nan_to_num(reviews["rating"].to_numpy()) - 3.0, direction) * 0.05
+    # A clear star direction, as real review vectors have (the eval reaches 0.8+ polarity F1); pure
+    # noise would make the solver run to its iteration cap, which real data does not.
+    vectors += np.outer(np.nan_to_num(reviews["rating"].to_numpy()) - 3.0, direction) * 0.3
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     started = time.perf_counter()
     model = train_sentiment_model(vectors[rated], reviews["rating"].to_numpy()[rated], np.zeros(int(rated.sum())),
