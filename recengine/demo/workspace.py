@@ -19,8 +19,9 @@ from recengine.progress import Progress, no_progress, scaled
 from recengine.workspace import DATABASE_FILE, Workspace
 
 # Names of Workspace methods run after the ingest, each called as `method(progress=...)`, so that a
-# fresh demo opens with everything precomputed (analysis, embeddings, index). The lead wires them in.
-POST_INGEST_STEPS: list[str] = []
+# fresh demo opens with everything precomputed: review analysis (keywords, aspects, sentiment), then the
+# item embeddings and their FAISS index (`item_index` embeds what it needs first).
+POST_INGEST_STEPS: list[str] = ["analyze_reviews", "item_index"]
 
 DEMO_META_KEYS = ("demo", "demo_seed", "demo_size")
 

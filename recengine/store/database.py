@@ -73,7 +73,10 @@ class Store:
         delay = 0.02
         while True:
             try:
-                return duckdb.connect(str(self.path))
+                connection = duckdb.connect(str(self.path))
+                # DuckDB draws a progress bar on stdout during long queries; stdout carries CLI output.
+                connection.execute("SET enable_progress_bar = false")
+                return connection
             except duckdb.IOException as error:
                 if not _is_lock_conflict(error):
                     raise WorkspaceError(f"Cannot open the workspace database {self.path}: {error}") from error
