@@ -110,7 +110,12 @@ def run_page(page: str, env: dict[str, str]) -> dict[str, object]:
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
         return {"first": float("nan"), "warm": float("nan"), "problems": [done.stderr.strip()[-300:]]}
-    return json.loads(lines[-1])
+    result = json.loads(lines[-1])
+    if result["problems"]:
+        # The page logged the cause (ui.common.guarded): keep the exception's last line with the message.
+        causes = [line for line in done.stderr.splitlines() if line and not line.startswith((" ", "Traceback"))]
+        result["problems"] = [f"{problem} (log: {causes[-1][:200] if causes else 'none'})" for problem in result["problems"]]
+    return result
 
 
 def measure_apptest(workspace: Path) -> list[PageTiming]:

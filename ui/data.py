@@ -104,9 +104,9 @@ def guess_kind(name: str, columns: Sequence[str], sample: pd.DataFrame | None = 
             if field_name in _DISTINCTIVE[kind] and normalised & {normalise_name(s) for s in synonyms}:
                 scores[kind] += 1.0
     lowered = name.lower()
-    for kind, hints in _NAME_HINTS.items():
+    for hinted_kind, hints in _NAME_HINTS.items():
         if any(hint in lowered for hint in hints):
-            scores[kind] += 1.5
+            scores[hinted_kind] += 1.5
             break  # the first matching family wins: "product_reviews.csv" is reviews, not a catalog
     if sample is not None and not any(scores.values()):
         scores.update(_guess_from_values(sample))
