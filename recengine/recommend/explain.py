@@ -117,6 +117,24 @@ def _title(catalog: Catalog, item_id: str) -> str:
     return title if len(title) <= 60 else title[:57] + "..."
 
 
+def _co_chosen_with(position: int, profile: UserProfile, context: ExplainContext) -> str:
+    """The liked history item most often chosen together with `position` ('' when none is)."""
+    history = profile.history
+    liked = history.positions[history.affinity > 0]
+    if liked.size == 0:
+        return ""
+    similarity = context.similarity
+    best, best_value = -1, 0.0
+    for item in liked:
+        start, stop = similarity.indptr[item], similarity.indptr[item + 1]
+        hit = np.searchsorted(similarity.indices[start:stop], position)
+        if hit < stop - start and similarity.indices[start + hit] == position:
+            value = float(similarity.data[start + hit])
+            if value > best_value:
+                best, best_value = int(item), value
+    return context.catalog.item_ids[best] if best >= 0 else ""
+
+
 def _what_user_did(profile: UserProfile, item_id: str, catalog: Catalog) -> str:
     history = profile.history
     position = catalog.positions[item_id]
@@ -148,11 +166,13 @@ def _reason(
     parts: list[str] = []
     if profile.source == "text" and dominant == "semantic":
         parts.append(f"Matches the interests typed for this customer (semantic {named['semantic']:.2f})")
+    elif dominant == "collaborative" and (partner := _co_chosen_with(position, profile, context)):
+        did = _what_user_did(profile, partner, catalog)
+        parts.append(f"Often chosen together with '{_title(catalog, partner)}'" + (f", {did}" if did else ""))
     elif because and dominant in ("semantic", "collaborative", ""):
         first = because[0]
         did = _what_user_did(profile, first.item_id, catalog)
-        lead = "Often chosen together with" if dominant == "collaborative" else "Close to"
-        parts.append(f"{lead} '{_title(catalog, first.item_id)}' ({first.similarity:.2f})" + (f", {did}" if did else ""))
+        parts.append(f"Close to '{_title(catalog, first.item_id)}' ({first.similarity:.2f})" + (f", {did}" if did else ""))
     elif dominant == "popularity":
         count = int(round(context.customers[position]))
         parts.append(f"Popular: {count} customer{'s' if count != 1 else ''} chose it")

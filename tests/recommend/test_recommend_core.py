@@ -263,3 +263,11 @@ def test_batch_over_worker_processes_matches_one_process(recommender: Recommende
         [item.item_id for item in items] for _, items in sequential
     ]
     assert parallel[0][1][0].explanation.reason == sequential[0][1][0].explanation.reason
+
+
+def test_reason_names_the_co_chosen_item_when_collaborative_leads(recommender: Recommender) -> None:
+    collaborative = {"semantic": 0, "collaborative": 1.0, "popularity": 0, "quality": 0, "recency": 0}
+    top = recommender.recommend("j0", k=1, weights=collaborative)[0]
+    assert top.explanation.reason.startswith("Often chosen together with 'Jazz record")
+    history_titles = {str(recommender.catalog.titles[p]) for p in recommender.user_history("j0").positions}
+    assert any(f"'{title}'" in top.explanation.reason for title in history_titles)
