@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import GROUP_SIZE, checkerboard_frames, checkerboard_vectors
+from evaluate_fixtures import GROUP_SIZE, checkerboard_frames, checkerboard_vectors
 
 from recengine.evaluate.baselines import (
     ALS,

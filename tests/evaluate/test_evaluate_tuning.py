@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from conftest import checkerboard_frames
+from evaluate_fixtures import checkerboard_frames
 
 from recengine.errors import ConfigError
 from recengine.evaluate.baselines import ItemKNN, MostPopular
@@ -72,7 +72,7 @@ def test_average_folds_returns_the_candidates_as_given() -> None:
 
 
 def test_hybrid_on_the_checkerboard_and_its_weight_tuning() -> None:
-    from conftest import checkerboard_vectors
+    from evaluate_fixtures import checkerboard_vectors
 
     from recengine.evaluate.baselines import HybridRanker
     from recengine.evaluate.tuning import tune_hybrid_weights

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from conftest import fill_workspace
+from evaluate_fixtures import fill_workspace
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
