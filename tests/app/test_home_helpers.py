@@ -95,19 +95,20 @@ def test_home_shows_the_sentiment_split_once_reviews_are_analysed(
     import pandas as pd
 
     import recengine.text
+    from ui.home import sentiment_split
 
+    # The analysis itself is tested in tests/text; here only what the page makes of its result.
+    nothing = pd.DataFrame({"review_id": [], "sentiment_label": [], "sentiment_score": []})
+    monkeypatch.setattr(recengine.text, "review_sentiment", lambda workspace: nothing)
+    sentiment_split.clear()
     at = new_app().run()
     assert not any("Positive reviews" in metric.label for metric in at.metric), "no split before analysis"
-    # The analysis itself is tested in tests/text; here only what the page makes of its result.
     labels = ["positive"] * 6 + ["neutral"] * 1 + ["negative"] * 3
     analysed = pd.DataFrame({"review_id": [f"R{i}" for i in range(10)], "sentiment_label": labels,
                              "sentiment_score": [0.5] * 10})  # fmt: skip
     monkeypatch.setattr(recengine.text, "review_sentiment", lambda workspace: analysed)
-    at = new_app()
-    from ui.home import sentiment_split
-
     sentiment_split.clear()
-    at.run()
+    at = new_app().run()
     assert not at.exception
     metrics = {metric.label.split(" ", 1)[-1]: metric.value for metric in at.metric}
     assert (metrics["Positive reviews"], metrics["Neutral reviews"], metrics["Negative reviews"]) == ("60%", "10%", "30%")

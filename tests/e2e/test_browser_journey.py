@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from recengine.workspace import Workspace
@@ -38,8 +37,9 @@ def wait_until_idle(page: Page) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=30_000)
 
 
-def open_page(page: Page, label: str) -> None:
+def open_page(page: Page, label: str, url_path: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=label, exact=True).click()
+    page.wait_for_url(f"**/{url_path}")  # the new page's run has begun
     wait_until_idle(page)
 
 
@@ -54,7 +54,7 @@ def test_upload_ingest_and_recommend(empty_app, page: Page, tmp_path: Path) -> N
     wait_until_idle(page)
 
     # -- Data page: two files at once ------------------------------------------------------------
-    open_page(page, "Data")
+    open_page(page, "Data", "data")
     expect(page.get_by_role("heading", name="Data", exact=True)).to_be_visible()
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(
         [
@@ -77,11 +77,10 @@ def test_upload_ingest_and_recommend(empty_app, page: Page, tmp_path: Path) -> N
     assert (summary.items, summary.reviews) == (5, 6)
 
     # -- Recommendations for a customer ----------------------------------------------------------
-    open_page(page, "For a customer")
-    expect(page.locator("h1").first).to_be_visible()
+    open_page(page, "For a customer", "recommendations")
     finder = page.get_by_label("Find a customer")
-    if finder.count() == 0:
-        pytest.skip("the Recommendations page has no customer finder yet; the upload journey above passed")
+    # The finder appears once the recommender is built for this workspace (seconds on a busy machine).
+    expect(finder).to_be_visible(timeout=60_000)
     finder.fill("U1")
     finder.press("Enter")
     wait_until_idle(page)
