@@ -52,10 +52,19 @@ class PrecisionAgreement:
     mean_cosine: float
     top10_overlap: float
     sample_size: int
+    reduced_seconds: float | None = None
+    fp32_seconds: float | None = None
 
     @property
     def acceptable(self) -> bool:
         return self.mean_cosine >= MIN_MEAN_COSINE and self.top10_overlap >= MIN_TOP10_OVERLAP
+
+    @property
+    def faster(self) -> bool:
+        """Whether the reduced precision encoded the sample faster (True when not timed)."""
+        if self.reduced_seconds is None or self.fp32_seconds is None:
+            return True
+        return self.reduced_seconds < self.fp32_seconds
 
 
 def measure_agreement(reduced: np.ndarray, reference: np.ndarray, precision: str, k: int = 10) -> PrecisionAgreement:

@@ -74,8 +74,8 @@ def embedding_status(workspace: Workspace) -> EmbeddingStatus:
     if record:
         agreement = (
             f"{record.get('precision')} vs fp32: mean cosine {record.get('mean_cosine')}, "
-            f"top-10 overlap {record.get('top10_overlap')} on {record.get('sample_size')} texts; "
-            f"using {record.get('decision')}"
+            f"top-10 overlap {record.get('top10_overlap')} on {record.get('sample_size')} texts "
+            f"({record.get('seconds')} s vs fp32 {record.get('fp32_seconds')} s); using {record.get('decision')}"
         )
     precision = runtime.precision
     if record and record.get("precision") == precision and record.get("decision"):

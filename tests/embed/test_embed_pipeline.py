@@ -134,7 +134,7 @@ def test_reduced_precision_falls_back_to_fp32_when_rankings_change(catalog_works
     monkeypatch.setattr(pipeline, "load_encoder", fake_load)
     monkeypatch.setattr(pipeline, "AGREEMENT_MIN_TEXTS", 32)
     item_vectors(catalog_workspace)
-    assert loaded == ["bf16", "fp32", "fp32"]  # measure both, then encode with the decision
+    assert loaded == ["bf16", "fp32", "fp32"]  # measure (and time) both, then encode with the decision
     record = json.loads(
         next((catalog_workspace.root / "embeddings").glob("*/precision.json")).read_text()
     )
@@ -149,3 +149,23 @@ def test_empty_workspace_gets_an_empty_index(workspace):
     index, run = ensure_item_index(workspace)
     assert run.action == "built" and len(index) == 0 and index.dimension == 64
     assert index.search(np.ones((1, 64), np.float32), 5) == [[]]
+
+
+def test_reduced_precision_that_is_slower_is_not_used(catalog_workspace, monkeypatch):
+    """Agreement is fine but the reduced precision is slower on this machine: fp32 wins."""
+    import time
+
+    class SlowEncoder(HashingEncoder):
+        def encode(self, texts, *, progress=None):
+            time.sleep(0.05)
+            return super().encode(texts, progress=progress)
+
+    monkeypatch.setattr(pipeline, "encoder_runtime", lambda settings, precision=None: EncoderRuntime(
+        "fake", "fake-hashing-v1-64", "cpu", "bf16"))
+    monkeypatch.setattr(pipeline, "load_encoder", lambda settings, *, precision=None: (
+        SlowEncoder(64) if precision == "bf16" else HashingEncoder(64)))
+    monkeypatch.setattr(pipeline, "AGREEMENT_MIN_TEXTS", 32)
+    item_vectors(catalog_workspace)
+    record = pipeline.read_precision_record(catalog_workspace, "fake-hashing-v1-64")
+    assert record["mean_cosine"] == pytest.approx(1.0) and record["top10_overlap"] == 1.0
+    assert record["seconds"] > record["fp32_seconds"] and record["decision"] == "fp32"
