@@ -400,6 +400,9 @@ def markdown(encoder: dict[str, object] | None, searches: list[dict[str, object]
             f"({encoder['bare_per_s']} texts/s) | |",
             f"| recengine `item_vectors`, cold cache | {encoder['cold_s']} s ({encoder['pipeline_per_s']} texts/s) | |",
             f"| **pipeline overhead** (cold / mean bare) | **{encoder['overhead']:.3f}x** | <= 1.10x |",
+            f"| spread between the two identical bare runs | {_spread(encoder['bare_s']):.1%} | |",
+            f"| pipeline work besides encoding (= the warm run) as a share of the cold run | "
+            f"{encoder['warm_s'] / encoder['cold_s']:.2%} | |",
             f"| recengine `item_vectors`, warm cache (fresh process state) | {encoder['warm_s'] * 1000:.0f} ms | |",
             f"| **warm speed-up** (cold / warm) | **{encoder['warm_speedup']:.0f}x** | >= 50x |",
             f"| warm, in-process memo kept (dashboard case) | {encoder['warm_memo_s'] * 1000:.0f} ms | |",
@@ -445,6 +448,11 @@ def markdown(encoder: dict[str, object] | None, searches: list[dict[str, object]
 
 
 LOAD_AT_START = ""
+
+
+def _spread(times: object) -> float:
+    first, second = times  # type: ignore[misc]
+    return abs(first - second) / min(first, second)
 
 
 def main() -> None:
