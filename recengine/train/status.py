@@ -29,9 +29,10 @@ def fine_tuning_status(workspace: Workspace) -> FineTuningStatus:
 
     last_job = "none"
     try:
-        from recengine.jobs import job_runner
+        from recengine.jobs.records import list_jobs
 
-        jobs = job_runner(workspace).list(limit=1)
+        # Read-only: a status look must not create the jobs table (nor mark stale jobs; the runner does).
+        jobs = list_jobs(workspace, limit=1) if workspace.store.table_exists("jobs") else []
         if jobs:
             last_job = f"{jobs[0].kind} {jobs[0].status} ({jobs[0].job_id})"
         state = registry.load_registry(workspace)
