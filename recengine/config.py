@@ -56,7 +56,7 @@ class IndexSettings(BaseModel):
         description="FAISS factory string used above `exact_below`; {nlist} becomes about 2*sqrt(n). "
         "'HNSW32' selects a graph index instead.",
     )
-    nprobe: int = Field(16, ge=1, description="IVF lists searched per query (more: better recall, slower).")
+    nprobe: int = Field(8, ge=1, description="IVF lists searched per query (more: better recall, slower).")
     ef_search: int = Field(128, ge=1, description="HNSW beam width per query (more: better recall, slower).")
 
 
