@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import platform
+import sys
 from functools import lru_cache
+from pathlib import Path
 
 from recengine.errors import ConfigError
 
@@ -25,6 +28,25 @@ def choose_device(explicit: str | None = None) -> str:
             )
         return requested
     return _detect_device()
+
+
+def expected_device(explicit: str | None = None) -> str:
+    """The device `choose_device` would pick, without importing torch when it is not loaded yet.
+
+    Importing torch takes seconds on a small machine; a status line should not pay that. Until torch is
+    loaded, the answer comes from the setting or the machine (an NVIDIA driver, Apple silicon), which can
+    only differ from `choose_device` where torch was built without support for that accelerator.
+    """
+    if "torch" in sys.modules:
+        return choose_device(explicit)
+    requested = (explicit or os.environ.get("RECENGINE_DEVICE") or "").strip().lower()
+    if requested and requested != "auto":
+        return choose_device(requested)
+    if Path("/proc/driver/nvidia/version").exists():
+        return "cuda"
+    if platform.system() == "Darwin" and platform.machine() == "arm64":
+        return "mps"
+    return "cpu"
 
 
 @lru_cache(maxsize=1)

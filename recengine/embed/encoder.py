@@ -41,15 +41,24 @@ class EncoderRuntime:
     precision: str
 
 
-def encoder_runtime(settings: EmbedSettings, *, precision: str | None = None) -> EncoderRuntime:
-    """Resolve model, device and precision from settings (imports torch for device detection only)."""
+def encoder_runtime(
+    settings: EmbedSettings, *, precision: str | None = None, load_torch: bool = True
+) -> EncoderRuntime:
+    """Resolve model, device and precision from settings.
+
+    Args:
+        settings: the `embed` settings section.
+        precision: force a precision instead of the setting's choice.
+        load_torch: import torch to detect the device (seconds on a cold process); False gives the
+            expected device without it, for status displays.
+    """
     source = resolve_model(settings.model)
     if source.kind == "fake":
         return EncoderRuntime(settings.model, source.fingerprint, "cpu", "fp32")
     from recengine.embed.precision import choose_precision
-    from recengine.runtime import choose_device
+    from recengine.runtime import choose_device, expected_device
 
-    device = choose_device(settings.device)
+    device = choose_device(settings.device) if load_torch else expected_device(settings.device)
     return EncoderRuntime(
         settings.model, source.fingerprint, device, precision or choose_precision(settings.precision, device)
     )

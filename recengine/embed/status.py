@@ -57,7 +57,7 @@ def embedding_status(workspace: Workspace) -> EmbeddingStatus:
     """What is embedded and indexed, and whether it matches the current items and model."""
     settings = workspace.settings.embed
     try:
-        runtime = encoder_runtime(settings)
+        runtime = encoder_runtime(settings, load_torch=False)
     except RecEngineError as error:
         return _broken(settings.model, str(error))
     item_ids, texts = item_texts(workspace)
