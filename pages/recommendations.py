@@ -7,7 +7,7 @@ import streamlit as st
 
 from recengine.recommend import COMPONENTS
 from ui import recommend as ui
-from ui.common import data_version, escape_markdown, get_workspace, guarded, show_text
+from ui.common import data_version, escape_markdown, get_workspace, guarded, require_items, show_text
 
 st.title("Recommendations for a customer")
 st.caption(
@@ -19,9 +19,7 @@ with guarded("Preparing recommendations"):
     workspace = get_workspace()
     root = str(workspace.root.resolve())
     version = data_version(workspace)
-    if workspace.store.count("items") == 0:
-        st.info("This workspace has no products yet. Upload a catalog on the Data page.", icon=":material/inventory_2:")
-        st.stop()
+    require_items(workspace)
     model = ui.recommender(root, version)
     history_ids: list[str] = []
     controls = ui.sidebar_controls(model)

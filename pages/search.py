@@ -7,7 +7,7 @@ import streamlit as st
 from recengine.recommend.bundles import bundle_for_item_id, bundle_for_user_id
 from recengine.recommend.search import search
 from ui import recommend as ui
-from ui.common import data_version, escape_markdown, get_workspace, guarded, show_text
+from ui.common import data_version, escape_markdown, get_workspace, guarded, require_items, show_text
 
 st.title("Search & bundles")
 st.caption("Find products by describing them, ranked for a customer's taste when one is chosen, and build bundles.")
@@ -16,9 +16,7 @@ with guarded("Searching"):
     workspace = get_workspace()
     root = str(workspace.root.resolve())
     version = data_version(workspace)
-    if workspace.store.count("items") == 0:
-        st.info("This workspace has no products yet. Upload a catalog on the Data page.", icon=":material/inventory_2:")
-        st.stop()
+    require_items(workspace)
     model = ui.recommender(root, version)
     customers = ui.find_customers(ui.customers(root, version), "")
 

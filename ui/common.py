@@ -49,6 +49,13 @@ def data_version(workspace: Workspace) -> str:
     return workspace.store.get_meta("data_version") or "0"
 
 
+def require_items(workspace: Workspace) -> None:
+    """Stop the page with a pointer to the Data page when the workspace has no products yet."""
+    if workspace.store.count("items") == 0:
+        st.info("This workspace has no products yet. Upload a catalog on the Data page.", icon=":material/inventory_2:")
+        st.stop()
+
+
 @contextmanager
 def guarded(action: str = "This step") -> Iterator[None]:
     """Show a `RecEngineError` as a readable message; log anything else and show a short note."""
