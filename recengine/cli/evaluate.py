@@ -33,6 +33,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Methods to run: MostPopular ItemKNN ALS TF-IDF Embedding Hybrid (default: all the data allows).",
     )
     parser.add_argument(
+        "--models",
+        nargs="+",
+        default=None,
+        metavar="VERSION",
+        help=(
+            "Encoder versions of the model registry to evaluate next to the active one, as "
+            "'Embedding (VERSION)' and 'Hybrid (VERSION)' rows: version ids, 'all' or 'none' "
+            "(default: the 3 newest versions other than the active one)."
+        ),
+    )
+    parser.add_argument(
         "--split",
         choices=["leave_last_out", "global_time"],
         default="leave_last_out",
@@ -42,6 +53,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--save", action="store_true", help="Save the result as an experiment in the workspace.")
     add_format_argument(parser)
     parser.set_defaults(handler=run)
+
+
+def versions_line(result: object) -> str:
+    """Which encoder the plain Embedding/Hybrid rows use, and which other versions were compared."""
+    config = getattr(result, "config", {}) or {}
+    active = config.get("active_model_version") or "-"
+    others = list(config.get("model_versions") or {})
+    compared = ", ".join(others) if others else "none compared"
+    return f"Encoder versions: active {active} (the plain Embedding and Hybrid rows); others: {compared}."
 
 
 def run(arguments: argparse.Namespace) -> int:
@@ -60,6 +80,7 @@ def run(arguments: argparse.Namespace) -> int:
         strategy=arguments.split,
         n_resamples=arguments.resamples,
         progress=StderrProgress(),
+        model_versions=arguments.models,
     )
     experiment_id = save_experiment(workspace, result).experiment_id if arguments.save else None
     if arguments.format == "json":
@@ -71,6 +92,7 @@ def run(arguments: argparse.Namespace) -> int:
     table = result.table()
     print(f"{result.dataset}: {result.users:,} customers tested, {result.items:,} products ranked")
     print(f"Split: {result.split}.")
+    print(versions_line(result))
     print()
     print_table(table.values.tolist(), list(table.columns))
     print()

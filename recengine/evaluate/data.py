@@ -33,6 +33,11 @@ class EvaluationData:
         sentiment: review sentiment frame, or None.
         complements: item_id -> also-bought item ids (bundle ground truth), or None.
         data_version: the workspace's data_version, when taken from one.
+        reviews: review_id, user_id, item_id, rating, title, text, timestamp of a loaded public data
+            set (its interactions carry the review_id), for `review_analysis.with_review_analysis`;
+            None when taken from a workspace (analysed there) or when the data has no review text.
+        version_vectors: encoder version id -> item vectors of that registry version, evaluated as
+            "Embedding (<version>)" and "Hybrid (<version>)" next to the active model's.
     """
 
     name: str
@@ -43,6 +48,8 @@ class EvaluationData:
     sentiment: pd.DataFrame | None = None
     complements: dict[str, list[str]] | None = field(default=None, repr=False)
     data_version: str | None = None
+    reviews: pd.DataFrame | None = field(default=None, repr=False)
+    version_vectors: dict[str, Any] | None = field(default=None, repr=False)
 
     def snapshot(self) -> dict[str, Any]:
         """What the data looked like, saved with an experiment so results can be traced to it."""
@@ -53,6 +60,10 @@ class EvaluationData:
             "interactions": int(len(self.interactions)),
             "users": int(self.interactions["user_id"].nunique()) if len(self.interactions) else 0,
             "item_vectors": getattr(self.item_vectors, "fingerprint", None),
+            "version_vectors": {
+                version_id: getattr(vectors, "fingerprint", None)
+                for version_id, vectors in (self.version_vectors or {}).items()
+            } or None,
         }
 
 

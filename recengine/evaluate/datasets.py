@@ -102,12 +102,32 @@ def amazon_2018(folder: str, reviews_file: str, meta_file: str, name: str, root:
         events="purchase",
         ratings=reviews["overall"].to_numpy(),
     )
+    # The review behind each interaction, so the hybrid can weigh it by review sentiment once the
+    # review text is analysed (`recengine.evaluate.review_analysis`).
+    review_ids = (
+        reviews["reviewerID"].astype(str) + "|" + reviews["asin"].astype(str) + "|"
+        + reviews["unixReviewTime"].astype(str)
+    )
+    interactions["review_id"] = review_ids.to_numpy()
+    review_frame = pd.DataFrame(
+        {
+            "review_id": review_ids,
+            "user_id": reviews["reviewerID"].astype(str),
+            "item_id": reviews["asin"].astype(str),
+            "rating": pd.to_numeric(reviews["overall"], errors="coerce"),
+            "title": reviews["summary"].map(_clean_text) if "summary" in reviews else "",
+            "text": reviews["reviewText"].map(_clean_text) if "reviewText" in reviews else "",
+            "timestamp": pd.to_datetime(reviews["unixReviewTime"], unit="s"),
+        }
+    ).drop_duplicates("review_id", keep="first").reset_index(drop=True)
     complements = {
         str(asin): [str(other) for other in also]
         for asin, also in zip(meta["asin"], meta.get("also_buy", pd.Series([[]] * len(meta))), strict=True)
         if isinstance(also, list) and also
     }
-    return EvaluationData(name=name, items=items, interactions=interactions, complements=complements)
+    return EvaluationData(
+        name=name, items=items, interactions=interactions, complements=complements, reviews=review_frame
+    )
 
 
 def gift_cards(root: Path | None = None) -> EvaluationData:

@@ -336,6 +336,27 @@ def default_rankers(data: EvaluationData, methods: Sequence[str] | None = None, 
             rankers.append(
                 HybridRanker(data.item_vectors, settings, keywords=data.keywords, sentiment=data.sentiment)
             )
+    return rankers + version_rankers(data, [ranker.name for ranker in rankers], settings)
+
+
+def version_rankers(data: EvaluationData, names: Sequence[str], settings: Any = None) -> list[Ranker]:
+    """'Embedding (<version>)' / 'Hybrid (<version>)' for each registry version in `data.version_vectors`,
+    for whichever of Embedding and Hybrid is in `names`."""
+    from recengine.evaluate.versions import version_label
+
+    rankers: list[Ranker] = []
+    for version_id, vectors in (data.version_vectors or {}).items():
+        if "Embedding" in names:
+            embedding = EmbeddingProfile(vectors.item_ids, vectors.vectors)
+            embedding.name = version_label("Embedding", version_id)
+            rankers.append(embedding)
+        if "Hybrid" in names:
+            rankers.append(
+                HybridRanker(
+                    vectors, settings, keywords=data.keywords, sentiment=data.sentiment,
+                    name=version_label("Hybrid", version_id),
+                )
+            )
     return rankers
 
 
@@ -351,8 +372,14 @@ def summarise(
     n_resamples: int = 1000,
     seed: int = 0,
     config: dict[str, Any] | None = None,
+    extra_pairs: Sequence[tuple[str, str]] = (),
 ) -> EvaluationResult:
-    """Metrics with bootstrap intervals, beyond-accuracy measures, slices and paired comparisons."""
+    """Metrics with bootstrap intervals, beyond-accuracy measures, slices and paired comparisons.
+
+    Every method is compared with `reference` (default: the first 'Hybrid...' method); `extra_pairs`
+    adds (reference, other) comparisons, e.g. each encoder version's embedding-only row against the
+    active encoder's.
+    """
     n_users = len(context.user_ids)
     indices = bootstrap_indices(n_users, n_resamples, seed)
     per_user: dict[str, dict[str, np.ndarray]] = {}
@@ -393,26 +420,28 @@ def summarise(
         reference = next((name for name in names if name.startswith("Hybrid")), None)
     if reference is None and results:
         reference = max(results, key=lambda result: result.metrics["ndcg"].mean).name
+    pairs = [(reference, other) for other in names if reference in per_user and other != reference]
+    pairs += [
+        (first, second) for first, second in extra_pairs
+        if first in per_user and second in per_user and first != second and (first, second) not in pairs
+    ]
     comparisons = []
-    if reference in per_user:
-        for other in names:
-            if other == reference:
-                continue
-            for metric in ("ndcg", "hit_rate", "recall"):
-                test = paired_test(per_user[reference][metric], per_user[other][metric], indices=indices)
-                comparisons.append(
-                    Comparison(
-                        reference=reference,
-                        other=other,
-                        metric=metric,
-                        mean_difference=test.mean_difference,
-                        low=test.low,
-                        high=test.high,
-                        p_value=test.p_value,
-                        test=test.method,
-                        significant=test.significant,
-                    )
+    for first, other in pairs:
+        for metric in ("ndcg", "hit_rate", "recall"):
+            test = paired_test(per_user[first][metric], per_user[other][metric], indices=indices)
+            comparisons.append(
+                Comparison(
+                    reference=first,
+                    other=other,
+                    metric=metric,
+                    mean_difference=test.mean_difference,
+                    low=test.low,
+                    high=test.high,
+                    p_value=test.p_value,
+                    test=test.method,
+                    significant=test.significant,
                 )
+            )
     partial = EvaluationResult(
         dataset=dataset,
         split=context.split.description,
@@ -437,8 +466,13 @@ def verdict_sentence(result: EvaluationResult) -> str:
         return "Nothing was evaluated."
     k = result.k
     reference = result.method(result.reference)
-    # Variants of the reference ("Hybrid (default weights)") are not its rivals.
-    others = [method for method in result.methods if not method.name.startswith(result.reference)]
+    versions = set(result.config.get("version_methods") or ())
+    # Variants of the reference ("Hybrid (default weights)") and rows of other encoder versions are not
+    # its rivals: the baselines are.
+    others = [
+        method for method in result.methods
+        if not method.name.startswith(result.reference) and method.name not in versions
+    ]
 
     def share(method: MethodResult) -> str:
         return f"{method.metrics['hit_rate'].mean:.0%}"
@@ -451,25 +485,61 @@ def verdict_sentence(result: EvaluationResult) -> str:
         f"{result.users:,} customers"
     )
     if not others:
-        return opening + "."
+        return opening + "." + _versions_verdict(result)
     rival = max(others, key=lambda method: method.metrics["hit_rate"].mean)
     rival_name = FRIENDLY.get(rival.name, rival.name)
     comparison = next(
-        (c for c in result.comparisons if c.other == rival.name and c.metric == "hit_rate"), None
+        (
+            c for c in result.comparisons
+            if c.reference == result.reference and c.other == rival.name and c.metric == "hit_rate"
+        ),
+        None,
     )
     text = f"{opening}, against {share(rival)} for {rival_name}, the best of the other methods"
     if comparison is None:
-        return text + "."
+        return text + "." + _versions_verdict(result)
+    p_text = _p_text(result, comparison.p_value)
+    if not comparison.significant:
+        text += f"; the difference is not significant ({p_text}): more customers are needed to tell them apart."
+    elif comparison.mean_difference > 0:
+        text += f"; the difference is significant ({p_text}, paired bootstrap over customers)."
+    else:
+        text += f"; {rival_name} is significantly better ({p_text}, paired bootstrap over customers)."
+    return text + _versions_verdict(result)
+
+
+def _p_text(result: EvaluationResult, p_value: float) -> str:
     resamples = int(result.config.get("n_resamples") or 1000)
     # The bootstrap cannot resolve p-values below 2 / (B + 1): say "at most" rather than a fake figure.
     floor = 2.0 / (resamples + 1)
-    p_value = comparison.p_value
-    p_text = f"p < {floor + 0.0005:.3f}" if p_value <= floor + 1e-12 else f"p = {p_value:.3f}"
-    if not comparison.significant:
-        return text + f"; the difference is not significant ({p_text}): more customers are needed to tell them apart."
-    if comparison.mean_difference > 0:
-        return text + f"; the difference is significant ({p_text}, paired bootstrap over customers)."
-    return text + f"; {rival_name} is significantly better ({p_text}, paired bootstrap over customers)."
+    return f"p < {floor + 0.0005:.3f}" if p_value <= floor + 1e-12 else f"p = {p_value:.3f}"
+
+
+def _versions_verdict(result: EvaluationResult) -> str:
+    """One sentence per other encoder version: would switching to it change the hybrid's hit rate?"""
+    active = result.config.get("active_model_version")
+    sentences = []
+    for version_id in result.config.get("model_versions") or {}:
+        name = f"Hybrid ({version_id})"
+        comparison = next(
+            (
+                c for c in result.comparisons
+                if c.reference == result.reference and c.other == name and c.metric == "hit_rate"
+            ),
+            None,
+        )
+        if comparison is None:
+            continue
+        share = result.method(name).metrics["hit_rate"].mean
+        what = f"With encoder version {version_id} instead of the active {active or 'one'}, it would find it for {share:.0%}"
+        p_text = _p_text(result, comparison.p_value)
+        if not comparison.significant:
+            sentences.append(f" {what}: no significant difference ({p_text}).")
+        elif comparison.mean_difference > 0:
+            sentences.append(f" {what}: the active encoder is significantly better ({p_text}).")
+        else:
+            sentences.append(f" {what}: significantly better than the active encoder ({p_text}); consider activating it.")
+    return "".join(sentences)
 
 
 def evaluate_data(
@@ -485,8 +555,13 @@ def evaluate_data(
     seed: int = 0,
     batch_size: int = 1024,
     progress: Progress | None = None,
+    active_version: str | None = None,
 ) -> EvaluationResult:
-    """Split `data`, run the methods on the test split and summarise (see `run_evaluation`)."""
+    """Split `data`, run the methods on the test split and summarise (see `run_evaluation`).
+
+    `data.version_vectors` (registry version -> item vectors) adds 'Embedding (<version>)' and
+    'Hybrid (<version>)' rows; `active_version` names the encoder of the plain rows in the config.
+    """
     if k < 1:
         raise ConfigError(f"k must be at least 1, got {k}.")
     targets = default_target_events(data.interactions)
@@ -510,6 +585,13 @@ def evaluate_data(
     for position, ranker in enumerate(rankers):
         part = scaled(progress, position / len(rankers), (position + 1) / len(rankers))
         runs.append(context.run(ranker, k_max=k_max, batch_size=batch_size, progress=part))
+    version_vectors = data.version_vectors or {}
+    version_methods = [
+        run.name for run in runs if any(run.name.endswith(f"({version_id})") for version_id in version_vectors)
+    ]
+    extra_pairs = [
+        ("Embedding", run_name) for run_name in version_methods if run_name.startswith("Embedding (")
+    ]
     config = {
         "strategy": strategy,
         "target_events": sorted(targets) if targets else None,
@@ -521,11 +603,16 @@ def evaluate_data(
         "seed": seed,
         "recommend_settings": settings.model_dump() if hasattr(settings, "model_dump") else None,
         "data": data.snapshot(),
+        "model_versions": {version_id: vectors.fingerprint for version_id, vectors in version_vectors.items()},
+        "version_methods": version_methods,
     }
+    if active_version is not None:
+        config["active_model_version"] = active_version
     if progress:
         progress(1.0, "summarising")
     return summarise(
-        context, runs, dataset=data.name, k=k, ks=ks, item_vectors=vectors, n_resamples=n_resamples, seed=seed, config=config
+        context, runs, dataset=data.name, k=k, ks=ks, item_vectors=vectors, n_resamples=n_resamples, seed=seed,
+        config=config, extra_pairs=extra_pairs,
     )
 
 
@@ -540,6 +627,7 @@ def run_evaluation(
     n_resamples: int = 1000,
     seed: int = 0,
     progress: Progress | None = None,
+    model_versions: Sequence[str] | None = None,
 ) -> EvaluationResult:
     """Evaluate the recommender against baselines on a workspace (or prepared frames).
 
@@ -554,15 +642,29 @@ def run_evaluation(
         n_resamples: bootstrap resamples for the intervals and the paired test.
         seed: fixes tie-breaking, bootstrap and the ALS initialisation.
         progress: callback (fraction, message).
+        model_versions: encoder versions of the workspace's model registry to evaluate next to the
+            active one, as 'Embedding (<version>)' and 'Hybrid (<version>)' rows on the same split
+            (each embeds the catalog once through the embedding cache). None = the newest
+            `versions.MAX_VERSIONS` versions other than the active one; [] = none; ["all"] = all.
+            Ignored for an `EvaluationData` source (set its `version_vectors` instead).
     """
     settings = None
+    active_version = None
     if isinstance(source, EvaluationData):
         data = source
     else:
+        from dataclasses import replace
+
+        from recengine.evaluate.versions import registry_versions, select_versions, versions_vectors
+
         needs_vectors = methods is None or any(m.lower() in ("embedding", "hybrid") for m in methods)
-        data = from_workspace(source, with_vectors=needs_vectors, progress=scaled(progress, 0.0, 0.2))
+        chosen = select_versions(source, model_versions) if needs_vectors else []
+        data = from_workspace(source, with_vectors=needs_vectors, progress=scaled(progress, 0.0, 0.15))
+        if chosen:
+            data = replace(data, version_vectors=versions_vectors(source, chosen, scaled(progress, 0.15, 0.3)))
+        active_version = registry_versions(source)[0]
         settings = source.settings.recommend
-        progress = scaled(progress, 0.2, 1.0)
+        progress = scaled(progress, 0.3, 1.0)
     return evaluate_data(
         data,
         k=k,
@@ -574,4 +676,5 @@ def run_evaluation(
         n_resamples=n_resamples,
         seed=seed,
         progress=progress,
+        active_version=active_version,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -89,3 +90,51 @@ def fill_workspace(workspace: Workspace) -> Workspace:
             "INSERT INTO meta VALUES ('data_version', '1') ON CONFLICT (key) DO UPDATE SET value = '1'"
         )
     return workspace
+
+
+def register_weights_only_version(workspace: Workspace, name: str, value: float = 1.0) -> str:
+    """A registry version whose folder holds only a tiny safetensors file (cheap; not loadable as a
+    model: tests map it to a fake encoder), as tests/train does."""
+    from safetensors.numpy import save_file
+
+    from recengine.train import registry
+    from recengine.train.card import ModelCard
+
+    folder = registry.staging_dir(workspace, name)
+    save_file({"weight": np.full((2, 2), value, dtype=np.float32)}, str(folder / "model.safetensors"))
+    return registry.register_version(workspace, folder, ModelCard(base_model="fake")).version_id
+
+
+CHECKERBOARD_WORDS = ["alpha", "beta", "item", "alphaco", "betaco", "things", "stuff", ">", ".", *map(str, range(10))]
+
+
+def build_tiny_model(folder: Path) -> Path:
+    """A randomly initialised 1-layer BERT sentence-transformer over the checkerboard's words (no
+    download), saved to `folder` like a fine-tuned version."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    try:  # sentence-transformers >= 6 layout
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    except ImportError:
+        from sentence_transformers.models import Pooling, Transformer
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    hf_folder = folder.parent / f"{folder.name}-hf"
+    hf_folder.mkdir(parents=True, exist_ok=True)
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *CHECKERBOARD_WORDS]
+    (hf_folder / "vocab.txt").write_text("\n".join(vocabulary), encoding="utf-8")
+    tokenizer = BertTokenizerFast(vocab_file=str(hf_folder / "vocab.txt"))
+    config = BertConfig(
+        vocab_size=len(vocabulary), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=64,
+    )
+    torch.manual_seed(0)
+    BertModel(config).save_pretrained(hf_folder)
+    tokenizer.save_pretrained(hf_folder)
+    transformer = Transformer(str(hf_folder), max_seq_length=32)
+    getter = getattr(transformer, "get_embedding_dimension", None) or transformer.get_word_embedding_dimension
+    model = SentenceTransformer(modules=[transformer, Pooling(int(getter()), "mean")], device="cpu")
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save(str(folder))
+    return folder
