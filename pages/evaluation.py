@@ -39,10 +39,23 @@ with guarded("Reading the workspace"):
             help="MostPopular = best-sellers; ItemKNN = bought together; ALS = matrix factorisation; "
             "TF-IDF = text match; Embedding = meaning of product text; Hybrid = the recommender.",
         )
+        active, other_versions, default_versions = ev.encoder_versions(root)
+        chosen_versions: list[str] = []
+        if other_versions:
+            chosen_versions = st.multiselect(
+                f"Also evaluate these encoder versions (active: {active})",
+                other_versions,
+                default=default_versions,
+                help="Each version embeds the catalog (once: vectors are cached per model) and adds "
+                "'Embedding (version)' and 'Hybrid (version)' rows, tested against the active encoder.",
+            )
         submitted = st.form_submit_button("Run evaluation", type="primary", icon=":material/play_arrow:")
 
     if submitted:
-        ev.run(root, k=int(k), methods=methods, strategy=strategy, resamples=int(resamples))
+        ev.run(
+            root, k=int(k), methods=methods, strategy=strategy, resamples=int(resamples),
+            model_versions=chosen_versions,
+        )
 
     result = ev.current_result(root)
     if result is None:
@@ -51,7 +64,8 @@ with guarded("Reading the workspace"):
         st.success(result.verdict, icon=":material/verified:")
         st.caption(
             f"{result.dataset}: {result.users:,} customers tested, {result.items:,} products ranked, "
-            f"{result.train_interactions:,} training interactions. Split: {result.split}."
+            f"{result.train_interactions:,} training interactions. Split: {result.split}. "
+            + ev.versions_caption(result)
         )
         st.subheader("Metrics", anchor=False)
         st.dataframe(result.table(), hide_index=True, width="stretch")
@@ -104,9 +118,10 @@ with guarded("Reading the workspace"):
             left, right = st.columns(2)
             before = left.selectbox("Before", ids, index=1, format_func=lambda i: f"{labels[i]} ({i})")
             after = right.selectbox("After", ids, index=0, format_func=lambda i: f"{labels[i]} ({i})")
-            changes, differences, before_verdict, after_verdict = ev.comparison(
+            changes, differences, before_verdict, after_verdict, summary = ev.comparison(
                 root, before, after, ev.saves_counter()
             )
+            st.info(summary, icon=":material/compare_arrows:")
             if changes.empty:
                 st.info("These experiments share no method to compare.")
             else:

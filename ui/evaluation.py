@@ -22,6 +22,7 @@ from recengine.evaluate import (
     save_experiment,
 )
 from recengine.evaluate.runner import METRIC_LABELS
+from recengine.evaluate.versions import MAX_VERSIONS, registry_versions
 from ui.common import SCOPED_PREFIX, progress_bar, workspace_at
 
 RESULT_KEY = f"{SCOPED_PREFIX}evaluation_result"
@@ -49,8 +50,20 @@ def metric_label(metric: str, k: int | None = None) -> str:
     return label if metric == "mrr" or k is None else f"{label}@{k}"
 
 
-def run(root: str, *, k: int, methods: list[str] | None, strategy: str, resamples: int) -> EvaluationResult:
-    """Run an evaluation with a progress bar and keep the result in the session."""
+def run(
+    root: str,
+    *,
+    k: int,
+    methods: list[str] | None,
+    strategy: str,
+    resamples: int,
+    model_versions: list[str] | None = None,
+) -> EvaluationResult:
+    """Run an evaluation with a progress bar and keep the result in the session.
+
+    `model_versions`: registry encoder versions evaluated next to the active one ([] = none, None =
+    the default choice of `run_evaluation`).
+    """
     result = run_evaluation(
         workspace_at(root),
         k=k,
@@ -58,6 +71,7 @@ def run(root: str, *, k: int, methods: list[str] | None, strategy: str, resample
         strategy=strategy,  # type: ignore[arg-type]
         n_resamples=resamples,
         progress=progress_bar("Evaluating"),
+        model_versions=model_versions,
     )
     st.session_state[RESULT_KEY] = (root, result)
     return result
@@ -87,14 +101,45 @@ def saves_counter() -> int:
 
 
 @st.cache_data(show_spinner=False)
-def comparison(root: str, before: str, after: str, saves: int) -> tuple[pd.DataFrame, dict[str, Any], str, str]:
+def comparison(
+    root: str, before: str, after: str, saves: int
+) -> tuple[pd.DataFrame, dict[str, Any], str, str, str]:
+    """Two saved experiments: metric changes, setup differences, both verdicts and a one-line summary."""
     compared = compare_experiments(workspace_at(root), before, after)
     differences = {key: {"before": str(old), "after": str(new)} for key, (old, new) in compared.config_differences.items()}
-    return compared.frame(), differences, compared.before.result.verdict, compared.after.result.verdict
+    return (
+        compared.frame(),
+        differences,
+        compared.before.result.verdict,
+        compared.after.result.verdict,
+        compared.summary(),
+    )
 
 
 def method_names() -> list[str]:
     return list(METHOD_NAMES)
+
+
+def encoder_versions(root: str) -> tuple[str, list[str], list[str]]:
+    """(active version, the other registry versions newest first, those selected by default).
+
+    Not cached: reading the registry manifest is cheap, and registering a version (which changes no
+    data version) must show up on the next rerun.
+    """
+    active, others = registry_versions(workspace_at(root))
+    return active, others, others[:MAX_VERSIONS]
+
+
+def versions_caption(result: EvaluationResult) -> str:
+    """Which encoder the plain rows use and which other versions the result holds."""
+    active = result.config.get("active_model_version")
+    others = list(result.config.get("model_versions") or {})
+    if active is None:
+        return ""
+    text = f"Embedding and Hybrid use the active encoder ({active})."
+    if others:
+        text += " Also evaluated on the same split: " + ", ".join(others) + " (rows named after the version)."
+    return text
 
 
 def beyond_frame(result: EvaluationResult) -> pd.DataFrame:
@@ -116,12 +161,15 @@ def beyond_frame(result: EvaluationResult) -> pd.DataFrame:
 
 
 def comparisons_frame(result: EvaluationResult) -> pd.DataFrame:
+    """One row per paired test: the reference (the hybrid, or the active encoder's embedding row when
+    an encoder version is compared), the other method, the difference with its interval and p."""
     return pd.DataFrame(
         [
             {
+                "method": c.reference,
                 "compared with": c.other,
                 "metric": metric_label(c.metric, result.k),
-                f"{c.reference} minus other": c.mean_difference,
+                "difference (method minus other)": c.mean_difference,
                 "95% low": c.low,
                 "95% high": c.high,
                 "p": c.p_value,
@@ -133,7 +181,12 @@ def comparisons_frame(result: EvaluationResult) -> pd.DataFrame:
 
 
 def _color(name: str) -> str:
-    return METHOD_COLORS.get(name.split(" (")[0], "#bab0ac")
+    base = METHOD_COLORS.get(name.split(" (")[0], "#bab0ac")
+    if " (" in name:
+        # Another encoder version (or variant) of a method: the method's colour, lighter.
+        red, green, blue = (int(base[index : index + 2], 16) for index in (1, 3, 5))
+        return "#" + "".join(f"{value + (255 - value) // 2:02x}" for value in (red, green, blue))
+    return base
 
 
 def metric_by_method_chart(result: EvaluationResult, metric: str) -> go.Figure:

@@ -79,6 +79,45 @@ class ExperimentComparison:
             columns=["method", "metric", "before", "after", "change"],
         )
 
+    def summary(self, metric: str = "hit_rate") -> str:
+        """A plain-language sentence: how the reference method's metric moved between the two.
+
+        Not a significance test: two saved runs may cover different customers (new data), so their
+        per-customer results cannot be paired; each run's own verdict carries its paired tests.
+        """
+        change = None
+        for reference in (self.after.result.reference, self.before.result.reference):
+            change = next((c for c in self.changes if c.method == reference and c.metric == metric), None)
+            if change is not None:
+                break
+        if change is None:
+            return "The two experiments share no result of the recommender to compare."
+        k = self.after.result.k
+        label = {"hit_rate": f"found the next product in the top {k} for", "ndcg": f"had an NDCG@{k} of"}.get(
+            metric, f"scored {metric}"
+        )
+        as_share = metric in ("hit_rate", "recall", "precision")
+
+        def value(number: float) -> str:
+            return f"{number:.0%}" if as_share else f"{number:.4f}"
+
+        if abs(change.change) < 1e-12:
+            movement = "unchanged"
+        else:
+            relative = f" ({change.change / change.before:+.0%})" if change.before else ""
+            movement = ("up" if change.change > 0 else "down") + relative
+        customers = "" if not as_share else " of customers"
+        text = (
+            f"{reference} {label} {value(change.before)}{customers} in '{self.before.name}' and "
+            f"{value(change.after)}{customers} in '{self.after.name}': {movement}."
+        )
+        if self.before.result.users != self.after.result.users:
+            text += (
+                f" The runs tested {self.before.result.users:,} and {self.after.result.users:,} customers, "
+                "so part of the change can come from the data."
+            )
+        return text
+
 
 def _ensure(workspace: Workspace) -> None:
     workspace.store.ensure_table(EXPERIMENTS_DDL)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +19,7 @@ from recengine.evaluate import (
 )
 from recengine.evaluate.baselines import ItemKNN
 from recengine.evaluate.data import EvaluationData
+from recengine.evaluate.experiments import MetricChange
 
 FAST = ["MostPopular", "ItemKNN", "TF-IDF", "Embedding"]
 
@@ -102,6 +104,12 @@ def test_run_evaluation_on_a_workspace_and_experiments(filled_workspace) -> None
     assert set(frame["method"]) == {"MostPopular", "ItemKNN"}
     assert (frame["change"].abs() < 1e-12).all()  # same data, same seed: same numbers
     assert "methods" in comparison.config_differences
+    reference = result.reference  # the second run's reference (TF-IDF) is not in the first
+    assert comparison.summary().startswith(f"{reference} found the next product in the top 2 for")
+    assert comparison.summary().endswith(": unchanged.")
+    moved = replace(comparison, changes=(MetricChange(reference, "hit_rate", 0.2, 0.3),))
+    assert "20% of customers in 'baseline run' and 30% of customers" in moved.summary()
+    assert moved.summary().endswith("up (+50%).")
     with pytest.raises(NotFoundError):
         load_experiment(filled_workspace, "nope")
 

@@ -63,3 +63,45 @@ def test_saved_experiments_can_be_compared(workspace) -> None:  # type: ignore[n
     assert set(changes["method"]) == {"MostPopular", "ItemKNN"}
     assert (changes["change"].abs() < 1e-12).all()
     assert len(app.get("plotly_chart")) >= 2
+    summary = next(info.value for info in app.info if "'first'" in info.value)  # the comparison in words
+    assert "unchanged" in summary and "top 2" in summary
+
+
+def test_page_compares_encoder_versions_of_the_registry(workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from evaluate_fixtures import register_weights_only_version
+
+    from recengine.evaluate import versions as versions_module
+
+    fill_workspace(workspace)
+    version_id = register_weights_only_version(workspace, "a")
+    original = versions_module.version_model_spec
+    monkeypatch.setattr(
+        versions_module, "version_model_spec",
+        lambda ws, version: "fake:3" if version.version_id == version_id else original(ws, version),
+    )
+    app = page_for(workspace.root).run()
+    assert not app.exception, app.exception
+    picker = next(box for box in app.multiselect if box.label.startswith("Also evaluate these encoder versions"))
+    assert picker.options == [version_id] and picker.value == [version_id]  # selected by default
+    assert "active: base" in picker.label
+    app.number_input[0].set_value(2)
+    app.multiselect[0].set_value(["MostPopular", "Embedding", "Hybrid"])
+    app.select_slider[0].set_value(200)
+    next(button for button in app.button if button.label == "Run evaluation").click()
+    app = app.run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    assert table["method"].tolist() == [
+        "MostPopular", "Embedding", "Hybrid", f"Embedding ({version_id})", f"Hybrid ({version_id})"
+    ]
+    assert any(f"Also evaluated on the same split: {version_id}" in caption.value for caption in app.caption)
+    assert f"encoder version {version_id}" in app.success[0].value
+    tests = next(frame.value for frame in app.dataframe if "compared with" in frame.value.columns)
+    pairs = set(zip(tests["method"], tests["compared with"], strict=True))
+    assert ("Hybrid", f"Hybrid ({version_id})") in pairs and ("Embedding", f"Embedding ({version_id})") in pairs
+    # Leaving every version out gives the plain rows only.
+    picker = next(box for box in app.multiselect if box.label.startswith("Also evaluate"))
+    picker.set_value([])
+    next(button for button in app.button if button.label == "Run evaluation").click()
+    app = app.run()
+    assert app.dataframe[0].value["method"].tolist() == ["MostPopular", "Embedding", "Hybrid"]
