@@ -1,6 +1,10 @@
 """Offline evaluation: splits, metrics, baselines side by side, saved experiments.
 
-Entry point: `run_evaluation(workspace_or_data, k=10, methods=None, progress=None) -> EvaluationResult`.
+Entry point: `run_evaluation(workspace_or_data, k=10, methods=None, progress=None, model_versions=None)
+-> EvaluationResult`. On a workspace, every encoder version of its model registry other than the active
+one (the newest 3 unless `model_versions` chooses) is evaluated as "Embedding (<version>)" and
+"Hybrid (<version>)" on the same split. `with_review_analysis` analyses a loaded data set's reviews
+with `recengine.text` so the hybrid sees review sentiment as in the product.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from recengine.evaluate.experiments import (
     save_experiment,
 )
 from recengine.evaluate.metrics import Estimate, PairedTest, bootstrap_ci, paired_test
+from recengine.evaluate.review_analysis import ReviewAnalysisRun, with_review_analysis
 from recengine.evaluate.runner import (
     METHOD_NAMES,
     EvaluationResult,
@@ -32,6 +37,12 @@ from recengine.evaluate.runner import (
     run_evaluation,
 )
 from recengine.evaluate.splits import Split, Splits, global_time_split, leave_last_out, make_splits
+from recengine.evaluate.versions import (
+    VersionVectors,
+    registry_versions,
+    select_versions,
+    version_item_vectors,
+)
 
 __all__ = [
     "ALS",
@@ -48,9 +59,11 @@ __all__ = [
     "MostPopular",
     "PairedTest",
     "Ranker",
+    "ReviewAnalysisRun",
     "Split",
     "Splits",
     "TfidfProfile",
+    "VersionVectors",
     "bootstrap_ci",
     "compare_experiments",
     "evaluate_data",
@@ -61,6 +74,10 @@ __all__ = [
     "load_experiment",
     "make_splits",
     "paired_test",
+    "registry_versions",
     "run_evaluation",
     "save_experiment",
+    "select_versions",
+    "version_item_vectors",
+    "with_review_analysis",
 ]
