@@ -9,6 +9,7 @@ method so that differences are paired.
 from __future__ import annotations
 
 import copy
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recengine.errors import ConfigError, NotReadyError
+from recengine.errors import ConfigError, NotReadyError, RecEngineError
 from recengine.evaluate.baselines import (
     ALS,
     EmbeddingProfile,
@@ -51,6 +52,8 @@ from recengine.progress import Progress, no_progress, scaled
 
 if TYPE_CHECKING:
     from recengine.workspace import Workspace
+
+log = logging.getLogger(__name__)
 
 METHOD_NAMES = ("MostPopular", "ItemKNN", "ALS", "TF-IDF", "Embedding", "Hybrid")
 FRIENDLY = {
@@ -658,11 +661,18 @@ def run_evaluation(
         from recengine.evaluate.versions import registry_versions, select_versions, versions_vectors
 
         needs_vectors = methods is None or any(m.lower() in ("embedding", "hybrid") for m in methods)
-        chosen = select_versions(source, model_versions) if needs_vectors else []
+        chosen: list[str] = []
+        try:
+            active_version = registry_versions(source)[0]
+            chosen = select_versions(source, model_versions) if needs_vectors else []
+        except RecEngineError as error:
+            if model_versions:
+                raise
+            # An unreadable registry must not stop the default evaluation of the active encoder.
+            log.warning("encoder versions not evaluated: %s", error)
         data = from_workspace(source, with_vectors=needs_vectors, progress=scaled(progress, 0.0, 0.15))
         if chosen:
             data = replace(data, version_vectors=versions_vectors(source, chosen, scaled(progress, 0.15, 0.3)))
-        active_version = registry_versions(source)[0]
         settings = source.settings.recommend
         progress = scaled(progress, 0.3, 1.0)
     return evaluate_data(

@@ -101,6 +101,20 @@ def test_versions_can_be_chosen_or_left_out(two_versions) -> None:  # type: igno
     assert [method.name for method in baselines_only.methods] == ["MostPopular"]
 
 
+def test_an_unreadable_registry_does_not_stop_the_default_evaluation(workspace) -> None:  # type: ignore[no-untyped-def]
+    from recengine.errors import ModelError
+
+    fill_workspace(workspace)
+    manifest = registry.registry_dir(workspace) / registry.MANIFEST
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    manifest.write_text("{not json", encoding="utf-8")
+    result = run_evaluation(workspace, k=2, methods=["MostPopular"], n_resamples=20)
+    assert [method.name for method in result.methods] == ["MostPopular"]
+    assert result.config["model_versions"] == {}
+    with pytest.raises(ModelError, match="unreadable"):
+        run_evaluation(workspace, k=2, methods=["Embedding"], n_resamples=20, model_versions=["all"])
+
+
 def test_version_rows_survive_saving_an_experiment(two_versions) -> None:  # type: ignore[no-untyped-def]
     workspace, first, _second = two_versions
     result = run_evaluation(workspace, k=2, methods=["Hybrid"], n_resamples=50, model_versions=[first])
