@@ -7,7 +7,12 @@ ranking over the whole catalog with the customer's training items removed, Recal
 MRR with 95% bootstrap intervals over customers. Baselines and the hybrid are tuned on a validation
 split cut from the training part (each customer's second-to-last product), never on test items; the
 chosen settings are then refitted on the full training part and scored once on the test items.
-Item text is embedded with the real bundled MiniLM (all-MiniLM-L6-v2).
+Item text is embedded with the real bundled MiniLM (all-MiniLM-L6-v2). Where the data set has review
+text (Gift Cards, Magazine), the reviews are analysed first with the product's own review analysis
+(`recengine.text.analyze_reviews`: key phrases and the learned sentiment model on MiniLM review
+vectors) in a workspace kept under bench/out/evaluate-workspaces/, so the hybrid evaluated weighs
+ratings and review sentiment as it does for users. `--warm-caches` only embeds and analyses (to fill
+the caches ahead of a timed run).
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from recengine.evaluate.baselines import (  # noqa: E402
 )
 from recengine.evaluate.bundles import evaluate_bundles  # noqa: E402
 from recengine.evaluate.datasets import DATASETS, DatasetUnavailableError  # noqa: E402
+from recengine.evaluate.review_analysis import ReviewAnalysisRun, with_review_analysis  # noqa: E402
 from recengine.evaluate.runner import EvaluationContext, EvaluationResult, summarise  # noqa: E402
 from recengine.evaluate.splits import leave_last_out, make_splits  # noqa: E402
 from recengine.evaluate.tuning import (  # noqa: E402
@@ -71,6 +77,8 @@ MAX_TUNING_USERS = 4000
 BUNDLE_SIZE = 4
 # Item vectors of earlier runs (bench/out is not committed): the encoder is the slow part on 2 cores.
 VECTOR_CACHE = Path(__file__).resolve().parent / "out" / "evaluate-vectors"
+# Workspaces the reviews are analysed in (kept: analysis is incremental, review vectors stay cached).
+ANALYSIS_WORKSPACES = Path(__file__).resolve().parent / "out" / "evaluate-workspaces"
 
 
 class _Vectors:
@@ -128,19 +136,37 @@ def embed_items(items: Any) -> tuple[_Vectors, str, float]:
     return _Vectors(items["item_id"].astype(str).tolist(), vectors, fingerprint), encoder_name, seconds
 
 
-def evaluate_dataset(key: str, resamples: int) -> dict[str, Any]:
+def analyse_reviews(key: str, data: Any, progress: Any) -> tuple[Any, ReviewAnalysisRun | None]:
+    """The data with review keywords and sentiment from recengine.text, when it has review text."""
+    if data.reviews is None or data.reviews.empty:
+        return data, None
+    started = time.perf_counter()
+    analysed, run = with_review_analysis(data, ANALYSIS_WORKSPACES / key, progress=progress)
+    print(
+        f"  review analysis: {run.reviews:,} reviews, {run.analysed:,} analysed now, sentiment "
+        f"{run.sentiment_method}, {time.perf_counter() - started:.0f} s",
+        file=sys.stderr,
+    )
+    return analysed, run
+
+
+def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) -> dict[str, Any]:
     started = time.perf_counter()
     print(f"== {key}", file=sys.stderr)
     data = DATASETS[key]()
+    progress = StderrProgress()
     vectors, encoder_name, embed_seconds = embed_items(data.items)
     data = replace(data, item_vectors=vectors)
+    analysis: ReviewAnalysisRun | None = None
+    if review_analysis:
+        data, analysis = analyse_reviews(key, data, progress)
+    text = {"keywords": data.keywords, "sentiment": data.sentiment}
     splits = make_splits(data.interactions)
     validation = EvaluationContext(splits.validation, data.items)
     folds = [validation]
     if len(validation.user_ids) <= MAX_TUNING_USERS:
         # Second fold: each customer's third-to-last product, predicted from what came before it.
         folds.append(EvaluationContext(leave_last_out(splits.validation.train), data.items))
-    progress = StderrProgress()
 
     tuning_started = time.perf_counter()
     tuned: list[TuningResult] = []
@@ -159,7 +185,7 @@ def evaluate_dataset(key: str, resamples: int) -> dict[str, Any]:
     default_weights = {name: float(getattr(defaults, f"weight_{name}")) for name in COMPONENTS}
     hybrid = average_folds([
         tune_hybrid_weights(
-            HybridRanker(vectors), [default_weights, *HYBRID_GRID], fold, k=K, max_users=MAX_TUNING_USERS,
+            HybridRanker(vectors, **text), [default_weights, *HYBRID_GRID], fold, k=K, max_users=MAX_TUNING_USERS,
             progress=progress,
         )
         for fold in folds
@@ -176,17 +202,20 @@ def evaluate_dataset(key: str, resamples: int) -> dict[str, Any]:
         ALS(**als.best),
         TfidfProfile(),
         EmbeddingProfile(vectors.item_ids, vectors.vectors),
-        HybridRanker(vectors, weights=hybrid.best, name="Hybrid"),
+        HybridRanker(vectors, weights=hybrid.best, name="Hybrid", **text),
     ]
     if len(validation.user_ids) <= MAX_TUNING_USERS:
         # Cheap on small data: shows on test items whether tuning the weights mattered.
-        rankers.append(HybridRanker(vectors, weights=default_weights, name="Hybrid (default weights)"))
+        rankers.append(HybridRanker(vectors, weights=default_weights, name="Hybrid (default weights)", **text))
+        if analysis is not None:
+            # And whether the review analysis mattered: the same tuned weights, stars only.
+            rankers.append(HybridRanker(vectors, weights=hybrid.best, name="Hybrid (no review analysis)"))
     runs = []
     for ranker in rankers:
         runs.append(test.run(ranker, k_max=max(KS), progress=progress))
     # Diagnostics, after every choice was made (never used to choose): each hybrid component alone.
     alone = tune_hybrid_weights(
-        HybridRanker(vectors), [{name: 1.0} for name in COMPONENTS], test, k=K, max_users=MAX_TUNING_USERS,
+        HybridRanker(vectors, **text), [{name: 1.0} for name in COMPONENTS], test, k=K, max_users=MAX_TUNING_USERS,
         progress=progress,
     )
     components_alone = dict(zip(COMPONENTS, alone.trials[alone.metric].tolist(), strict=True))
@@ -217,7 +246,34 @@ def evaluate_dataset(key: str, resamples: int) -> dict[str, Any]:
         "seconds": time.perf_counter() - started,
         "tuning_seconds": tuning_seconds,
         "catalog_with_interactions": int((test.item_user_counts > 0).sum()),
+        "analysis": analysis,
     }
+
+
+def analysis_sentence(run: ReviewAnalysisRun | None) -> str:
+    """How the reviews were analysed for the hybrid (or that the data set has no review text)."""
+    if run is None:
+        return (
+            "Review analysis: none (this data set has no review text), so the hybrid's quality component "
+            "uses star ratings only."
+        )
+    quality = ""
+    if run.quality:
+        learned = run.quality["learned"]["polarity_macro_f1"]
+        lexicon = run.quality["lexicon"]["polarity_macro_f1"]
+        quality = (
+            f" (held-out polarity macro-F1 {learned:.3f} against the lexicon's {lexicon:.3f}, on "
+            f"{run.quality['held_out_reviews']:,} reviews)"
+        )
+    cached = "all of them analysed and their vectors cached by an earlier run" if run.analysed == 0 else (
+        f"{run.analysed:,} analysed in this run")
+    return (
+        f"Review analysis (recengine.text, as in the product): {run.reviews:,} reviews, {cached}; "
+        f"sentiment by the {run.sentiment_method} model{quality}; {run.reviews_with_sentiment:,} reviews "
+        f"with a sentiment score and {run.items_with_keywords:,} products with review keywords feed the "
+        f"hybrid's history weights and quality component ({run.seconds:.0f} s). "
+        "`Hybrid (no review analysis)` is the same tuned hybrid with the sentiment and keywords removed."
+    )
 
 
 def _fmt_best(best: dict[str, Any]) -> str:
@@ -235,6 +291,8 @@ def dataset_markdown(outcome: dict[str, Any]) -> str:
         + (f"embedding {outcome['embed_seconds']:.0f} s" if outcome["embed_seconds"] == outcome["embed_seconds"]
            else "item vectors cached from an earlier run")
         + f", tuning {outcome['tuning_seconds']:.0f} s, the rest fitting and ranking for the test.",
+        "",
+        analysis_sentence(outcome["analysis"]),
         "",
         f"| method | Recall@{K} | NDCG@{K} | HitRate@{K} | MRR | coverage@{K} | novelty | fit s | score s |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -330,12 +388,33 @@ def why_not_clearly_better(outcome: dict[str, Any], rivals: list[str]) -> str:
     )
 
 
+def analysis_effect(outcome: dict[str, Any]) -> str:
+    """What the review analysis changed: the hybrid minus the same hybrid on stars only, NDCG@K."""
+    result: EvaluationResult = outcome["result"]
+    comparison = next(
+        (
+            c for c in result.comparisons
+            if c.reference == "Hybrid" and c.other == "Hybrid (no review analysis)" and c.metric == "ndcg"
+        ),
+        None,
+    )
+    if comparison is None:
+        return ""
+    verdict = "significant" if comparison.significant else "not significant"
+    return (
+        f" Review sentiment (recengine.text) changed the hybrid's NDCG@{K} by {comparison.mean_difference:+.4f} "
+        f"[{comparison.low:+.4f}, {comparison.high:+.4f}] against the same hybrid on stars only ({verdict}, "
+        f"p={comparison.p_value:.3f})."
+    )
+
+
 def hybrid_summary(outcome: dict[str, Any]) -> str:
     """One line: does the hybrid beat every baseline on NDCG@K, and is each lead significant?"""
     result: EvaluationResult = outcome["result"]
     hybrid = result.method("Hybrid").metrics["ndcg"].mean
     comparisons = {
-        c.other: c for c in result.comparisons if c.metric == "ndcg" and not c.other.startswith("Hybrid")
+        c.other: c for c in result.comparisons
+        if c.metric == "ndcg" and c.reference == "Hybrid" and not c.other.startswith("Hybrid")
     }
     behind = [name for name, c in comparisons.items() if c.mean_difference <= 0]
     unclear = [name for name, c in comparisons.items() if c.mean_difference > 0 and not c.significant]
@@ -366,24 +445,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--no-write", action="store_true", help="Print the Markdown instead of writing it.")
+    parser.add_argument(
+        "--no-review-analysis", action="store_true", help="Evaluate the hybrid on star ratings only."
+    )
+    parser.add_argument(
+        "--warm-caches", action="store_true",
+        help="Only embed the catalogs and analyse the reviews (fills the caches), then stop.",
+    )
     arguments = parser.parse_args(argv)
     started = time.perf_counter()
+    if arguments.warm_caches:
+        for key in arguments.datasets:
+            try:
+                data = DATASETS[key]()
+            except DatasetUnavailableError as error:
+                print(f"skipping {key}: {error}", file=sys.stderr)
+                continue
+            print(f"== {key}", file=sys.stderr)
+            embed_items(data.items)
+            analyse_reviews(key, data, StderrProgress())
+        print(f"caches warm after {time.perf_counter() - started:.0f} s", file=sys.stderr)
+        return 0
     outcomes, skipped = [], []
     for key in arguments.datasets:
         try:
-            outcomes.append(evaluate_dataset(key, arguments.resamples))
+            outcomes.append(
+                evaluate_dataset(key, arguments.resamples, review_analysis=not arguments.no_review_analysis)
+            )
         except DatasetUnavailableError as error:
             print(f"skipping {key}: {error}", file=sys.stderr)
             skipped.append(f"{key}: {error}")
     total = time.perf_counter() - started
     command = ".venv/bin/python -m bench.evaluate" + (
         "" if arguments.datasets == list(DATASETS) else " --datasets " + " ".join(arguments.datasets)
+    ) + (" --no-review-analysis" if arguments.no_review_analysis else "") + (
+        "" if arguments.resamples == 1000 else f" --resamples {arguments.resamples}"
     )
     encoder = outcomes[0]["encoder"] if outcomes else "-"
     load = "/".join(f"{value:.1f}" for value in os.getloadavg())
     summary = []
     for outcome in outcomes:
-        summary.append(f"- {outcome['result'].dataset}: {hybrid_summary(outcome)}")
+        summary.append(f"- {outcome['result'].dataset}: {hybrid_summary(outcome)}{analysis_effect(outcome)}")
     parts = [
         "## Recommendation quality on public data (bench/evaluate.py)",
         "",
@@ -401,6 +503,13 @@ def main(argv: list[str] | None = None) -> int:
         "by a fixed random order. 95% intervals: percentile bootstrap over customers "
         f"({arguments.resamples} resamples, shared by all methods so differences are paired). "
         f"Item text embedded with {encoder}; Grocery has no text, so its items' text is their category id. "
+        + ("Reviews analysed with recengine.text where the data set has review text (key phrases; "
+           "sentiment by the learned model on MiniLM review vectors, trained on the data set's rated "
+           "reviews as the product does); the hybrid reads the sentiment of training reviews only "
+           "(history weights and item quality), so a held-out review is never an input to its own "
+           "prediction. "
+           if not arguments.no_review_analysis else "Reviews were not analysed (stars only). ")
+        +
         "Cold users = 1-2 training items (rare in 5-core data); long-tail = test items outside the most "
         "popular items that make up half of the training interactions.",
         "",
