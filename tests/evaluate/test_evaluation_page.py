@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -42,9 +43,13 @@ def test_page_runs_an_evaluation_and_shows_metrics_charts_and_verdict(workspace)
     table = app.dataframe[0].value
     assert table["method"].tolist() == ["MostPopular", "ItemKNN"]
     assert "NDCG@2" in table.columns and table["NDCG@2"].str.contains(r"\[").all()
-    charts = app.get("plotly_chart")
-    assert len(charts) >= 1
-    assert "ItemKNN" in charts[0].proto.spec
+    charts = [json.loads(chart.proto.spec) for chart in app.get("plotly_chart")]
+    assert len(charts) == 3  # metric by method, metric by K, slices
+    by_method, by_k, slices = charts
+    assert [trace["type"] for trace in by_method["data"]] == ["bar"] and by_method["data"][0]["x"] == ["MostPopular", "ItemKNN"]
+    assert "error_y" in by_method["data"][0]  # confidence intervals drawn
+    assert by_k["layout"]["xaxis"]["title"]["text"] == "K" and by_k["data"][0]["x"] == [1, 2, 5, 10, 20]
+    assert any("cold users" in label for label in slices["data"][0]["x"])
 
 
 def test_saved_experiments_can_be_compared(workspace) -> None:  # type: ignore[no-untyped-def]
