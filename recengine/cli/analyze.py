@@ -11,6 +11,7 @@ from recengine.cli.common import (
     print_json,
     print_table,
 )
+from recengine.distributed import add_engine_arguments, check_engine_arguments
 from recengine.progress import StderrProgress
 
 
@@ -25,14 +26,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_workspace_argument(parser)
     add_format_argument(parser)
     parser.add_argument("--force", action="store_true", help="Re-analyse every review and retrain the model.")
+    add_engine_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(arguments: argparse.Namespace) -> int:
     from recengine.text.analysis import analyze_reviews
 
+    use_ray = check_engine_arguments(arguments)
     workspace = open_workspace(arguments)
-    report = analyze_reviews(workspace, progress=StderrProgress(), force=arguments.force)
+    if use_ray:
+        from recengine.distributed.analyze import analyze_with_ray
+
+        report = analyze_with_ray(workspace, force=arguments.force, address=arguments.address,
+                                  workers=arguments.workers, shards=arguments.shards, progress=StderrProgress()).report
+    else:
+        report = analyze_reviews(workspace, progress=StderrProgress(), force=arguments.force)
     if arguments.format == "json":
         print_json(report)
         return 0

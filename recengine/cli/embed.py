@@ -11,6 +11,7 @@ from recengine.cli.common import (
     print_json,
     print_table,
 )
+from recengine.distributed import add_engine_arguments, check_engine_arguments
 from recengine.progress import StderrProgress
 
 
@@ -29,18 +30,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Afterwards delete cached vectors and indexes of models other than the active one.",
     )
     add_format_argument(parser)
+    add_engine_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(arguments: argparse.Namespace) -> int:
     from recengine.embed import embed_workspace, prune_embeddings
 
+    use_ray = check_engine_arguments(arguments)
     workspace = open_workspace(arguments)
-    report = embed_workspace(workspace, reviews=arguments.reviews, progress=StderrProgress())
+    cluster_runs = None
+    if use_ray:
+        from recengine.distributed.embed import embed_with_ray
+
+        distributed = embed_with_ray(workspace, reviews=arguments.reviews, address=arguments.address,
+                                     workers=arguments.workers, shards=arguments.shards, progress=StderrProgress())
+        report, cluster_runs = distributed.report, distributed.runs
+    else:
+        report = embed_workspace(workspace, reviews=arguments.reviews, progress=StderrProgress())
     pruned = prune_embeddings(workspace) if arguments.prune else None
     if arguments.format == "json":
-        print_json({"items": report.items, "index": report.index, "reviews": report.reviews, "pruned": pruned})
+        values = {"items": report.items, "index": report.index, "reviews": report.reviews, "pruned": pruned}
+        if cluster_runs is not None:
+            values["ray"] = list(cluster_runs)
+        print_json(values)
         return 0
+    if cluster_runs is not None:
+        # On Ray the encoding happened on the cluster; the in-process pass below found every text cached.
+        print_table([[run_.kind, run_.texts, run_.cache_hits, run_.encoded, run_.actors, run_.gpus_per_actor,
+                      run_.seconds] for run_ in cluster_runs],
+                    ["ray", "count", "cached", "encoded", "actors", "gpus/actor", "seconds"])
+        print()
     rows = []
     for run_ in (report.items, report.reviews):
         if run_ is not None:

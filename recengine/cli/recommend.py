@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from recengine.cli.common import add_workspace_argument, open_workspace, print_json, print_table
+from recengine.distributed import add_engine_arguments, check_engine_arguments
 from recengine.errors import ConfigError, NotFoundError, RecEngineError
 from recengine.progress import StderrProgress
 from recengine.recommend import COMPONENTS, Recommendation, RuleSet
@@ -37,10 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--rules", type=Path, help="JSON file with business rules (RuleSet.to_json()).")
     parser.add_argument("--no-rules", action="store_true", help="Switch all rules off (clean comparison).")
     parser.add_argument("--workers", type=int, default=None,
-                        help="Processes for a batch export (default: one per idle core).")
+                        help="Processes for a batch export (default: one per idle core); "
+                        "with --engine ray, recommender actors (default: one per CPU of the cluster).")
     parser.add_argument("--include-seen", action="store_true", help="Allow products the customer already has.")
     parser.add_argument("--weight", action="append", default=[], metavar="COMPONENT=W",
                         help=f"Override a score weight ({', '.join(COMPONENTS)}); repeatable.")
+    add_engine_arguments(parser, workers=False)
     parser.set_defaults(handler=run)
 
 
@@ -104,13 +107,16 @@ def csv_rows(user_id: str, recommendations: list[Recommendation]) -> list[list[o
 def run(arguments: argparse.Namespace) -> int:
     if arguments.k <= 0:
         raise ConfigError(f"-k {arguments.k} must be at least 1.")
+    use_ray = check_engine_arguments(arguments)
+    if use_ray and arguments.users_file is None:
+        raise ConfigError("--engine ray is for batch exports.", hint="Use --users-file F --format jsonl|csv --out F.")
     workspace = open_workspace(arguments)
     rules = load_rules(arguments.rules, arguments.no_rules)
     weights = parse_weights(arguments.weight)
     from recengine.recommend.workspace_model import recommender_for
 
     if arguments.users_file is not None:
-        return _export(arguments, workspace, rules, weights)
+        return _export(arguments, workspace, rules, weights, use_ray=use_ray)
     output = arguments.format or "table"
     if output not in ("table", "json"):
         raise ConfigError(f"--format {output} is for batch exports.", hint="Use --users-file with jsonl or csv, or --format table|json.")
@@ -153,7 +159,10 @@ def run(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _export(arguments: argparse.Namespace, workspace: object, rules: RuleSet | None, weights: dict[str, float]) -> int:
+def _export(
+    arguments: argparse.Namespace, workspace: object, rules: RuleSet | None, weights: dict[str, float],
+    *, use_ray: bool = False,
+) -> int:
     from recengine.recommend.workspace_model import recommender_for
 
     output = arguments.format
@@ -162,19 +171,28 @@ def _export(arguments: argparse.Namespace, workspace: object, rules: RuleSet | N
     if arguments.out is None:
         raise ConfigError("A batch export needs --out FILE.")
     user_ids = read_user_ids(arguments.users_file)
-    recommender = recommender_for(workspace, progress=StderrProgress())  # type: ignore[arg-type]
+    progress = StderrProgress()
+    if use_ray:
+        from recengine.distributed.recommend import recommend_with_ray
+
+        results = recommend_with_ray(
+            workspace, user_ids, arguments.k, rules=rules, weights=weights,  # type: ignore[arg-type]
+            address=arguments.address, workers=arguments.workers, shards=arguments.shards, progress=progress,
+        )
+    else:
+        recommender = recommender_for(workspace, progress=StderrProgress())  # type: ignore[arg-type]
+        results = recommender.recommend_many(
+            user_ids, arguments.k, rules=rules, weights=weights, progress=progress, workers=arguments.workers
+        )
     out: Path = arguments.out
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.tmp")
-    progress = StderrProgress()
     try:
         with temporary.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle) if output == "csv" else None
             if writer is not None:
                 writer.writerow(CSV_COLUMNS)
-            for user_id, recommendations in recommender.recommend_many(
-                user_ids, arguments.k, rules=rules, weights=weights, progress=progress, workers=arguments.workers
-            ):
+            for user_id, recommendations in results:
                 if writer is not None:
                     writer.writerows(csv_rows(user_id, recommendations))
                 else:
