@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import TextIO
 
 Progress = Callable[[float, str], None]
+# Streams where a progress line was drawn and not ended: an error printed next must start a new line.
+_OPEN_LINES: set[int] = set()
 
 
 def no_progress(fraction: float, message: str) -> None:
@@ -50,6 +52,17 @@ class StderrProgress:
         if self.stream.isatty() or fraction >= 1.0 or not self._drew:
             self.stream.write(line)
             self._drew = True
+            _OPEN_LINES.add(id(self.stream))
         if fraction >= 1.0:
             self.stream.write("\n")
+            _OPEN_LINES.discard(id(self.stream))
         self.stream.flush()
+
+
+def end_progress_line(stream: TextIO | None = None) -> None:
+    """End a progress line left open (a command failed mid-way), so what follows starts a new line."""
+    stream = stream or sys.stderr
+    if id(stream) in _OPEN_LINES:
+        stream.write("\n")
+        stream.flush()
+        _OPEN_LINES.discard(id(stream))

@@ -54,6 +54,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(arguments.handler(arguments) or 0)
     except RecEngineError as error:
+        from recengine.progress import end_progress_line
+
+        end_progress_line()  # the reason gets a line of its own, not the tail of a progress bar
         print(f"recengine: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:

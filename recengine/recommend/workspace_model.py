@@ -114,6 +114,13 @@ def _embeddings(
             index = embed.item_index(workspace)
         except (RecEngineError, AttributeError, ImportError) as error:
             log.info("semantic candidates by exact scan (no item index: %s)", error)
+        # The vectors and the index each follow the active model when read: an activation in between
+        # (another process) would pair one model's vectors with the other's index, and user profiles
+        # would search an index of another vector space. Only an index of the vectors' model is used.
+        index_fingerprint = getattr(index, "fingerprint", None)
+        if index is not None and index_fingerprint != getattr(vectors, "fingerprint", index_fingerprint):
+            log.info("semantic candidates by exact scan (the active model changed while fitting)")
+            index = None
     return vectors, index, encode
 
 

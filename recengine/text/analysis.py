@@ -58,6 +58,8 @@ from recengine.text.sentiment import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from recengine.embed import Encoder
     from recengine.workspace import Workspace
 
@@ -170,6 +172,9 @@ def analyze_reviews(
     report(0.8, "writing results")
     _write_pending(workspace, pending, decision.labels, decision.scores, decision.method)
     rescored = _write_rescored(workspace, decision, set(pending.review_ids))
+    if decision.model_to_save is not None:
+        model, model_dir = decision.model_to_save
+        model.save(model_dir)
     if removed_ids:
         _delete_removed(workspace, removed_ids)
     stages["write"] = time.perf_counter() - write_started
@@ -375,6 +380,10 @@ class _Decision:
     lexicon_quality: MethodScores | None = None
     rescore: dict[str, tuple[str, float]] | None = None  # review_id -> (label, score) for other reviews
     rescore_method: str = ""
+    # A retrained model is saved only after the scores it produced are committed: saved earlier, a
+    # crash in between would leave a fresh model whose re-scoring never happened (the next run sees
+    # the model up to date and re-scores nothing), so old and new scores would stay mixed.
+    model_to_save: tuple[SentimentModel, Path] | None = None
 
 
 def _all_lexicon_scores(workspace: Workspace, pending: _Pending) -> dict[str, float]:
@@ -458,7 +467,6 @@ def _sentiment_decision(
             )
         except ModelError as error:
             return lexicon_decision(f"{error} The lexicon (VADER) is used.")
-        model.save(model_dir)
         retrained = True
     assert model is not None
     quality = model.quality
@@ -485,6 +493,7 @@ def _sentiment_decision(
         retrained=retrained,
         quality=quality,
         lexicon_quality=lexicon_quality,
+        model_to_save=(model, model_dir) if retrained else None,
     )
     if retrained or previous != "learned":
         others = [review_id for review_id in vectors.review_ids if review_id in lexicon_by_id]
