@@ -47,9 +47,13 @@ def pair(tmp_path_factory: pytest.TempPathFactory, ray_cluster: object) -> Itera
         shutil.copytree(local.root, root / "ray")
         distributed = Workspace.open(root / "ray")
         embed_workspace(local, reviews=True)
-        report = embed_with_ray(distributed, reviews=True, workers=2)
+        seen: list[tuple[float, str]] = []
+        report = embed_with_ray(distributed, reviews=True, workers=2, progress=lambda f, m: seen.append((f, m)))
         assert report.runs[0].actors == 2
         assert sum(run.encoded for run in report.runs) > 0
+        # The cluster's rows reach the caller's progress (the CLI's stderr line, a job's events).
+        assert any(message.startswith("encoding items and reviews") for _, message in seen)
+        assert seen[-1][0] == 1.0
         yield local, distributed
 
 
@@ -114,3 +118,25 @@ def test_recommend_export_on_ray_writes_the_local_file(pair: tuple[Workspace, Wo
     assert [line["user_id"] for line in outputs["ray"]] == ids
     assert sum(len(line["recommendations"]) for line in outputs["ray"]) > 4 * len(ids)
     assert outputs["ray"] == outputs["local"]
+
+
+def test_ray_embed_job_kind_reports_progress_to_the_job(pair: tuple[Workspace, Workspace]) -> None:
+    from recengine.distributed.jobs import ray_embed
+
+    class Context:
+        def __init__(self) -> None:
+            self.progressed: list[float] = []
+            self.logged: list[str] = []
+
+        def progress(self, fraction: float, message: str) -> None:
+            self.progressed.append(fraction)
+
+        def log(self, message: str) -> None:
+            self.logged.append(message)
+
+    _local, distributed = pair
+    context = Context()
+    result = ray_embed(distributed, {"reviews": True}, context)  # type: ignore[arg-type]
+    assert [run["encoded"] for run in result["runs"]] == [0, 0]  # all cached by the fixture's run
+    assert result["index"]["action"] == "unchanged"
+    assert context.progressed[-1] == 1.0 and len(context.logged) == 2
