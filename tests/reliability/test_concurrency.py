@@ -63,8 +63,8 @@ def test_two_processes_ingesting_at_once_lose_nothing(tmp_path: Path) -> None:
     workspace.ingest([source("catalog", "catalog.csv", catalog_csv(60))])
     first, second = tmp_path / "first.csv", tmp_path / "second.csv"
     # Disjoint reviews, shared customers and products: both writers touch the same users rows.
-    first.write_bytes(reviews_csv(1500, start=0))
-    second.write_bytes(reviews_csv(1500, start=1500))
+    first.write_bytes(reviews_csv(300, start=0))
+    second.write_bytes(reviews_csv(300, start=300))
     go = tmp_path / "go"
     children = [
         _child(str(workspace.root), str(go), "reviews", str(first)),
@@ -73,15 +73,16 @@ def test_two_processes_ingesting_at_once_lose_nothing(tmp_path: Path) -> None:
     time.sleep(0.5)
     go.touch()
     reports = [_finish(child) for child in children]
-    assert [report[0]["accepted"] for report in reports] == [1500, 1500]
+    assert [report[0]["accepted"] for report in reports] == [300, 300]
     summary = Workspace.open(workspace.root).summary()
-    assert summary.reviews == 3000
+    assert summary.reviews == 600
     assert summary.users == 80  # U000..U079, each created once although both files name them
     assert summary.ingest_batches == 3
     ids = set(workspace.reviews()["review_id"])
-    assert ids == {f"R{number:05d}" for number in range(3000)}
+    assert ids == {f"R{number:05d}" for number in range(600)}
 
 
+@pytest.mark.slow  # ~20 s: five files of up to 1,900 reviews while the reader polls
 def test_reader_sees_only_committed_batches_while_another_process_ingests(tmp_path: Path) -> None:
     workspace = Workspace.open(tmp_path / "ws")
     workspace.ingest([source("catalog", "catalog.csv", catalog_csv(60))])
@@ -121,7 +122,7 @@ def test_fit_never_pairs_one_models_vectors_with_another_models_index(
     from recengine.recommend import workspace_model
 
     workspace = Workspace.open(tmp_path / "ws")
-    workspace.ingest([source("catalog", "catalog.csv", catalog_csv(30)), source("reviews", "r.csv", reviews_csv(200, items=30))])
+    workspace.ingest([source("catalog", "catalog.csv", catalog_csv(20)), source("reviews", "r.csv", reviews_csv(60, items=20))])
     vectors = embed.item_vectors(workspace)
     own = embed.item_index(workspace)
     assert own.fingerprint == vectors.fingerprint

@@ -29,10 +29,10 @@ from recengine.ingest.readers import read_table
 from recengine.ingest.sources import load_source, sniff_format
 from recengine.workspace import Workspace
 
-FUZZ_EXAMPLES = 40
-SLOW_EXAMPLES = 1000
-CLI_EXAMPLES = 10
-CLI_SLOW_EXAMPLES = 300
+FUZZ_EXAMPLES = 20
+SLOW_EXAMPLES = 500
+CLI_EXAMPLES = 5
+CLI_SLOW_EXAMPLES = 150
 
 FAST = settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SLOW = settings(max_examples=SLOW_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

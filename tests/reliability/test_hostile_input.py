@@ -106,6 +106,7 @@ def _open(page: str, workspace: Workspace, **state: object) -> object:
     return app.run()
 
 
+@pytest.mark.slow  # AppTest of a page after an analysis run: ~15 s on a busy machine
 def test_insights_page_shows_hostile_reviews_as_text(hostile_workspace: Workspace) -> None:
     hostile_workspace.analyze_reviews()
     app = _open("insights.py", hostile_workspace)
@@ -120,6 +121,7 @@ def test_insights_page_shows_hostile_reviews_as_text(hostile_workspace: Workspac
         assert not _has_raw_markup(element.value), element.value
 
 
+@pytest.mark.slow
 def test_recommendations_page_with_hostile_titles_and_reviews(tmp_path: Path) -> None:
     workspace = Workspace.open(tmp_path / "ws")
     titles = "item_id,title,brand,category\n" + "".join(
