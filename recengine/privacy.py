@@ -10,6 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
+
+import pandas as pd
 
 EMAIL_MASK = "[email]"
 PHONE_MASK = "[phone]"
@@ -60,3 +63,27 @@ def pseudonymise(identifier: str | None, secret: str) -> str | None:
         return None
     digest = hmac.new(secret.encode("utf-8"), identifier.encode("utf-8"), hashlib.sha256).hexdigest()
     return f"u_{digest[:16]}"
+
+
+def mask_columns(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """A copy of `frame` with personal data masked in the text `columns` it has (others untouched).
+
+    A column of lists of dicts (aspect quotes: `[{"text": ...}, ...]`) has each dict's "text" masked.
+    """
+    result = frame.copy()
+    for column in columns:
+        if column not in result.columns:
+            continue
+        result[column] = result[column].map(_mask_value)
+    return result
+
+
+def _mask_value(value: object) -> object:
+    if isinstance(value, str):
+        return mask_personal_data(value)
+    if isinstance(value, list):
+        return [
+            {**item, "text": mask_personal_data(item["text"])} if isinstance(item, dict) and isinstance(item.get("text"), str) else item
+            for item in value
+        ]
+    return value

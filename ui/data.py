@@ -285,8 +285,17 @@ REJECTS_SHOWN = 5_000
 
 
 def rejected_rows(workspace: Workspace, batches: Sequence[int], *, limit: int | None = REJECTS_SHOWN) -> pd.DataFrame:
-    """Rejected rows (file, row number, column, reason, raw row) of the given batches, at most `limit`."""
-    return stored_rejected_rows(workspace, list(batches), limit=limit)
+    """Rejected rows (file, row number, column, reason, raw row) of the given batches, at most `limit`.
+
+    The raw row is masked (e-mail addresses, phone and card numbers) unless the workspace's
+    privacy.mask_personal_data setting is off, like review text everywhere in the dashboard.
+    """
+    rows = stored_rejected_rows(workspace, list(batches), limit=limit)
+    if not workspace.settings.privacy.mask_personal_data:
+        return rows
+    from recengine.privacy import mask_columns
+
+    return mask_columns(rows, ("raw",))
 
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from recengine.privacy import mask_columns
 from recengine.text import insights
 from recengine.text.analysis import AnalysisReport, analyze_reviews
 from recengine.text.mismatches import find_mismatches
@@ -37,14 +38,24 @@ def scope_choices(root: str, version: str, scope: str) -> list[insights.ScopeCho
     return insights.scope_choices(workspace_at(root), scope)  # type: ignore[arg-type]
 
 
+def _masked(root: str, frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    # Review text is stored verbatim; what the dashboard shows has e-mail addresses, phone and card
+    # numbers masked unless the workspace's privacy.mask_personal_data setting is off.
+    if not workspace_at(root).settings.privacy.mask_personal_data:
+        return frame
+    return mask_columns(frame, columns)
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def scope_reviews(root: str, version: str, scope: str, scope_id: str) -> pd.DataFrame:
-    return insights.scope_reviews(workspace_at(root), scope, scope_id)  # type: ignore[arg-type]
+    reviews = insights.scope_reviews(workspace_at(root), scope, scope_id)  # type: ignore[arg-type]
+    return _masked(root, reviews, ("title", "text"))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def scope_aspects(root: str, version: str, scope: str, scope_id: str) -> pd.DataFrame:
-    return insights.scope_aspects(workspace_at(root), scope, scope_id)  # type: ignore[arg-type]
+    aspects = insights.scope_aspects(workspace_at(root), scope, scope_id)  # type: ignore[arg-type]
+    return _masked(root, aspects, ("quotes",))
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
@@ -55,7 +66,8 @@ def scope_keywords(root: str, version: str, scope: str, scope_id: str) -> pd.Dat
 @st.cache_data(show_spinner=False, max_entries=16)
 def mismatches(root: str, version: str, scope: str, scope_id: str, limit: int = 200) -> pd.DataFrame:
     """Reviews of the scope whose stars and text disagree, most severe first."""
-    return find_mismatches(insights.scope_reviews(workspace_at(root), scope, scope_id), limit)  # type: ignore[arg-type]
+    found = find_mismatches(insights.scope_reviews(workspace_at(root), scope, scope_id), limit)  # type: ignore[arg-type]
+    return _masked(root, found, ("title", "text"))
 
 
 def run_analysis(workspace: Workspace) -> AnalysisReport:

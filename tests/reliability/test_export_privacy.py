@@ -19,7 +19,7 @@ REVIEWS = (
     "R1,alice,A,5,Mail me at alice@example.com or +44 20 7946 0958\n"
     "R2,bob,A,4,card 4111 1111 1111 1111 works\n"
     "R3,alice,B,2,plain text\n"
-    "R4,carol,B,9,rating out of range\n"  # rejected: its raw row names the user too
+    "R4,carol,B,9,rating out of range - write to carol@example.com\n"  # rejected: its raw row names the user too
 )
 EVENTS = "user_id,item_id,event\nalice,A,purchase\nbob,B,view\n"
 
@@ -95,3 +95,26 @@ def test_cli_export_options(shop: Workspace, tmp_path: Path) -> None:
     plain = tmp_path / "plain.jsonl"
     assert main(["export", "--workspace", str(shop.root), "--table", "reviews", "--out", str(plain), "--keep-personal-data"]) == 0
     assert "alice@example.com" in plain.read_text(encoding="utf-8")
+
+
+def test_dashboard_masks_review_text_and_rejected_rows(shop: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Insights page's reads and the Data page's rejected rows, as the pages call them."""
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    from ui import data as data_ui
+    from ui import insights as insights_ui
+
+    shop.analyze_reviews()
+    version = shop.store.get_meta("data_version") or "0"
+    reviews = insights_ui.scope_reviews(str(shop.root), version, "all", "")
+    shown = " ".join(reviews["text"].dropna())
+    assert "alice@example.com" not in shown and "7946" not in shown and "4111" not in shown
+    assert "[email]" in shown and "[card]" in shown
+    batch = int(shop.store.scalar("SELECT batch_id FROM rejects"))
+    rejects = data_ui.rejected_rows(shop, [batch])
+    assert len(rejects) == 1 and "carol@example.com" not in rejects["raw"][0] and "[email]" in rejects["raw"][0]
+    raw = shop.store.query_df("SELECT raw FROM rejects")["raw"][0]
+    assert "carol@example.com" in raw  # stored verbatim
