@@ -466,8 +466,9 @@ def main(argv: list[str] | None = None) -> int:
             analyse_reviews(key, data, StderrProgress())
         print(f"caches warm after {time.perf_counter() - started:.0f} s", file=sys.stderr)
         return 0
-    outcomes, skipped = [], []
-    for key in arguments.datasets:
+    outcomes: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for position, key in enumerate(arguments.datasets):
         try:
             outcomes.append(
                 evaluate_dataset(key, arguments.resamples, review_analysis=not arguments.no_review_analysis)
@@ -475,6 +476,30 @@ def main(argv: list[str] | None = None) -> int:
         except DatasetUnavailableError as error:
             print(f"skipping {key}: {error}", file=sys.stderr)
             skipped.append(f"{key}: {error}")
+        pending = arguments.datasets[position + 1 :]
+        if pending and outcomes and not arguments.no_write:
+            # Written after every data set, so a run stopped before the end still leaves the finished
+            # data sets in the report, marked as a partial run.
+            write_section(EVALUATION, SECTION, report(arguments, outcomes, skipped, started, pending))
+            print(f"wrote {EVALUATION} (partial: {', '.join(pending)} still to run)", file=sys.stderr)
+    markdown = report(arguments, outcomes, skipped, started, [])
+    if arguments.no_write:
+        print(markdown)
+    else:
+        write_section(EVALUATION, SECTION, markdown)
+        print(markdown)
+        print(f"wrote {EVALUATION}", file=sys.stderr)
+    return 0
+
+
+def report(
+    arguments: argparse.Namespace,
+    outcomes: list[dict[str, Any]],
+    skipped: list[str],
+    started: float,
+    pending: list[str],
+) -> str:
+    """The Markdown of the `evaluate` section for the data sets evaluated so far."""
     total = time.perf_counter() - started
     command = ".venv/bin/python -m bench.evaluate" + (
         "" if arguments.datasets == list(DATASETS) else " --datasets " + " ".join(arguments.datasets)
@@ -486,11 +511,15 @@ def main(argv: list[str] | None = None) -> int:
     summary = []
     for outcome in outcomes:
         summary.append(f"- {outcome['result'].dataset}: {hybrid_summary(outcome)}{analysis_effect(outcome)}")
+    timing = (
+        f"Whole script: {total / 60:.1f} min" if not pending
+        else f"**Partial run**: written after {total / 60:.1f} min, before {', '.join(pending)} finished"
+    )
     parts = [
         "## Recommendation quality on public data (bench/evaluate.py)",
         "",
         f"Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: {machine_description()}. "
-        f"Whole script: {total / 60:.1f} min (load average at the end {load}: the 2 cores were shared "
+        f"{timing} (load average at the end {load}: the 2 cores were shared "
         "with other jobs, so timings are pessimistic).",
         "",
         f"Command: `{command}`",
@@ -509,8 +538,7 @@ def main(argv: list[str] | None = None) -> int:
            "(history weights and item quality), so a held-out review is never an input to its own "
            "prediction. "
            if not arguments.no_review_analysis else "Reviews were not analysed (stars only). ")
-        +
-        "Cold users = 1-2 training items (rare in 5-core data); long-tail = test items outside the most "
+        + "Cold users = 1-2 training items (rare in 5-core data); long-tail = test items outside the most "
         "popular items that make up half of the training interactions.",
         "",
         "Hybrid vs baselines on NDCG@10:",
@@ -521,15 +549,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if skipped:
         parts += ["Skipped: " + "; ".join(skipped), ""]
-    markdown = "\n".join(parts)
-    if arguments.no_write:
-        print(markdown)
-    else:
-        write_section(EVALUATION, SECTION, markdown)
-        print(markdown)
-        print(f"wrote {EVALUATION}", file=sys.stderr)
-    return 0
-
+    if pending:
+        parts += [f"Not in this report (the run was still going or was stopped): {', '.join(pending)}.", ""]
+    return "\n".join(parts)
 
 if __name__ == "__main__":
     raise SystemExit(main())
