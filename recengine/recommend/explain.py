@@ -54,8 +54,7 @@ def closest_history(
     `similarity` may carry the precomputed cosines of the liked history items (in history order) to
     this item, so a list of k items costs one small matrix product.
     """
-    history = profile.history
-    liked = history.positions[history.affinity > 0]
+    liked = profile.history.liked
     if liked.size == 0:
         return []
     if similarity is not None:
@@ -65,20 +64,41 @@ def closest_history(
     else:
         similarity = np.asarray(context.similarity[liked][:, position].todense()).ravel()
     order = np.argsort(-similarity, kind="stable")[:MAX_BECAUSE]
-    keep = [index for index in order if similarity[index] > 0] or list(order[:1])
-    return [
-        BecauseItem(context.catalog.item_ids[int(liked[index])], round(float(similarity[index]), 4))
-        for index in keep
-    ]
+    values = similarity[order].tolist()
+    keep = [row for row, value in enumerate(values) if value > 0] or [0]
+    chosen = liked[order].tolist()
+    item_ids = context.catalog.item_ids
+    return [BecauseItem(item_ids[chosen[row]], round(values[row], 4)) for row in keep]
 
 
 def history_similarities(positions: list[int], profile: UserProfile, context: ExplainContext) -> np.ndarray | None:
     """(liked history items, len(positions)) cosines, or None without vectors."""
-    history = profile.history
-    liked = history.positions[history.affinity > 0]
+    liked = profile.history.liked
     if context.vectors is None or liked.size == 0 or not positions:
         return None
     return context.vectors[liked] @ context.vectors[positions].T
+
+
+def history_co_occurrence(positions: Sequence[int], profile: UserProfile, context: ExplainContext) -> np.ndarray:
+    """(liked history items, len(positions)) item-item similarity, read from the CSR arrays.
+
+    One sorted lookup per liked item for all listed items at once, instead of one per pair.
+    """
+    liked = profile.history.liked
+    similarity = context.similarity
+    targets = np.asarray(positions, dtype=np.int64)
+    block = np.zeros((liked.size, targets.size), dtype=np.float64)
+    if liked.size == 0 or targets.size == 0:
+        return block
+    for row, item in enumerate(liked.tolist()):
+        start, stop = similarity.indptr[item], similarity.indptr[item + 1]
+        if stop == start:
+            continue
+        indices = similarity.indices[start:stop]
+        hits = np.minimum(np.searchsorted(indices, targets), stop - start - 1)
+        found = indices[hits] == targets
+        block[row, found] = similarity.data[start:stop][hits[found]]
+    return block
 
 
 def shared_keywords(item_id: str, because: Sequence[BecauseItem], keywords: Mapping[str, Sequence[str]]) -> list[str]:
@@ -99,14 +119,19 @@ def explain(
     profile: UserProfile,
     context: ExplainContext,
     history_similarity: np.ndarray | None = None,
+    history_co: np.ndarray | None = None,
 ) -> Explanation:
-    """The explanation of one recommended item for one user."""
+    """The explanation of one recommended item for one user.
+
+    `history_similarity` and `history_co` may carry this item's column of `history_similarities`
+    and `history_co_occurrence` (computed once for the whole list).
+    """
     catalog = context.catalog
     item_id = catalog.item_ids[position]
     named = components_dict(components, rule_delta)
     because = closest_history(position, profile, context, history_similarity)
     phrases = shared_keywords(item_id, because, context.keywords)
-    reason = _reason(position, named, because, phrases, list(rule_notes), profile, context)
+    reason = _reason(position, named, because, phrases, list(rule_notes), profile, context, history_co)
     return Explanation(
         components=named, because=because, shared_keywords=phrases, rules=list(rule_notes), reason=reason
     )
@@ -117,12 +142,17 @@ def _title(catalog: Catalog, item_id: str) -> str:
     return title if len(title) <= 60 else title[:57] + "..."
 
 
-def _co_chosen_with(position: int, profile: UserProfile, context: ExplainContext) -> str:
+def _co_chosen_with(
+    position: int, profile: UserProfile, context: ExplainContext, column: np.ndarray | None = None
+) -> str:
     """The liked history item most often chosen together with `position` ('' when none is)."""
-    history = profile.history
-    liked = history.positions[history.affinity > 0]
+    liked = profile.history.liked
     if liked.size == 0:
         return ""
+    if column is not None:
+        # The first liked item with the largest positive similarity, as the loop below finds it.
+        best_row = int(np.argmax(column)) if column.size else -1
+        return context.catalog.item_ids[int(liked[best_row])] if best_row >= 0 and column[best_row] > 0 else ""
     similarity = context.similarity
     best, best_value = -1, 0.0
     for item in liked:
@@ -137,11 +167,9 @@ def _co_chosen_with(position: int, profile: UserProfile, context: ExplainContext
 
 def _what_user_did(profile: UserProfile, item_id: str, catalog: Catalog) -> str:
     history = profile.history
-    position = catalog.positions[item_id]
-    where = np.flatnonzero(history.positions == position)
-    if where.size == 0:
+    index = history.index_of.get(catalog.positions[item_id])
+    if index is None:
         return ""
-    index = int(where[0])
     rating = history.ratings[index]
     who = profile.user_id or "this customer"
     if not np.isnan(rating):
@@ -159,6 +187,7 @@ def _reason(
     rule_notes: Sequence[str],
     profile: UserProfile,
     context: ExplainContext,
+    history_co: np.ndarray | None = None,
 ) -> str:
     catalog = context.catalog
     base = {name: value for name, value in named.items() if name in COMPONENTS}
@@ -166,7 +195,7 @@ def _reason(
     parts: list[str] = []
     if profile.source == "text" and dominant == "semantic":
         parts.append(f"Matches the interests typed for this customer (semantic {named['semantic']:.2f})")
-    elif dominant == "collaborative" and (partner := _co_chosen_with(position, profile, context)):
+    elif dominant == "collaborative" and (partner := _co_chosen_with(position, profile, context, history_co)):
         did = _what_user_did(profile, partner, catalog)
         parts.append(f"Often chosen together with '{_title(catalog, partner)}'" + (f", {did}" if did else ""))
     elif because and dominant in ("semantic", "collaborative", ""):

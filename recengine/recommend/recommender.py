@@ -23,7 +23,13 @@ from recengine.progress import Progress, no_progress
 from recengine.recommend.candidates import merge_candidates
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.collaborative import item_similarity
-from recengine.recommend.explain import ExplainContext, components_dict, explain, history_similarities
+from recengine.recommend.explain import (
+    ExplainContext,
+    components_dict,
+    explain,
+    history_co_occurrence,
+    history_similarities,
+)
 from recengine.recommend.interactions import build_history
 from recengine.recommend.profile import (
     UserHistory,
@@ -338,6 +344,7 @@ class Recommender:
         )
         recommendations = []
         cosines = history_similarities(ruled.positions, profile, self.explain_context)
+        co_block = history_co_occurrence(ruled.positions, profile, self.explain_context)
         for rank, position in enumerate(ruled.positions, start=1):
             column = None
             if cosines is not None and self.explain_context.has_vector[position]:
@@ -350,6 +357,7 @@ class Recommender:
                 profile=profile,
                 context=self.explain_context,
                 history_similarity=column,
+                history_co=co_block[:, rank - 1],
             )
             score = round(sum(explanation.components.values()), 6)
             recommendations.append(

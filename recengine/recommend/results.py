@@ -106,7 +106,11 @@ class SearchResult:
 
 @dataclass(frozen=True)
 class BundleItem:
-    """One item added to a bundle and why."""
+    """One item added to a bundle and why.
+
+    `score` = co_occurrence + complementary + popularity + diversity (the category-repeat penalty,
+    zero or negative).
+    """
 
     item_id: str
     score: float
@@ -114,6 +118,8 @@ class BundleItem:
     complementary: float
     price: float | None
     reason: str
+    popularity: float = 0.0
+    diversity: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -276,8 +276,10 @@ def apply_rules(
     alive_rows = alive_rows[np.argsort(-adjusted[alive_rows], kind="stable")]
     # Only the head of the list can reach the top k, even after diversity or a minimum share.
     pool_rows = alive_rows[: max(3 * k, k + 50)]
-    base_totals = {int(positions[row]): float(totals[row]) for row in pool_rows}
-    base_components = {int(positions[row]): components[row] for row in pool_rows}
+    # Plain Python lists first: building dicts from numpy scalars one by one costs more than the rest.
+    pool_positions = positions[pool_rows].tolist()
+    base_totals = dict(zip(pool_positions, np.asarray(totals, dtype=np.float64)[pool_rows].tolist(), strict=True))
+    base_components = dict(zip(pool_positions, components[pool_rows], strict=True))
 
     def ensure_scored(extra: np.ndarray) -> None:
         missing = np.array([p for p in extra if int(p) not in base_totals], dtype=np.int64)
@@ -290,9 +292,10 @@ def apply_rules(
     def boost_of(p: int) -> float:
         return float(sum(rule.amount for rule, mask in boosts if mask[p]))
 
-    delta = {int(positions[row]): float(candidate_delta[row]) for row in pool_rows if candidate_delta[row]}
-    score = {int(positions[row]): float(adjusted[row]) for row in pool_rows}
-    order = [int(positions[row]) for row in pool_rows]
+    pool_delta = candidate_delta[pool_rows].tolist()
+    delta = {p: value for p, value in zip(pool_positions, pool_delta, strict=True) if value}
+    score = dict(zip(pool_positions, adjusted[pool_rows].tolist(), strict=True))
+    order = list(pool_positions)
 
     # 3. diversity
     diversity = [rule for rule in rules if isinstance(rule, Diversity)]

@@ -77,6 +77,10 @@ class VectorSearch:
         # Each list is a contiguous block: a probe is a slice, not a gather of scattered rows.
         self.sorted_vectors = np.ascontiguousarray(self.vectors[order])
         self.lists = [order[self.bounds[index] : self.bounds[index + 1]] for index in range(lists)]
+        # Views of each list's rows, made once: a probe is then one product, no slicing per request.
+        self.list_vectors = [
+            self.sorted_vectors[self.bounds[index] : self.bounds[index + 1]] for index in range(lists)
+        ]
         self.centres = centres.astype(np.float32)
         self.probes = max(8, lists // 16)
 
@@ -100,14 +104,11 @@ class VectorSearch:
                 closeness = queries @ self.centres.T
                 probes = min(self.probes, closeness.shape[1])
                 nearest = np.argpartition(-closeness, probes - 1, axis=1)[:, :probes]
-                chosen = np.unique(nearest.ravel())
-                pool = np.concatenate([self.order[self.bounds[index] : self.bounds[index + 1]] for index in chosen])
-                best = np.concatenate(
-                    [
-                        (self.sorted_vectors[self.bounds[index] : self.bounds[index + 1]] @ queries.T).max(axis=1)
-                        for index in chosen
-                    ]
-                )
+                chosen = np.unique(nearest.ravel()).tolist()
+                pool = np.concatenate([self.lists[index] for index in chosen])
+                transposed = np.ascontiguousarray(queries.T)
+                # One product per probed list, one max over all of them (fewer numpy calls per list).
+                best = np.concatenate([self.list_vectors[index] @ transposed for index in chosen]).max(axis=1)
             else:
                 pool = None
                 best = (self.vectors @ queries.T).max(axis=1)
@@ -115,7 +116,10 @@ class VectorSearch:
                 if pool is None:
                     best[excluded] = -np.inf
                 else:
-                    best[np.isin(pool, excluded)] = -np.inf
+                    # A mask lookup instead of np.isin (which sorts both arrays on every request).
+                    mask = np.zeros(len(self.vectors), dtype=bool)
+                    mask[excluded] = True
+                    best[mask[pool]] = -np.inf
             take = min(k, best.size)
             top = np.argpartition(-best, take - 1)[:take] if take else np.zeros(0, dtype=np.int64)
             top = top[np.argsort(-best[top], kind="stable")]
