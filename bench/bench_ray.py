@@ -19,6 +19,7 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -73,7 +74,10 @@ def bench_encoding(texts: list[str], model: str, workers: list[int], batch_size:
     return rows
 
 
-def bench_index(count: int, dimension: int) -> list[dict[str, object]]:
+DEFAULT_FACTORIES = ("IVF{nlist},Flat:16", "IVF{nlist},SQ8:16", "IVF{nlist},PQ48:16", "IVF{nlist},PQ48:64")
+
+
+def bench_index(count: int, dimension: int, factories: Sequence[str] = DEFAULT_FACTORIES) -> list[dict[str, object]]:
     """Recall@10 and build time of IVF factories on clustered synthetic unit vectors (stand-ins)."""
     from recengine.index.scale import ShardedIVF, estimate_memory, exact_search, recall_at_k
 
@@ -85,7 +89,9 @@ def bench_index(count: int, dimension: int) -> list[dict[str, object]]:
     queries = vectors[random.choice(count, 200, replace=False)] + 0.05 * random.normal(size=(200, dimension)).astype(np.float32)
     truth = exact_search(ids, vectors, queries, 10)
     rows = []
-    for factory, nprobe in (("IVF{nlist},Flat", 16), ("IVF{nlist},SQ8", 16), ("IVF{nlist},PQ48", 16), ("IVF{nlist},PQ48", 64)):
+    for spec in factories:
+        factory, _, probes = spec.rpartition(":")
+        nprobe = int(probes)
         from recengine.index.factory import nlist_for
 
         filled = factory.format(nlist=nlist_for(count))
@@ -111,12 +117,14 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--index", action="store_true", help="Only the IVF recall/memory part.")
     parser.add_argument("--index-vectors", type=int, default=100_000)
+    parser.add_argument("--factories", nargs="+", default=list(DEFAULT_FACTORIES),
+                        help="FACTORY:NPROBE pairs for --index ({nlist} is filled from the vector count).")
     parser.add_argument("--out", type=Path, default=Path("bench/out/ray.json"))
     arguments = parser.parse_args()
     os.environ.setdefault("RECENGINE_EMBED__DEVICE", "cpu")
     result: dict[str, object] = {"load_average": os.getloadavg(), "cores": os.cpu_count()}
     if arguments.index:
-        result["index"] = bench_index(arguments.index_vectors, 384)
+        result["index"] = bench_index(arguments.index_vectors, 384, arguments.factories)
     else:
         model = "" if arguments.real else "fake:384"
         result["encoding"] = bench_encoding(demo_texts(arguments.texts), model, arguments.workers, arguments.batch_size)
