@@ -164,7 +164,8 @@ def _distributed_text_stages(info: ClusterInfo, work_dir: Path, workers: int | N
                                                           ("text", pa.string())]))
             pq.write_table(part, work_dir / "reviews" / f"part-{number:05d}.parquet")
         progress(0.02, f"text stages on Ray: {len(pending):,} reviews")
-        first = ray.data.read_parquet(str(work_dir / "reviews")).map_batches(
+        shard_count = len(list((work_dir / "reviews").glob("*.parquet")))
+        first = ray.data.read_parquet(str(work_dir / "reviews"), override_num_blocks=shard_count).map_batches(
             text_stage, batch_size=BATCH_SIZE, batch_format="pandas"
         ).materialize()
         texts = first.to_pandas().sort_values("position", kind="stable").reset_index(drop=True)

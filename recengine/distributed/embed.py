@@ -118,7 +118,9 @@ def encode_on_cluster(
         part = pa.table({"key": list(keys[start:start + rows]), "text": list(texts[start:start + rows])})
         pq.write_table(part, text_dir / f"part-{number:05d}.parquet", compression="zstd")
     counter = start_counter()
-    dataset = ray.data.read_parquet(str(text_dir)).map_batches(
+    shard_count = len(list(text_dir.glob("*.parquet")))
+    # One block per shard: Ray Data would otherwise merge small files into one block for one actor.
+    dataset = ray.data.read_parquet(str(text_dir), override_num_blocks=shard_count).map_batches(
         EncodeBatch,
         fn_constructor_kwargs={"settings": settings, "counter": counter},
         batch_size=batch_size,

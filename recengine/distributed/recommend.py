@@ -189,7 +189,8 @@ def recommend_with_ray(
                                  "user_id": pa.array(chunk, pa.string())}), users_dir / f"part-{number:05d}.parquet")
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # the export is in the users file's order
-    dataset = ray.data.read_parquet(str(users_dir)).map_batches(
+    shard_count = len(list(users_dir.glob("*.parquet")))
+    dataset = ray.data.read_parquet(str(users_dir), override_num_blocks=shard_count).map_batches(
         RecommendBatch,
         fn_constructor_kwargs={"snapshot": snapshot.root, "k": k, "rules": rules, "weights": weights},
         batch_size=BATCH_SIZE, batch_format="pandas", compute=actor_pool(ray, actors), **resources,
