@@ -144,9 +144,13 @@ def _distributed_text_stages(info: ClusterInfo, work_dir: Path, workers: int | N
     """A drop-in for `recengine.text.analysis._analyse_texts` that runs on the cluster."""
     from recengine.text import analysis
 
+    in_process = analysis._analyse_texts  # taken before the swap
+
     def analyse_texts(
         workspace: Workspace, frame: pd.DataFrame, method: str, progress: Progress, stages: dict[str, float], *, force: bool
     ) -> tuple[Any, Any, int]:
+        if frame.empty:  # nothing new: no pipeline to start (it would only load the lexicon)
+            return in_process(workspace, frame, method, progress, stages, force=force)
         ray = import_ray()
         elapsed = stopwatch()
         shutil.rmtree(work_dir, ignore_errors=True)

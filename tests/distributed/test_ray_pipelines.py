@@ -140,3 +140,21 @@ def test_ray_embed_job_kind_reports_progress_to_the_job(pair: tuple[Workspace, W
     assert [run["encoded"] for run in result["runs"]] == [0, 0]  # all cached by the fixture's run
     assert result["index"]["action"] == "unchanged"
     assert context.progressed[-1] == 1.0 and len(context.logged) == 2
+
+
+def test_cli_embed_and_analyze_on_ray_when_nothing_changed(
+    pair: tuple[Workspace, Workspace], capsys: pytest.CaptureFixture[str]
+) -> None:
+    local, distributed = pair
+    if not distributed.store.table_exists("review_analysis"):
+        from recengine.distributed.analyze import analyze_with_ray
+
+        analyze_with_ray(distributed)
+    before = _analysis(distributed)
+    assert main(["embed", "--workspace", str(distributed.root), "--reviews", "--engine", "ray", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [run["encoded"] for run in report["ray"]] == [0, 0] and report["index"]["action"] == "unchanged"
+    assert main(["analyze", "--workspace", str(distributed.root), "--engine", "ray", "--format", "json"]) == 0
+    analysis = json.loads(capsys.readouterr().out)
+    assert analysis["analyzed"] == 0 and analysis["unchanged"] == len(before)
+    pd.testing.assert_frame_equal(_analysis(distributed), before)
