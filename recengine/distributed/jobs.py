@@ -1,8 +1,7 @@
 """Job kinds that run the Ray pipelines from the dashboard's job system, progress into job events.
 
-Register them in the environment of the job worker (see `recengine.jobs.kinds`):
-
-    RECENGINE_JOB_KINDS="ray_embed=recengine.distributed.jobs:ray_embed,ray_analyze=recengine.distributed.jobs:ray_analyze"
+Built-in kinds `ray_embed` and `ray_analyze` of `recengine.jobs.kinds` call these; Ray is imported only
+when such a job runs.
 
 Params: `address` (Ray cluster; default a local Ray), `workers`, `shards`; `reviews` for ray_embed and
 `force` for ray_analyze. The job's `progress` callback receives the pipelines' progress, so the job view

@@ -24,6 +24,8 @@ EXTRA_KINDS_VARIABLE = "RECENGINE_JOB_KINDS"
 KIND_LABELS = {
     "finetune_encoder": "Fine-tune the encoder",
     "train_sentiment": "Retrain the sentiment model",
+    "ray_embed": "Embed on a Ray cluster",
+    "ray_analyze": "Analyse reviews on a Ray cluster",
 }
 
 
@@ -76,9 +78,25 @@ def train_sentiment(workspace: Workspace, params: dict[str, Any], context: JobCo
     return {key: value for key, value in values.items() if key != "stage_seconds"}
 
 
+def ray_embed(workspace: Workspace, params: dict[str, Any], context: JobContext) -> dict[str, Any]:
+    """Embed what changed on a Ray cluster (needs `recengine[ray]`; see recengine.distributed.jobs)."""
+    from recengine.distributed.jobs import ray_embed as run_on_ray
+
+    return run_on_ray(workspace, params, context)
+
+
+def ray_analyze(workspace: Workspace, params: dict[str, Any], context: JobContext) -> dict[str, Any]:
+    """Analyse new reviews on a Ray cluster (needs `recengine[ray]`; see recengine.distributed.jobs)."""
+    from recengine.distributed.jobs import ray_analyze as run_on_ray
+
+    return run_on_ray(workspace, params, context)
+
+
 BUILT_IN: dict[str, JobFunction] = {
     "finetune_encoder": finetune_encoder,
     "train_sentiment": train_sentiment,
+    "ray_embed": ray_embed,
+    "ray_analyze": ray_analyze,
 }
 
 

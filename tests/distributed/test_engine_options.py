@@ -59,3 +59,19 @@ def test_importing_the_engine_options_does_not_import_ray() -> None:
     code = "import recengine.cli, recengine.distributed, sys; print('ray' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_ray_job_kinds_are_built_in_and_load_ray_only_when_run() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from recengine.jobs.kinds import KIND_LABELS, known_kinds, resolve_kind\n"
+        "assert {'ray_embed', 'ray_analyze'} <= set(known_kinds())\n"
+        "assert {'ray_embed', 'ray_analyze'} <= set(KIND_LABELS)\n"
+        "assert callable(resolve_kind('ray_embed')) and callable(resolve_kind('ray_analyze'))\n"
+        "assert 'ray' not in sys.modules\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
