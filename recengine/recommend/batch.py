@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from recengine.progress import Progress, no_progress
+from recengine.recommend.threads import single_blas_thread
 
 if TYPE_CHECKING:
     from recengine.recommend.recommender import Recommender
@@ -42,10 +43,11 @@ def default_workers() -> int:
 def _chunk_worker(user_ids: list[str]) -> list[tuple[str, list[Recommendation]]]:
     model: Recommender = _SHARED["model"]
     options = _SHARED["options"]
-    return [
-        (user_id, model.recommend(user_id, options["k"], rules=options["rules"], weights=options["weights"]))
-        for user_id in user_ids
-    ]
+    with single_blas_thread():
+        return [
+            (user_id, model.recommend(user_id, options["k"], rules=options["rules"], weights=options["weights"]))
+            for user_id in user_ids
+        ]
 
 
 def recommend_batch(
@@ -65,10 +67,15 @@ def recommend_batch(
     count = workers if workers is not None else default_workers()
     use_pool = count > 1 and len(ids) > chunk and "fork" in multiprocessing.get_all_start_methods()
     if not use_pool:
-        for index, user_id in enumerate(ids):
-            yield user_id, model.recommend(user_id, k, rules=rules, weights=weights)
-            if index % 200 == 0:
-                report(index / max(len(ids), 1), f"{index:,} of {len(ids):,} users")
+        for start in range(0, len(ids), chunk):
+            # One BLAS limit per chunk, not per user: entering threadpoolctl's limit costs more than a
+            # small user's whole request. Released between chunks, so other work gets its threads back.
+            with single_blas_thread():
+                results = [(user_id, model.recommend(user_id, k, rules=rules, weights=weights))
+                           for user_id in ids[start : start + chunk]]
+            yield from results
+            done = min(start + chunk, len(ids))
+            report(done / max(len(ids), 1), f"{done:,} of {len(ids):,} users")
         report(1.0, f"{len(ids):,} users")
         return
     chunks = [ids[start : start + chunk] for start in range(0, len(ids), chunk)]
