@@ -231,7 +231,7 @@ def main() -> int:
 
 {arguments.reviews:,} generated reviews ({sentences_per_review:.1f} sentences on average, {arguments.items:,}
 products, 40 brands, 8 three-level categories, 10% unrated), analysed from scratch with the lexicon
-sentiment; {aspects_found} aspects found. Times are wall-clock on a machine shared with other jobs.
+sentiment; {aspects_found} aspects found. Times are wall-clock on a machine shared with other jobs (1-minute load average at the end of the run: {os.getloadavg()[0]:.1f} on 2 cores).
 
 **Full run** ({full.analyzed:,} reviews analysed):
 
@@ -244,7 +244,8 @@ A run with nothing new: {untouched.seconds:.2f} s (analysed {untouched.analyzed}
 
 **Learned sentiment**:
 - model part at full scale: training on {int(rated.sum()):,} rated reviews' 384-d vectors (held-out fit +
-  final fit) {train_seconds:.1f} s; scoring all {arguments.reviews:,} reviews {predict_seconds:.2f} s
+  final fit, each a 3-class model, a polarity model and the 5-fold threshold search on at most
+  8,000 polar reviews) {train_seconds:.1f} s; scoring all {arguments.reviews:,} reviews {predict_seconds:.2f} s
   (synthetic vectors, so these are timings only);
 - encoding part, sampled: {encode_line}
 

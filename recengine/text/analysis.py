@@ -485,7 +485,8 @@ def _sentiment_decision(
         method="learned",
         reason=(
             f"Logistic regression on encoder vectors and the lexicon score, trained on {model.trained_on:,} "
-            "rated reviews; "
+            "rated reviews (a positive-vs-negative model with a threshold chosen by cross-validation on "
+            "the training reviews decides the polarity, a 3-class one decides neutral); "
             "see the held-out scores next to the lexicon's."
         ),
         labels=labels,

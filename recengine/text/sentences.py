@@ -103,6 +103,19 @@ def split_clauses(sentence: str) -> list[Clause]:
     return clauses
 
 
+def after_contrast(sentence: str) -> str | None:
+    """The part of a sentence after its last contrastive conjunction, or None when it has none.
+
+    "Great price but it broke after two days" -> "it broke after two days": in reviews the opinion
+    after the turn is usually the one the stars follow.
+    """
+    pieces = _CONTRAST_SPLIT.split(sentence)
+    if len(pieces) < 2:
+        return None
+    tail = pieces[-1].strip(" ,;:.!?")
+    return tail or None
+
+
 def review_text(title: str | None, text: str | None) -> str:
     """The text analysed for one review: its title as a first sentence, then its body."""
     title = (title or "").strip()

@@ -3,9 +3,12 @@
 Both give a label (negative / neutral / positive) and a score in [-1, 1]:
 - lexicon: VADER's compound score of each sentence, averaged over the review's sentences; VADER ships
   its lexicon in its package, needs no training and handles negation and intensifiers;
-- learned: multinomial logistic regression on the workspace encoder's review vectors (with the lexicon
-  score as one more input), trained on the reviews that carry stars (1-2 negative, 3 neutral, 4-5
-  positive, classes balanced); the score is P(positive) - P(negative).
+- learned: two logistic regressions on the workspace encoder's review vectors (with the lexicon score
+  as one more input), trained on the reviews that carry stars, classes balanced: a 3-class one (1-2
+  negative, 3 neutral, 4-5 positive) that decides "neutral", and a dedicated polarity one (1-2 vs 4-5
+  stars) whose decision threshold is chosen by cross-validation on the training reviews only. The
+  label is neutral where the 3-class model says so, else the polarity decision; the score is
+  (1 - P(neutral)) * tanh(polarity margin / 2), so its sign is always the polarity decision.
 
 The classifier is stored without pickle (coefficients as .npz, everything else as JSON) so that loading
 a workspace can never execute code from it.
@@ -14,7 +17,7 @@ a workspace can never execute code from it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -153,7 +156,7 @@ class ModelQuality:
     held_out_reviews: int
 
 
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 # The lexicon's review score is the model's last input, scaled so that its coefficient is not shrunk
 # away by the regularisation tuned for unit-length encoder vectors. With it the classifier needs fewer
 # rated reviews: on the Amazon files (bench/eval_sentiment.py, duplicates removed) mean polarity F1 rose
@@ -182,6 +185,11 @@ class SentimentModel:
     trained_at: str
     quality: ModelQuality | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # The dedicated positive-vs-negative model (None when the rated reviews hold one polarity only, then
+    # the 3-class model's P(positive) - P(negative) decides the sign, as in format 2).
+    polarity_coefficients: np.ndarray | None = None  # (dim + 1,)
+    polarity_intercept: float = 0.0
+    polarity_threshold: float = 0.0  # subtracted from the margin; chosen by cross-validation on training data
 
     @property
     def dimension(self) -> int:
@@ -200,20 +208,39 @@ class SentimentModel:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
+    def polarity_margin(self, vectors: np.ndarray, lexicon_scores: np.ndarray | Sequence[float]) -> np.ndarray:
+        """Positive-vs-negative margin (log-odds minus the tuned threshold): > 0 means positive."""
+        if self.polarity_coefficients is None:
+            probabilities = self.probabilities(vectors, lexicon_scores)
+            index = {name: position for position, name in enumerate(self.classes)}
+            positive = probabilities[:, index["positive"]] if "positive" in index else np.zeros(len(vectors))
+            negative = probabilities[:, index["negative"]] if "negative" in index else np.zeros(len(vectors))
+            return np.log((positive + 1e-9) / (negative + 1e-9))
+        features = model_features(vectors, lexicon_scores)
+        return features @ self.polarity_coefficients + self.polarity_intercept - self.polarity_threshold
+
     def predict(
         self, vectors: np.ndarray, lexicon_scores: np.ndarray | Sequence[float]
     ) -> tuple[list[Label], np.ndarray]:
-        """Labels and scores (P(positive) - P(negative), in [-1, 1]) for encoder vectors and the
-        lexicon scores of the same reviews."""
+        """Labels and scores in [-1, 1] for encoder vectors and the lexicon scores of the same reviews.
+
+        The label is "neutral" where the 3-class model ranks neutral first, else the sign of the
+        polarity margin; the score is (1 - P(neutral)) * tanh(margin / 2), whose sign is the
+        polarity decision even for reviews labelled neutral.
+        """
         if len(vectors) == 0:
             return [], np.zeros(0)
         probabilities = self.probabilities(vectors, lexicon_scores)
+        margin = self.polarity_margin(vectors, lexicon_scores)
         index = {name: position for position, name in enumerate(self.classes)}
-        positive = probabilities[:, index["positive"]] if "positive" in index else 0.0
-        negative = probabilities[:, index["negative"]] if "negative" in index else 0.0
-        scores = np.clip(positive - negative, -1.0, 1.0)
-        labels = [self.classes[position] for position in probabilities.argmax(axis=1)]
-        return labels, np.asarray(scores, dtype=np.float64)  # type: ignore[return-value]
+        neutral = probabilities[:, index["neutral"]] if "neutral" in index else np.zeros(len(vectors))
+        scores = np.clip((1.0 - neutral) * np.tanh(margin / 2.0), -1.0, 1.0)
+        top = probabilities.argmax(axis=1)
+        labels: list[Label] = [
+            "neutral" if self.classes[position] == "neutral" else ("positive" if value >= 0 else "negative")
+            for position, value in zip(top, margin, strict=True)
+        ]
+        return labels, np.asarray(scores, dtype=np.float64)
 
     # -- persistence -------------------------------------------------------------------------------
 
@@ -226,7 +253,10 @@ class SentimentModel:
         def write_weights(path: Path) -> None:
             # np.savez appends ".npz" to a path that lacks it; writing to an open file avoids that.
             with open(path, "wb") as handle:
-                np.savez(handle, coefficients=self.coefficients, intercepts=self.intercepts)
+                arrays = {"coefficients": self.coefficients, "intercepts": self.intercepts}
+                if self.polarity_coefficients is not None:
+                    arrays["polarity_coefficients"] = self.polarity_coefficients
+                np.savez(handle, **arrays)
 
         write_with_atomic(weights, write_weights)
         meta = {
@@ -239,6 +269,9 @@ class SentimentModel:
             "rated_reviews": self.rated_reviews,
             "trained_at": self.trained_at,
             "dimension": self.dimension,
+            "polarity_model": self.polarity_coefficients is not None,
+            "polarity_intercept": self.polarity_intercept,
+            "polarity_threshold": self.polarity_threshold,
             "weights_sha256": _sha256(weights),
             "quality": asdict(self.quality) if self.quality else None,
             "extra": self.extra,
@@ -264,6 +297,11 @@ class SentimentModel:
             with np.load(weights_path, allow_pickle=False) as arrays:
                 coefficients = np.asarray(arrays["coefficients"], dtype=np.float64)
                 intercepts = np.asarray(arrays["intercepts"], dtype=np.float64)
+                polarity = (
+                    np.asarray(arrays["polarity_coefficients"], dtype=np.float64)
+                    if meta.get("polarity_model")
+                    else None
+                )
             quality = _quality_from_dict(meta.get("quality"))
             return cls(
                 classes=tuple(meta["classes"]),
@@ -275,6 +313,9 @@ class SentimentModel:
                 trained_at=str(meta["trained_at"]),
                 quality=quality,
                 extra=dict(meta.get("extra") or {}),
+                polarity_coefficients=polarity,
+                polarity_intercept=float(meta.get("polarity_intercept", 0.0)),
+                polarity_threshold=float(meta.get("polarity_threshold", 0.0)),
             )
         except (KeyError, ValueError, OSError) as error:
             raise ModelError(
@@ -347,6 +388,7 @@ def train_sentiment_model(
     encoder_fingerprint: str,
     held_out_fraction: float = 0.2,
     seed: int = 0,
+    tune_threshold: bool = True,
 ) -> SentimentModel:
     """Train the learned model on rated reviews and measure it against the lexicon on held-out ones.
 
@@ -359,13 +401,13 @@ def train_sentiment_model(
         held_out_fraction: share of reviews held out for the quality figures (stratified); 0 skips
             the held-out experiment (quality None), for callers that evaluate on their own split.
         seed: split and solver seed, so re-runs give the same model.
+        tune_threshold: choose the polarity threshold by cross-validation on the training reviews
+            (False keeps 0, the class-balanced model's own boundary; for comparisons).
 
     Returns:
         A model refitted on all rated reviews, carrying the held-out quality of a model fitted on the
-        training part only.
+        training part only (its threshold, too, chosen on that training part only).
     """
-    from sklearn.linear_model import LogisticRegression
-
     stars_array = np.asarray(stars, dtype=np.float64)
     truth = np.array([star_label(star) for star in stars_array])
     present = sorted(set(truth.tolist()))
@@ -379,25 +421,12 @@ def train_sentiment_model(
     features = model_features(vectors, lexicon_array)
     train_index, test_index = _stratified_split(truth, held_out_fraction, seed)
 
-    def fit(index: np.ndarray) -> LogisticRegression:
-        import warnings
-
-        from sklearn.exceptions import ConvergenceWarning
-
-        index = _cap_per_class(index, truth, MAX_TRAINING_REVIEWS, seed)
-        # C=8 (weak regularisation) scored best on the Amazon review files (bench/eval_sentiment.py):
-        # mean polarity F1 0.84 vs 0.82 at C=2 and 0.77 at C=0.5 with 100-500 training reviews.
-        classifier = LogisticRegression(class_weight="balanced", max_iter=300, C=8.0, random_state=seed)
-        with warnings.catch_warnings():
-            # A not-quite-converged linear model on sentence vectors is still a good one; the held-out
-            # scores say how good, so the warning adds nothing for a merchandiser.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            classifier.fit(features[index], truth[index])
-        return classifier
+    def fit(index: np.ndarray) -> SentimentModel:
+        return _fit_model(features, truth, index, encoder_fingerprint, len(truth), seed, tune_threshold)
 
     quality = None
     if len(test_index) and len(set(truth[train_index].tolist())) >= 2:
-        held_out_model = _from_sklearn(fit(train_index), encoder_fingerprint, len(train_index), len(truth))
+        held_out_model = fit(train_index)
         learned_labels, learned_scores = held_out_model.predict(vectors[test_index], lexicon_array[test_index])
         lexicon_test = lexicon_array[test_index]
         quality = ModelQuality(
@@ -409,17 +438,110 @@ def train_sentiment_model(
             held_out_reviews=len(test_index),
         )
     # The served model uses every rated review; its quality is that of the held-out experiment.
-    final = _from_sklearn(fit(np.arange(len(truth))), encoder_fingerprint, len(truth), len(truth))
-    return SentimentModel(
-        classes=final.classes,
-        coefficients=final.coefficients,
-        intercepts=final.intercepts,
-        encoder_fingerprint=encoder_fingerprint,
-        trained_on=len(truth),
-        rated_reviews=len(truth),
-        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        quality=quality,
+    final = fit(np.arange(len(truth)))
+    return replace(final, trained_on=len(truth), quality=quality)
+
+
+# C=8 (weak regularisation) scored best on the Amazon review files (bench/eval_sentiment.py): mean
+# polarity F1 0.84 vs 0.82 at C=2 and 0.77 at C=0.5 with 100-500 training reviews; for the polarity
+# model with 5-fold cross-validation, 0.821 at C=8 vs 0.815 at C=2 and 0.747 at C=0.5.
+REGULARISATION_C = 8.0
+THRESHOLD_FOLDS = 5
+THRESHOLD_MAX_REVIEWS = 8_000
+
+
+def _logistic(features: np.ndarray, target: np.ndarray, seed: int) -> object:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.linear_model import LogisticRegression
+
+    classifier = LogisticRegression(class_weight="balanced", max_iter=300, C=REGULARISATION_C, random_state=seed)
+    with warnings.catch_warnings():
+        # A not-quite-converged linear model on sentence vectors is still a good one; the held-out
+        # scores say how good, so the warning adds nothing for a merchandiser.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        classifier.fit(features, target)
+    return classifier
+
+
+def _fit_model(
+    features: np.ndarray,
+    truth: np.ndarray,
+    index: np.ndarray,
+    fingerprint: str,
+    rated: int,
+    seed: int,
+    tune_threshold: bool,
+) -> SentimentModel:
+    """The 3-class model and the polarity model (with its threshold), fitted on `index` only."""
+    index = _cap_per_class(index, truth, MAX_TRAINING_REVIEWS, seed)
+    model = _from_sklearn(_logistic(features[index], truth[index], seed), fingerprint, len(index), rated)
+    polar = index[truth[index] != "neutral"]
+    target = (truth[polar] == "positive").astype(int)
+    if len(set(target.tolist())) < 2:
+        return model
+    classifier = _logistic(features[polar], target, seed)
+    threshold = 0.0
+    if tune_threshold:
+        # The search fits the model once per fold; on a large shop a sample (every review of the rarer
+        # class kept) places the threshold as well at a fraction of the time.
+        sample = _cap_per_class(polar, truth, THRESHOLD_MAX_REVIEWS, seed)
+        threshold = choose_threshold(features[sample], (truth[sample] == "positive").astype(int), seed)
+    return replace(
+        model,
+        polarity_coefficients=np.asarray(classifier.coef_[0], dtype=np.float64),  # type: ignore[attr-defined]
+        polarity_intercept=float(classifier.intercept_[0]),  # type: ignore[attr-defined]
+        polarity_threshold=threshold,
     )
+
+
+def choose_threshold(features: np.ndarray, target: np.ndarray, seed: int = 0, folds: int = THRESHOLD_FOLDS) -> float:
+    """The polarity margin threshold with the best polarity macro-F1 on out-of-fold training margins.
+
+    Every training review is scored by a model fitted on the other folds, so the threshold is chosen on
+    margins the model did not fit, from the training reviews only (the held-out reviews never take part).
+    Ties go to the threshold nearest 0 (the class-balanced model's own boundary); fewer than two
+    reviews of the rarer class keep 0.
+
+    Args:
+        features: model inputs of the polar training reviews.
+        target: 1 for 4-5 stars, 0 for 1-2 stars.
+        seed: fold seed.
+        folds: cross-validation folds (fewer when the rarer class has fewer reviews).
+
+    Returns:
+        The threshold to subtract from the margin.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    minority = int(min((target == 0).sum(), (target == 1).sum()))
+    folds = min(folds, minority)
+    if folds < 2:
+        return 0.0
+    margins = np.zeros(len(target))
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(features, target):
+        if len(set(target[train].tolist())) < 2:
+            return 0.0
+        classifier = _logistic(features[train], target[train], seed)
+        margins[test] = classifier.decision_function(features[test])  # type: ignore[attr-defined]
+    return _best_threshold(margins, target)
+
+
+def _best_threshold(margins: np.ndarray, target: np.ndarray) -> float:
+    # 401 quantiles of the margins (and 0) as candidates: fine enough, and (candidates x reviews) stays
+    # small at 20k training reviews.
+    candidates = np.unique(np.concatenate([[0.0], np.quantile(margins, np.linspace(0.0, 1.0, 401))]))
+    predicted_positive = margins[None, :] >= candidates[:, None]  # (candidates, reviews)
+    positive = target[None, :] == 1
+    true_positive = (predicted_positive & positive).sum(axis=1)
+    true_negative = (~predicted_positive & ~positive).sum(axis=1)
+    f1_positive = 2 * true_positive / np.maximum(predicted_positive.sum(axis=1) + positive.sum(), 1)
+    f1_negative = 2 * true_negative / np.maximum((~predicted_positive).sum(axis=1) + (~positive).sum(), 1)
+    macro = (f1_positive + f1_negative) / 2
+    best = macro.max()
+    tied = candidates[macro >= best - 1e-12]
+    return float(tied[np.argmin(np.abs(tied))])
 
 
 MAX_TRAINING_REVIEWS = 20_000  # more adds little to a linear model on 384-d vectors and costs minutes

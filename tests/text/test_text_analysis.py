@@ -126,7 +126,10 @@ def test_cli_analyze_prints_the_report(make_workspace, capsys) -> None:  # type:
     from recengine.cli import analyze as analyze_command
 
     workspace = make_workspace()
-    code = analyze_command.run(argparse.Namespace(workspace=workspace.root, format="json", force=False))
+    # Parsed by the command's own parser, so options other commands' work adds (--engine) get defaults.
+    parser = argparse.ArgumentParser()
+    analyze_command.register(parser.add_subparsers())
+    code = analyze_command.run(parser.parse_args(["analyze", "--workspace", str(workspace.root), "--format", "json"]))
     assert code == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["analyzed"] == len(HANDMADE_REVIEWS)
@@ -165,20 +168,122 @@ def test_learned_model_is_used_when_enough_rated_reviews(make_workspace, monkeyp
     if not hasattr(embed, "review_vectors"):
         pytest.skip("recengine.embed.review_vectors is not there yet (embedding work in progress)")
     monkeypatch.setenv("RECENGINE_TEXT__MIN_RATED_REVIEWS_FOR_MODEL", "50")
-    workspace = make_workspace(rated_reviews(150))
+    workspace = make_workspace(rated_reviews(150) + contrast_reviews())
     report = analyze_reviews(workspace)
     assert report.sentiment_method == "learned" and report.model_retrained
-    assert report.quality is not None and report.quality.held_out_reviews == 30
+    assert report.quality is not None and report.quality.held_out_reviews == 34  # 20% of each class
     assert report.quality.learned.polarity_macro_f1 >= 0.9
     model_dir = workspace.root / "models" / "sentiment"
     assert (model_dir / "weights.npz").exists() and (model_dir / "model.json").exists()
     rows = analysis_rows(workspace)
     assert {row["sentiment_method"] for row in rows.values()} == {"learned"}
+    # The model-quality panel (status and Insights page read the same figures): learned next to lexicon,
+    # on the same held-out reviews.
+    from recengine.text.status import analysis_status
+
+    status = analysis_status(workspace)
+    assert status.sentiment_method == "learned" and status.held_out_reviews == 34
+    assert status.learned_polarity_macro_f1 == report.quality.learned.polarity_macro_f1
+    assert status.lexicon_polarity_macro_f1 == report.quality.lexicon.polarity_macro_f1
+    assert None not in (status.learned_accuracy, status.learned_macro_f1, status.lexicon_accuracy)
     # One more review: no retrain, one review analysed, the others untouched.
     add_reviews(workspace, [("NEW1", "P1", None, None, "Awful battery, broke quickly.", "2024-06-01")])
     again = analyze_reviews(workspace)
     assert (again.analyzed, again.rescored, again.model_retrained) == (1, 0, False)
     assert analysis_rows(workspace)["NEW1"]["sentiment_label"] == "negative"
+    # Praise first, then the turn: the opinion after "but" is what the two stars follow.
+    add_reviews(workspace, [("NEW2", "P1", 2, None, "Great price but it broke after two days.", "2024-06-02")])
+    analyze_reviews(workspace)
+    row = analysis_rows(workspace)["NEW2"]
+    assert row["sentiment_label"] == "negative" and row["sentiment_score"] < 0
+
+
+def contrast_reviews() -> list[tuple[object, ...]]:
+    """Reviews that turn after "but", as real shops have them: praise then a failure with 1-2 stars, a
+    complaint then praise with 4-5 stars (the templated reviews alone never turn)."""
+    praise = ["nice colour", "looks lovely", "good packaging", "cheap enough", "pretty design"]
+    failure = ["it stopped working after a week", "the strap snapped the first day", "it leaked everywhere",
+               "the screen cracked within days", "it died after one charge"]
+    complaint = ["delivery was slow", "the box was dented", "the manual is confusing", "it is a bit heavy",
+                 "setup took a while"]
+    delight = ["it works beautifully", "I love using it", "it is excellent", "it performs perfectly",
+               "the quality is superb"]
+    rows: list[tuple[object, ...]] = []
+    for index in range(10):
+        first, second = (praise, failure) if index % 2 == 0 else (complaint, delight)
+        rating = 1 + index % 4 // 2 if index % 2 == 0 else 4 + index % 4 // 2  # 1,2 / 4,5
+        text = f"{first[index // 2].capitalize()} but {second[index // 2]}."
+        rows.append((f"C{index:02d}", "P1", rating, None, text, "2024-05-01"))
+        rows.append((f"D{index:02d}", "H1", rating, None, f"{first[(index // 2 + 1) % 5].capitalize()}, "
+                     f"but {second[(index // 2 + 2) % 5]}.", "2024-05-02"))
+    return rows
+
+
+def _polar_vectors(count: int, seed: int = 0, noise: float = 0.8) -> tuple[np.ndarray, np.ndarray]:
+    """Vectors whose first dimension carries the polarity (with noise), 1-2 and 4-5 stars, 1 in 5 negative."""
+    rng = np.random.default_rng(seed)
+    stars = np.array([1.0 if index % 5 == 0 else 5.0 for index in range(count)])
+    signal = np.where(stars > 3, 1.0, -1.0) + rng.normal(size=count) * noise
+    vectors = np.column_stack([signal, rng.normal(size=(count, 5)) * 0.3]).astype(np.float32)
+    return vectors, stars
+
+
+def test_polarity_threshold_is_chosen_on_training_reviews_only(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from recengine.text import sentiment
+
+    vectors, stars = _polar_vectors(200)
+    vectors[:, 1] = np.arange(len(stars))  # a row id, to tell which reviews the threshold search saw
+    seen: list[set[int]] = []
+    original = sentiment.choose_threshold
+
+    def spy(features, target, seed=0, folds=sentiment.THRESHOLD_FOLDS):  # type: ignore[no-untyped-def]
+        seen.append({int(round(value)) for value in features[:, 1]})
+        return original(features, target, seed, folds)
+
+    monkeypatch.setattr(sentiment, "choose_threshold", spy)
+    model = sentiment.train_sentiment_model(vectors, stars, np.zeros(len(stars)), encoder_fingerprint="t",
+                                            held_out_fraction=0.25)
+    train_index, test_index = sentiment._stratified_split(
+        np.array([sentiment.star_label(star) for star in stars]), 0.25, 0
+    )
+    held_out = set(test_index.tolist())
+    # First call: the held-out experiment's model, whose threshold must never see a held-out review.
+    assert seen[0] == set(train_index.tolist()) and not seen[0] & held_out
+    assert seen[1] == set(range(len(stars)))  # the served model: every rated review
+    assert model.quality is not None and model.quality.held_out_reviews == len(test_index)
+    assert model.polarity_coefficients is not None
+
+
+def test_threshold_search_moves_the_boundary_to_where_classes_part() -> None:
+    from recengine.text.sentiment import _best_threshold
+
+    target = np.array([0] * 10 + [1] * 90)
+    margins = np.r_[np.linspace(1.0, 2.0, 10), np.linspace(2.5, 6.0, 90)]  # every margin > 0
+    threshold = _best_threshold(margins, target)
+    assert 2.0 <= threshold <= 2.5  # between the two groups, not at 0
+    predicted = margins - threshold >= 0
+    assert predicted.sum() == 90
+    # With perfectly separated margins around 0 the tie goes to 0 itself.
+    assert _best_threshold(np.r_[-np.ones(10), np.ones(90)], target) == 0.0
+
+
+def test_polarity_model_decides_the_sign_and_neutral_comes_from_the_three_class_model(tmp_path: Path) -> None:
+    vectors, stars = _polar_vectors(300, seed=1, noise=0.4)
+    stars[::7] = 3.0
+    vectors[::7, 0] = 0.0  # neutral reviews sit between the two polarities
+    model = train_sentiment_model(vectors, stars, np.zeros(len(stars)), encoder_fingerprint="t")
+    assert model.polarity_coefficients is not None
+    model.save(tmp_path / "m")
+    loaded = SentimentModel.load(tmp_path / "m")
+    assert loaded is not None and loaded.polarity_threshold == model.polarity_threshold
+    np.testing.assert_allclose(loaded.polarity_coefficients, model.polarity_coefficients)  # type: ignore[arg-type]
+    labels, scores = loaded.predict(vectors, np.zeros(len(stars)))
+    margin = loaded.polarity_margin(vectors, np.zeros(len(stars)))
+    for label, score, value in zip(labels, scores, margin, strict=True):
+        if label != "neutral":
+            assert (label == "positive") == (value >= 0)
+        assert np.sign(score) == np.sign(value) or score == 0
+    assert model.quality is not None and model.quality.learned.polarity_macro_f1 > 0.85
 
 
 @pytest.mark.parametrize("method", ["yake", "embedding"])
