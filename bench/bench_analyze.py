@@ -249,6 +249,8 @@ A run with nothing new: {untouched.seconds:.2f} s (analysed {untouched.analyzed}
   (synthetic vectors, so these are timings only);
 - encoding part, sampled: {encode_line}
 
+Training costs more than before the polarity model (25.9 s on 2026-11-22 for the 3-class fits alone): each
+fit now adds a polarity fit and five threshold-search fits; part of the rise is the machine's load.
 The encoder dominates a first analysis with the learned model on CPU; later runs only encode new reviews
 (the embedding cache is keyed by text).
 Command: `.venv/bin/python bench/bench_analyze.py --reviews {arguments.reviews} --encode-sample {arguments.encode_sample}`
