@@ -117,8 +117,9 @@ def _embeddings(
         # The vectors and the index each follow the active model when read: an activation in between
         # (another process) would pair one model's vectors with the other's index, and user profiles
         # would search an index of another vector space. Only an index of the vectors' model is used.
-        index_fingerprint = getattr(index, "fingerprint", None)
-        if index is not None and index_fingerprint != getattr(vectors, "fingerprint", index_fingerprint):
+        index_fingerprint = getattr(index, "fingerprint", "")
+        vectors_fingerprint = getattr(vectors, "fingerprint", "")
+        if index is not None and index_fingerprint and vectors_fingerprint and index_fingerprint != vectors_fingerprint:
             log.info("semantic candidates by exact scan (the active model changed while fitting)")
             index = None
     return vectors, index, encode

@@ -32,8 +32,8 @@ def _shop(root: Path) -> Workspace:
     workspace.ingest(
         [
             source("catalog", "catalog.csv", catalog_csv(120)),
-            source("reviews", "reviews.csv", reviews_csv(1200, items=120, users=150)),
-            source("interactions", "events.csv", events_csv(2000, items=120, users=150)),
+            source("reviews", "reviews.csv", reviews_csv(600, items=120, users=150)),
+            source("interactions", "events.csv", events_csv(900, items=120, users=150)),
         ]
     )
     return workspace
