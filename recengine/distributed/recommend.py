@@ -11,7 +11,6 @@ driver in input order, so the CLI writes the same file either way.
 from __future__ import annotations
 
 import json
-import pickle
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -137,8 +136,10 @@ class RecommendBatch:
         self.k, self.rules, self.weights = k, rules, dict(weights) if weights else None
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
+        # JSON, not pickle: results may spill to the object store's disk, and nothing pickled is loaded.
         payloads = [
-            pickle.dumps(self.model.recommend(str(user_id), self.k, rules=self.rules, weights=self.weights))
+            json.dumps([recommendation.to_dict() for recommendation in
+                        self.model.recommend(str(user_id), self.k, rules=self.rules, weights=self.weights)])
             for user_id in batch["user_id"]
         ]
         return pd.DataFrame({"position": batch["position"], "user_id": batch["user_id"], "payload": payloads})
@@ -171,6 +172,8 @@ def recommend_with_ray(
         shards: folder every node can read (default `workspace/shards`).
         progress: `(fraction, message)` callback.
     """
+    from recengine.recommend import Recommendation
+
     ray = import_ray()
     report = progress or no_progress
     report(0.0, "connecting to Ray")
@@ -199,7 +202,7 @@ def recommend_with_ray(
     report(0.1, f"recommending for {len(ids):,} customers on {actors} actor(s)")
     for batch in dataset.iter_batches(batch_format="pandas", batch_size=None):
         for user_id, payload in zip(batch["user_id"], batch["payload"], strict=True):
-            yield str(user_id), pickle.loads(payload)
+            yield str(user_id), [Recommendation.from_dict(entry) for entry in json.loads(payload)]
         done += len(batch)
         report(0.1 + 0.9 * done / max(len(ids), 1), f"{done:,} of {len(ids):,} customers")
     report(1.0, f"{len(ids):,} customers")

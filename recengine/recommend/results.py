@@ -49,6 +49,26 @@ class Recommendation:
             },
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> Recommendation:
+        """The inverse of `to_dict` (batch results cross process boundaries as JSON, never pickle)."""
+        explanation: dict[str, object] = data["explanation"]  # type: ignore[assignment]
+        return cls(
+            item_id=str(data["item_id"]),
+            rank=int(data["rank"]),  # type: ignore[call-overload]
+            score=float(data["score"]),  # type: ignore[arg-type]
+            explanation=Explanation(
+                components={str(name): float(value) for name, value in explanation["components"].items()},  # type: ignore[attr-defined]
+                because=[
+                    BecauseItem(str(entry["item_id"]), float(entry["similarity"]))
+                    for entry in explanation["because"]  # type: ignore[attr-defined]
+                ],
+                shared_keywords=[str(phrase) for phrase in explanation["shared_keywords"]],  # type: ignore[attr-defined]
+                rules=[str(rule) for rule in explanation["rules"]],  # type: ignore[attr-defined]
+                reason=str(explanation["reason"]),
+            ),
+        )
+
 
 @dataclass(frozen=True)
 class WhyNot:

@@ -1,0 +1,33 @@
+"""Recommendations survive the JSON shape of DESIGN.md unchanged (batch workers send them as JSON)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from recengine.recommend.results import BecauseItem, Explanation, Recommendation
+
+names = st.text(min_size=1, max_size=12)
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+
+
+@given(
+    item_id=names,
+    rank=st.integers(min_value=1, max_value=1000),
+    components=st.dictionaries(names, finite, max_size=5),
+    because=st.lists(st.tuples(names, finite), max_size=3),
+    phrases=st.lists(names, max_size=3),
+    rules=st.lists(names, max_size=3),
+    reason=st.text(max_size=80),
+)
+def test_from_dict_inverts_to_dict_through_json(
+    item_id: str, rank: int, components: dict[str, float], because: list[tuple[str, float]],
+    phrases: list[str], rules: list[str], reason: str,
+) -> None:
+    recommendation = Recommendation(
+        item_id, rank, sum(components.values()),
+        Explanation(components, [BecauseItem(*entry) for entry in because], phrases, rules, reason),
+    )
+    assert Recommendation.from_dict(json.loads(json.dumps(recommendation.to_dict()))) == recommendation
