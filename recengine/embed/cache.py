@@ -215,6 +215,65 @@ class EmbeddingCache:
             return dropped
 
 
+@dataclass(frozen=True, eq=False)
+class CacheLookup:
+    """Texts looked up in a cache, each distinct text once: what was found and what must be encoded.
+
+    Attributes:
+        keys: the cache key of every text, in order (repeats included).
+        missing_keys: distinct keys not in the cache, in first-seen order.
+        missing_texts: their texts, to encode.
+        cached: how many distinct texts the cache already held.
+    """
+
+    cache: EmbeddingCache
+    keys: list[str]
+    unique_keys: list[str]
+    found: np.ndarray
+    unique_vectors: np.ndarray
+    missing_keys: list[str]
+    missing_texts: list[str]
+
+    @classmethod
+    def of(cls, cache: EmbeddingCache, texts: Sequence[str]) -> CacheLookup:
+        keys = [text_key(text) for text in texts]
+        unique: dict[str, str] = {}
+        for key, text in zip(keys, texts, strict=True):
+            unique.setdefault(key, text)
+        unique_keys = list(unique)
+        found, unique_vectors = cache.lookup(unique_keys)
+        missing = [key for key, hit in zip(unique_keys, found, strict=True) if not hit]
+        return cls(cache, keys, unique_keys, found, unique_vectors, missing, [unique[key] for key in missing])
+
+    @property
+    def cached(self) -> int:
+        return len(self.unique_keys) - len(self.missing_keys)
+
+    def complete(self, new_vectors: np.ndarray | None = None, *, dimension: int = 0) -> np.ndarray:
+        """Store `new_vectors` (one per missing text) in the cache; return one vector per text, in order.
+
+        Args:
+            new_vectors: the encoded missing texts; None when nothing was missing.
+            dimension: the vector length to use for an empty result when neither the cache nor the
+                new vectors tell it.
+        """
+        unique_vectors = self.unique_vectors
+        if self.missing_keys:
+            if new_vectors is None:
+                raise ValueError("vectors for the missing texts are needed")
+            new_vectors = np.asarray(new_vectors, dtype=np.float32)
+            self.cache.add(self.missing_keys, new_vectors)
+            if unique_vectors.shape[1] != new_vectors.shape[1]:
+                # Only when nothing was cached yet and the dimension was unknown before loading the model.
+                unique_vectors = np.zeros((len(self.unique_keys), new_vectors.shape[1]), dtype=np.float32)
+            unique_vectors[~self.found] = new_vectors
+        if not self.keys:
+            return np.empty((0, unique_vectors.shape[1] or self.cache.dimension or dimension), dtype=np.float32)
+        position = {key: row for row, key in enumerate(self.unique_keys)}
+        rows = np.fromiter((position[key] for key in self.keys), dtype=np.int64, count=len(self.keys))
+        return unique_vectors[rows]
+
+
 def cached_models(embeddings_root: Path) -> dict[str, Path]:
     """Fingerprint -> folder of every model with a cache in this workspace."""
     found: dict[str, Path] = {}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from recengine.embed.cache import EmbeddingCache, model_folder_name, text_key
+from recengine.embed.cache import CacheLookup, EmbeddingCache, model_folder_name, text_key
 from recengine.embed.encoder import Encoder, encoder_runtime, load_encoder
 from recengine.embed.models import resolve_model
 from recengine.embed.precision import PrecisionAgreement, measure_agreement
@@ -155,36 +155,24 @@ def _vectors_for(
     report = progress or (lambda fraction, message: None)
     settings = workspace.settings.embed
     source = resolve_model(settings.model)
-    keys = [text_key(text) for text in texts]
-    unique: dict[str, str] = {}
-    for key, text in zip(keys, texts, strict=True):
-        unique.setdefault(key, text)
-    unique_keys = list(unique)
     cache = EmbeddingCache(workspace.subdir(EMBEDDINGS_DIR), source.fingerprint, source.dimension)
-    found, unique_vectors = cache.lookup(unique_keys)
-    missing = [key for key, hit in zip(unique_keys, found, strict=True) if not hit]
+    lookup = CacheLookup.of(cache, texts)
+    missing = lookup.missing_keys
     device, precision = "-", "-"
+    new_vectors = None
     if missing:
-        missing_texts = [unique[key] for key in missing]
-        report(0.0, f"{len(unique_keys) - len(missing):,} cached, encoding {len(missing):,} {kind}")
-        encoder = _encoder(workspace, missing_texts)
+        report(0.0, f"{lookup.cached:,} cached, encoding {len(missing):,} {kind}")
+        encoder = _encoder(workspace, lookup.missing_texts)
         device = getattr(encoder, "device", "cpu")
         precision = getattr(encoder, "precision", "fp32")
-        new_vectors = encoder.encode(missing_texts, progress=scaled(progress, 0.0, 0.97))
-        cache.add(missing, new_vectors)
-        if unique_vectors.shape[1] != new_vectors.shape[1]:
-            # Only when nothing was cached yet and the dimension was unknown before loading the model.
-            unique_vectors = np.zeros((len(unique_keys), new_vectors.shape[1]), dtype=np.float32)
-        unique_vectors[~found] = new_vectors
-    position = {key: row for row, key in enumerate(unique_keys)}
-    rows = np.fromiter((position[key] for key in keys), dtype=np.int64, count=len(keys))
-    dimension = unique_vectors.shape[1] if unique_vectors.shape[1] else (cache.dimension or source.dimension or 0)
-    vectors = unique_vectors[rows] if len(keys) else np.empty((0, dimension), dtype=np.float32)
+        new_vectors = encoder.encode(lookup.missing_texts, progress=scaled(progress, 0.0, 0.97))
+    vectors = lookup.complete(new_vectors, dimension=source.dimension or 0)
+    keys = lookup.keys
     run = EncodeRun(
         kind=kind,
         texts=len(texts),
-        unique_texts=len(unique_keys),
-        cache_hits=len(unique_keys) - len(missing),
+        unique_texts=len(lookup.unique_keys),
+        cache_hits=lookup.cached,
         encoded=len(missing),
         seconds=round(time.perf_counter() - started, 4),
         fingerprint=source.fingerprint,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from embed_catalog import catalog_rows, insert_items, insert_reviews, with_model
@@ -15,7 +17,7 @@ from recengine.embed import (
     review_vectors,
 )
 from recengine.embed import cache as cache_module
-from recengine.embed.cache import EmbeddingCache, cached_models
+from recengine.embed.cache import CacheLookup, EmbeddingCache, cached_models, text_key
 
 
 @pytest.fixture
@@ -134,3 +136,33 @@ def test_memory_after_add_matches_a_fresh_read(tmp_path):
     np.testing.assert_array_equal(in_memory[0], from_disk[0])
     np.testing.assert_array_equal(in_memory[1], from_disk[1])
     np.testing.assert_array_equal(from_disk[1][0], second[1])
+
+
+def unit_rows(rows: int, dimension: int, *, seed: int) -> np.ndarray:
+    vectors = np.random.default_rng(seed).normal(size=(rows, dimension)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_lookup_encodes_each_distinct_missing_text_once_and_keeps_order(tmp_path: Path) -> None:
+    cache = EmbeddingCache(tmp_path, "fp-lookup", 4)
+    cache.add([text_key("kettle")], unit_rows(1, 4, seed=5))
+    texts = ["toaster", "kettle", "toaster", "mug"]
+    lookup = CacheLookup.of(cache, texts)
+    assert lookup.missing_texts == ["toaster", "mug"]
+    assert lookup.cached == 1
+    new = unit_rows(2, 4, seed=6)
+    vectors = lookup.complete(new)
+    assert vectors.shape == (4, 4)
+    np.testing.assert_array_equal(vectors[0], new[0])
+    np.testing.assert_array_equal(vectors[2], new[0])
+    np.testing.assert_array_equal(vectors[3], new[1])
+    np.testing.assert_array_equal(vectors[1], unit_rows(1, 4, seed=5)[0])
+    again = CacheLookup.of(cache, texts)
+    assert again.missing_texts == [] and again.cached == 3
+    np.testing.assert_array_equal(again.complete(), vectors)
+
+
+def test_lookup_of_nothing_has_the_cache_dimension(tmp_path: Path) -> None:
+    assert CacheLookup.of(EmbeddingCache(tmp_path, "fp-empty", 4), []).complete().shape == (0, 4)
+    with pytest.raises(ValueError, match="missing texts"):
+        CacheLookup.of(EmbeddingCache(tmp_path, "fp-empty", 4), ["a"]).complete()
