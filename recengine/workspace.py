@@ -21,7 +21,7 @@ import pandas as pd
 
 from recengine.config import Settings
 from recengine.errors import NotFoundError, WorkspaceError
-from recengine.store import Store
+from recengine.store import Store, remove_stale_temporaries
 
 if TYPE_CHECKING:
     from recengine.embed import ItemVectors
@@ -74,6 +74,7 @@ class Workspace:
             root.mkdir(parents=True, exist_ok=True)
         workspace = cls(root)
         workspace.store.initialise()
+        remove_stale_temporaries(root)  # what writes killed mid-way left behind; never read, only space
         return workspace
 
     # -- folders -------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from recengine.config import Settings
@@ -35,3 +37,33 @@ def test_bad_setting_names_the_field(tmp_path) -> None:
     config.write_text("[embed]\nbatch_size = 0\n")
     with pytest.raises(ConfigError, match="embed.batch_size"):
         Settings.load(config)
+
+
+def test_opening_a_workspace_removes_only_stale_temporaries(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from recengine.store import atomic_path
+    from recengine.workspace import Workspace
+
+    root = tmp_path / "ws"
+    Workspace.open(root)
+    folder = root / "indexes"
+    folder.mkdir()
+    stale = folder / ".items.faiss.k3j_x9a1.tmp"
+    fresh = folder / ".items.faiss.q8w2e5r7.tmp"
+    kept = [folder / "items.faiss", folder / ".gitignore", folder / "notes.tmp"]
+    for path in [stale, fresh, *kept]:
+        path.write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    for path in [stale, *kept]:
+        os.utime(path, (two_hours_ago, two_hours_ago))
+    with atomic_path(folder / "probe.json") as temporary:  # the names atomic_path really uses match
+        assert temporary.name.startswith(".probe.json.") and temporary.name.endswith(".tmp")
+        os.utime(temporary, (two_hours_ago, two_hours_ago))
+        Workspace.open(root)
+        assert not temporary.exists()
+        temporary.write_text("{}", encoding="utf-8")
+    Workspace.open(root)
+    assert not stale.exists()
+    assert fresh.exists() and all(path.exists() for path in kept)

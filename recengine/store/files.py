@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +30,34 @@ def atomic_path(target: Path) -> Iterator[Path]:
         _fsync_dir(target.parent)
     finally:
         temporary_path.unlink(missing_ok=True)
+
+
+# The names `atomic_path` gives its temporary files: "." + target name + "." + random part + ".tmp".
+_TEMPORARY_NAME = re.compile(r"^\..+\.[A-Za-z0-9_]+\.tmp$")
+STALE_TEMPORARY_S = 3600.0
+
+
+def remove_stale_temporaries(root: Path, *, older_than_s: float = STALE_TEMPORARY_S) -> list[Path]:
+    """Delete temporary files that a killed process left behind below `root`; return them.
+
+    They are never read (the rename that would have published them did not happen), only wasted space.
+    Files younger than `older_than_s` may belong to a write still in progress in another process, so
+    they stay.
+    """
+    removed: list[Path] = []
+    deadline = time.time() - older_than_s
+    for folder, _subfolders, names in os.walk(root):
+        for name in names:
+            if not _TEMPORARY_NAME.match(name):
+                continue
+            path = Path(folder) / name
+            try:
+                if path.stat().st_mtime < deadline:
+                    path.unlink()
+                    removed.append(path)
+            except OSError:
+                continue  # gone already, or not ours to delete
+    return removed
 
 
 def write_bytes_atomic(target: Path, data: bytes) -> None:
