@@ -89,6 +89,17 @@ class ItemIndex:
         self._lock = threading.RLock()
         self._sort()
 
+    def __getstate__(self) -> dict[str, object]:
+        """A copy for another process (Ray workers): the CPU index travels, the lock and GPU copy do not."""
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state["_gpu_index"], state["_gpu_failed"] = None, False
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     # -- construction ----------------------------------------------------------------------------
 
     @classmethod

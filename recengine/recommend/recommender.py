@@ -116,6 +116,23 @@ class Recommender:
         self._profiles: OrderedDict[str, UserProfile] = OrderedDict()
         self._profiles_lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """What a copy in another process gets (Ray's object store ships one fitted model to workers).
+
+        Not the lock, the profile cache (rebuilt on demand) or `encode_query` (it holds the workspace and
+        an encoder): a copy recommends for customers exactly as the original; typed interests and
+        search need a model fitted where the encoder is.
+        """
+        state = self.__dict__.copy()
+        del state["_profiles_lock"]
+        state["_profiles"] = OrderedDict()
+        state["encode_query"] = None
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._profiles_lock = threading.Lock()
+
     # -- construction ----------------------------------------------------------------------------
 
     @classmethod

@@ -190,3 +190,13 @@ def test_gpu_path_maps_labels_like_the_cpu_index(clustered, factory, monkeypatch
     clones.clear()
     index.search(queries[:1], 5, exclude=["late"])
     assert clones == []
+
+
+@pytest.mark.parametrize("factory", FACTORIES)
+def test_a_copy_for_another_process_searches_the_same(clustered, factory):
+    import pickle
+
+    item_ids, vectors, queries = clustered
+    index = ItemIndex.build(item_ids, vectors, factory=factory, fingerprint="m")
+    copy = pickle.loads(pickle.dumps(index))
+    assert copy.search(queries[:5], 10, exclude=item_ids[:3]) == index.search(queries[:5], 10, exclude=item_ids[:3])

@@ -31,3 +31,15 @@ def test_from_dict_inverts_to_dict_through_json(
         Explanation(components, [BecauseItem(*entry) for entry in because], phrases, rules, reason),
     )
     assert Recommendation.from_dict(json.loads(json.dumps(recommendation.to_dict()))) == recommendation
+
+
+def test_a_copy_of_a_fitted_model_recommends_exactly_as_the_original(recommender) -> None:  # type: ignore[no-untyped-def]
+    # Ray's object store ships the driver's model to the export workers as such a copy.
+    import pickle
+
+    users = ["j0", "j3", "g5", "g9", "nobody"]  # checkerboard customers, and one without history
+    before = {user: recommender.recommend(user, 5) for user in users}
+    copy = pickle.loads(pickle.dumps(recommender))
+    assert copy.encode_query is None
+    assert {user: copy.recommend(user, 5) for user in users} == before
+    assert {user: copy.recommend(user, 5) for user in users} == before  # a second call, from its profile cache
