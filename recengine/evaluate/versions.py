@@ -125,7 +125,8 @@ def version_item_vectors(
         NotFoundError: no such version.
         ModelError: its weights do not match the manifest, or the model cannot be loaded.
     """
-    from recengine.embed import EmbeddingCache, item_texts, load_encoder, resolve_model, text_key
+    from recengine.embed import EmbeddingCache, item_texts, load_encoder, resolve_model
+    from recengine.embed.cache import CacheLookup
     from recengine.embed.pipeline import EMBEDDINGS_DIR, read_precision_record
     from recengine.train.registry import load_registry
 
@@ -135,31 +136,19 @@ def version_item_vectors(
     spec = version_model_spec(workspace, version)
     source = resolve_model(spec)
     item_ids, texts = item_texts(workspace)  # the same texts (template) the active model embeds
-    keys = [text_key(text) for text in texts]
-    unique: dict[str, str] = {}
-    for key, text in zip(keys, texts, strict=True):
-        unique.setdefault(key, text)
-    unique_keys = list(unique)
     cache = EmbeddingCache(workspace.subdir(EMBEDDINGS_DIR), source.fingerprint, source.dimension)
-    found, unique_vectors = cache.lookup(unique_keys)
-    missing = [key for key, hit in zip(unique_keys, found, strict=True) if not hit]
+    lookup = CacheLookup.of(cache, texts)
+    missing = lookup.missing_keys
+    new_vectors = None
     if missing:
-        report(0.0, f"{version_id}: {len(unique_keys) - len(missing):,} cached, encoding {len(missing):,} products")
+        report(0.0, f"{version_id}: {lookup.cached:,} cached, encoding {len(missing):,} products")
         settings = workspace.configured_settings.embed.model_copy(update={"model": spec})
         # Reduced precision only where the embed pipeline found it keeps rankings for this model.
         record = read_precision_record(workspace, source.fingerprint) or {}
         precision = str(record.get("decision") or "fp32") if source.kind != "fake" else None
         encoder = load_encoder(settings, precision=precision)
-        new_vectors = np.asarray(
-            encoder.encode([unique[key] for key in missing], progress=scaled(progress, 0.0, 0.97)), dtype=np.float32
-        )
-        cache.add(missing, new_vectors)
-        if unique_vectors.shape[1] != new_vectors.shape[1]:
-            unique_vectors = np.zeros((len(unique_keys), new_vectors.shape[1]), dtype=np.float32)
-        unique_vectors[~found] = new_vectors
-    position = {key: row for row, key in enumerate(unique_keys)}
-    rows = np.fromiter((position[key] for key in keys), dtype=np.int64, count=len(keys))
-    vectors = unique_vectors[rows] if len(keys) else np.empty((0, unique_vectors.shape[1]), dtype=np.float32)
+        new_vectors = encoder.encode(lookup.missing_texts, progress=scaled(progress, 0.0, 0.97))
+    vectors = lookup.complete(new_vectors, dimension=source.dimension or 0)
     report(1.0, f"{version_id}: {len(item_ids):,} products, {len(missing):,} encoded")
     return VersionVectors(
         version_id=version_id,
@@ -167,7 +156,7 @@ def version_item_vectors(
         vectors=vectors,
         fingerprint=source.fingerprint,
         encoded=len(missing),
-        cached=len(unique_keys) - len(missing),
+        cached=lookup.cached,
         seconds=time.perf_counter() - started,
     )
 
