@@ -269,7 +269,8 @@ def _fill_review_vectors(workspace: Workspace, info: ClusterInfo, root: Path, wo
     if int(rated) < workspace.settings.text.min_rated_reviews_for_model:
         return
     from recengine.distributed.embed import encode_on_cluster
-    from recengine.embed import EmbeddingCache, resolve_model, review_texts, text_key
+    from recengine.embed import EmbeddingCache, resolve_model, review_texts
+    from recengine.embed.cache import CacheLookup
     from recengine.embed.pipeline import EMBEDDINGS_DIR
 
     try:
@@ -278,12 +279,10 @@ def _fill_review_vectors(workspace: Workspace, info: ClusterInfo, root: Path, wo
         return  # the sentiment step reports why it falls back to the lexicon
     cache = EmbeddingCache(workspace.subdir(EMBEDDINGS_DIR), source.fingerprint, source.dimension)
     _ids, texts = review_texts(workspace)
-    unique = {text_key(text): text for text in texts}
-    found, _vectors = cache.lookup(list(unique))
-    missing = [key for key, hit in zip(unique, found, strict=True) if not hit]
-    if missing:
+    lookup = CacheLookup.of(cache, texts)
+    if lookup.missing_keys:
         keys, vectors, _actors, _gpus = encode_on_cluster(
-            missing, [unique[key] for key in missing], workspace.settings.embed.model_dump(), root / "embed-reviews",
+            lookup.missing_keys, lookup.missing_texts, workspace.settings.embed.model_dump(), root / "embed-reviews",
             info=info, workers=workers, progress=progress, message="encoding reviews",
         )
         cache.add(keys, vectors)

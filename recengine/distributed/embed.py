@@ -156,14 +156,8 @@ def embed_with_ray(
         batch_size: texts per `map_batches` call.
         progress: `(fraction, message)` callback; the CLI draws it on stderr, a job records events.
     """
-    from recengine.embed import (
-        EmbeddingCache,
-        embed_workspace,
-        item_texts,
-        resolve_model,
-        review_texts,
-        text_key,
-    )
+    from recengine.embed import EmbeddingCache, embed_workspace, item_texts, resolve_model, review_texts
+    from recengine.embed.cache import CacheLookup
     from recengine.embed.pipeline import EMBEDDINGS_DIR, bump_data_version
 
     report = progress or no_progress
@@ -179,13 +173,9 @@ def embed_with_ray(
     missing: dict[str, str] = {}  # key -> text, over all kinds: one actor pool encodes them all
     for kind in kinds:
         _ids, texts = item_texts(workspace) if kind == "items" else review_texts(workspace)
-        unique: dict[str, str] = {}
-        for text in texts:
-            unique.setdefault(text_key(text), text)
-        found, _vectors = cache.lookup(list(unique))
-        fresh = {key: unique[key] for key, hit in zip(unique, found, strict=True) if not hit and key not in missing}
-        missing.update(fresh)
-        counts[kind] = (len(texts), len(unique), len(unique) - int(found.sum()))
+        lookup = CacheLookup.of(cache, texts)
+        missing.update(zip(lookup.missing_keys, lookup.missing_texts, strict=True))
+        counts[kind] = (len(texts), len(lookup.unique_keys), len(lookup.missing_keys))
     actors = gpus = 0
     if missing:
         keys, vectors, actors, gpus = encode_on_cluster(
