@@ -31,7 +31,6 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from recengine.distributed.cluster import (
     ClusterInfo,
@@ -41,6 +40,7 @@ from recengine.distributed.cluster import (
     import_ray,
     stopwatch,
 )
+from recengine.distributed.shards import rows_per_shard, write_row_shards
 from recengine.errors import RecEngineError
 from recengine.progress import Progress, no_progress, scaled
 
@@ -154,21 +154,18 @@ def _distributed_text_stages(info: ClusterInfo, work_dir: Path, workers: int | N
         ray = import_ray()
         elapsed = stopwatch()
         shutil.rmtree(work_dir, ignore_errors=True)
-        (work_dir / "reviews").mkdir(parents=True, exist_ok=True)
         pending = pd.DataFrame({
             "position": range(len(frame)),
             "title": frame["title"].astype(object).where(frame["title"].notna(), None).tolist(),
             "text": frame["text"].astype(object).where(frame["text"].notna(), None).tolist(),
         })
-        # At least two shards per CPU of the cluster, so that every worker gets some of the reviews.
-        rows = max(1, min(ROWS_PER_SHARD, -(-len(pending) // max(2, int(2 * info.cpus)))))
-        for number, start in enumerate(range(0, max(len(pending), 1), rows)):
-            part = pa.Table.from_pandas(pending.iloc[start:start + rows], preserve_index=False,
-                                        schema=pa.schema([("position", pa.int64()), ("title", pa.string()),
-                                                          ("text", pa.string())]))
-            pq.write_table(part, work_dir / "reviews" / f"part-{number:05d}.parquet")
+        schema = pa.schema([("position", pa.int64()), ("title", pa.string()), ("text", pa.string())])
+        # Sized by the cluster's CPUs, so that every worker gets some of the reviews.
+        shard_count = write_row_shards(
+            pa.Table.from_pandas(pending, preserve_index=False, schema=schema), work_dir / "reviews",
+            rows_per_shard(len(pending), info.cpus, ROWS_PER_SHARD),
+        )
         progress(0.02, f"text stages on Ray: {len(pending):,} reviews")
-        shard_count = len(list((work_dir / "reviews").glob("*.parquet")))
         first = ray.data.read_parquet(str(work_dir / "reviews"), override_num_blocks=shard_count).map_batches(
             text_stage, batch_size=BATCH_SIZE, batch_format="pandas"
         ).materialize()

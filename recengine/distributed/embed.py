@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from recengine.distributed.cluster import (
     ClusterInfo,
@@ -30,7 +29,13 @@ from recengine.distributed.cluster import (
     start_counter,
     stopwatch,
 )
-from recengine.distributed.shards import list_parquet, read_vector_files, vector_batch
+from recengine.distributed.shards import (
+    list_parquet,
+    read_vector_files,
+    rows_per_shard,
+    vector_batch,
+    write_row_shards,
+)
 from recengine.progress import Progress, no_progress, scaled
 
 if TYPE_CHECKING:
@@ -107,18 +112,14 @@ def encode_on_cluster(
     """
     ray = import_ray()
     text_dir, vector_dir = work_dir / "texts", work_dir / "vectors"
-    for folder in (text_dir, vector_dir):
-        shutil.rmtree(folder, ignore_errors=True)
-    text_dir.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(vector_dir, ignore_errors=True)
     want_gpu = str(settings.get("device", "auto")) in ("auto", "cuda") or str(settings.get("device", "")).startswith("cuda")
     actors, resources = actor_options(info, workers, want_gpu=want_gpu)
-    # At least two shards per actor, so that every actor gets work and a slow one holds up little.
-    rows = max(1, min(TEXT_ROWS_PER_SHARD, -(-len(keys) // (2 * actors))))
-    for number, start in enumerate(range(0, len(keys), rows)):
-        part = pa.table({"key": list(keys[start:start + rows]), "text": list(texts[start:start + rows])})
-        pq.write_table(part, text_dir / f"part-{number:05d}.parquet", compression="zstd")
+    shard_count = write_row_shards(
+        pa.table({"key": list(keys), "text": list(texts)}), text_dir,
+        rows_per_shard(len(keys), actors, TEXT_ROWS_PER_SHARD), compression="zstd",
+    )
     counter = start_counter()
-    shard_count = len(list(text_dir.glob("*.parquet")))
     # One block per shard: Ray Data would otherwise merge small files into one block for one actor.
     dataset = ray.data.read_parquet(str(text_dir), override_num_blocks=shard_count).map_batches(
         EncodeBatch,

@@ -11,16 +11,15 @@ same file either way.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from recengine.distributed.cluster import actor_options, actor_pool, connect, import_ray
+from recengine.distributed.shards import rows_per_shard, write_row_shards
 from recengine.progress import Progress, no_progress, scaled
 
 if TYPE_CHECKING:
@@ -49,20 +48,6 @@ class RecommendBatch:
             for user_id in batch["user_id"]
         ]
         return pd.DataFrame({"position": batch["position"], "user_id": batch["user_id"], "payload": payloads})
-
-
-def write_user_shards(user_ids: Sequence[str], folder: Path, rows_per_shard: int) -> int:
-    """Write (position, user_id) Parquet shards under `folder` (replacing earlier ones); return how many."""
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    ids = [str(user_id) for user_id in user_ids]
-    shards = 0
-    for start in range(0, max(len(ids), 1), rows_per_shard):
-        chunk = ids[start:start + rows_per_shard]
-        pq.write_table(pa.table({"position": pa.array(range(start, start + len(chunk)), pa.int64()),
-                                 "user_id": pa.array(chunk, pa.string())}), folder / f"part-{shards:05d}.parquet")
-        shards += 1
-    return shards
 
 
 def recommend_with_ray(
@@ -105,8 +90,10 @@ def recommend_with_ray(
     users_dir = root / "export-users"
     ids = [str(user_id) for user_id in user_ids]
     actors, resources = actor_options(info, workers, want_gpu=False)
-    rows = max(1, min(USERS_PER_SHARD, -(-len(ids) // (2 * actors))))  # two shards or more per actor
-    shard_count = write_user_shards(ids, users_dir, rows)
+    shard_count = write_row_shards(
+        pa.table({"position": pa.array(range(len(ids)), pa.int64()), "user_id": pa.array(ids, pa.string())}),
+        users_dir, rows_per_shard(len(ids), actors, USERS_PER_SHARD),
+    )
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # the export is in the users file's order
     dataset = ray.data.read_parquet(str(users_dir), override_num_blocks=shard_count).map_batches(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -284,3 +285,23 @@ def list_parquet(root: str) -> list[str]:
         scheme = root.split("://", 1)[0]
         return [f"{scheme}://{path}" for path in paths]
     return paths
+
+
+def rows_per_shard(rows: int, workers: float, cap: int) -> int:
+    """Shard size giving at least two shards per worker (every worker gets some, a slow one holds up
+    little), at most `cap` rows each."""
+    return max(1, min(cap, -(-rows // max(2, int(2 * workers)))))
+
+
+def write_row_shards(table: pa.Table, folder: Path, rows: int, *, compression: str = "snappy") -> int:
+    """Replace `folder` with `table` cut into `part-NNNNN.parquet` files of `rows` rows; return how many.
+
+    An empty table still gets one (empty) file, so that a reader sees its schema.
+    """
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    shards = 0
+    for start in range(0, max(table.num_rows, 1), rows):
+        pq.write_table(table.slice(start, rows), folder / f"part-{shards:05d}.parquet", compression=compression)
+        shards += 1
+    return shards

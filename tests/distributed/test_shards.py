@@ -62,3 +62,24 @@ def test_unknown_tables_and_missing_sets_are_reported(demo: Workspace, tmp_path:
     export_tables(demo, str(tmp_path / "s"), ("items",))
     with pytest.raises(NotFoundError, match="no table 'users'"):
         read_table(str(tmp_path / "s"), "users")
+
+
+def test_row_shards_cover_every_row_once_in_order(tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from recengine.distributed.shards import rows_per_shard, write_row_shards
+
+    assert rows_per_shard(10, 2, 100) == 3  # at least two shards per worker
+    assert rows_per_shard(1_000, 1, 100) == 100  # never more than the cap
+    assert rows_per_shard(0, 4, 100) == 1
+    folder = tmp_path / "users"
+    (folder / "old").mkdir(parents=True)
+    table = pa.table({"position": list(range(10)), "user_id": [f"u{i}" for i in range(10)]})
+    assert write_row_shards(table, folder, 3) == 4
+    assert not (folder / "old").exists()
+    parts = sorted(folder.glob("part-*.parquet"))
+    assert [pq.read_table(part).num_rows for part in parts] == [3, 3, 3, 1]
+    assert pa.concat_tables([pq.read_table(part) for part in parts]).equals(table)
+    assert write_row_shards(table.slice(0, 0), folder, 3) == 1  # an empty table keeps its schema
+    assert pq.read_table(folder / "part-00000.parquet").schema.names == ["position", "user_id"]
