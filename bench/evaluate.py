@@ -570,7 +570,11 @@ def report(
            "prediction. "
            if not arguments.no_review_analysis else "Reviews were not analysed (stars only). ")
         + "Cold users = 1-2 training items (rare in 5-core data); long-tail = test items outside the most "
-        "popular items that make up half of the training interactions.",
+        "popular items that make up half of the training interactions. "
+        "Magazine (all ratings) is the same shop's full rating file (Magazine_Subscriptions.csv, ratings "
+        "only, no review text) on the same catalog: every customer with two or more rated products is "
+        "tested, about 30 times as many customers as the 5-core file, so it can resolve differences "
+        "that the 5-core files (350-460 customers, about +-0.02 NDCG@10 at 95%) cannot.",
         "",
         "Hybrid vs baselines on NDCG@10:",
         "",
