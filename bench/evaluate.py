@@ -55,21 +55,15 @@ from recengine.evaluate.tuning import (  # noqa: E402
     tune_hybrid_weights,
     tune_ranker,
 )
+from recengine.evaluate.weights import WEIGHT_GRID  # noqa: E402
 from recengine.progress import StderrProgress  # noqa: E402
 
 K = 10
 KS = (1, 5, 10, 20)
 SECTION = "evaluate"
-# A first run (2026-11-22 07:07 UTC) searched 181 weight settings on one validation fold: on the two
-# small data sets (350-460 customers) the winner overfitted the validation items. Now: 24 settings,
-# averaged over two time-ordered validation folds where the data is small.
-HYBRID_GRID = parameter_grid(
-    collaborative=[1.0],
-    semantic=[0.0, 0.25, 1.0],
-    popularity=[0.0, 0.15],
-    quality=[0.0, 0.15],
-    recency=[0.0, 0.15],
-)
+# The product's weight grid (recengine.evaluate.weights): a first run (2026-11-22 07:07 UTC) searched 181
+# settings on one validation fold and overfitted the small data sets; now 24, averaged over two folds there.
+HYBRID_GRID = WEIGHT_GRID
 # alpha=1 lost to alpha=10 on all three data sets in a first full grid run: not repeated here.
 ALS_GRID = parameter_grid(factors=[32, 64, 128], regularization=[0.01, 0.1], alpha=[10.0])
 KNN_GRID = parameter_grid(neighbours=[20, 50, 100, 200, None])

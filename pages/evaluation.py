@@ -106,6 +106,35 @@ with guarded("Reading the workspace"):
                         experiment_id = ev.save(root, result, name)
                         st.toast(f"Saved experiment {experiment_id}.")
 
+    st.subheader("Score weights from this shop's data", anchor=False)
+    st.caption(
+        "Tries 25 weight settings on each customer's second-to-last product (never the products the "
+        "evaluation above tests) and says whether the best is really better than the current weights."
+    )
+    if st.button("Suggest weights", icon=":material/tune:"):
+        ev.suggest(root)
+    suggestion = ev.current_suggestion(root)
+    if suggestion is not None:
+        if suggestion.worth_applying:
+            st.success(suggestion.verdict, icon=":material/trending_up:")
+        else:
+            st.info(suggestion.verdict, icon=":material/balance:")
+        st.dataframe(ev.suggestion_frame(suggestion), hide_index=True, width="stretch")
+        if is_editor() and suggestion.suggested != suggestion.current:
+            force = False
+            if not suggestion.worth_applying:
+                force = st.checkbox("Save anyway (the gain is within the noise)")
+            if st.button(
+                "Save as this shop's weights", type="primary", icon=":material/save:",
+                disabled=not (suggestion.worth_applying or force),
+            ):
+                with guarded("Saving the weights"):
+                    require_editor("Saving score weights")
+                    path = ev.apply_suggestion(root, suggestion)
+                    st.toast(f"Saved to {path}; recommendations use the new weights now.")
+        for name in ev.environment_overrides():
+            st.warning(f"{name} is set in the environment and overrides the saved weight.", icon=":material/warning:")
+
     st.subheader("Saved experiments", anchor=False)
     saved = ev.experiments(root, version, ev.saves_counter())
     if saved.empty:

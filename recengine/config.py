@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -167,13 +168,20 @@ class Settings(BaseSettings):
 
     def to_toml(self) -> str:
         """Render as TOML (sections of scalars only), the format `load` reads back."""
-        lines: list[str] = []
-        for section, model in self.model_dump().items():
+        return toml_text(self.model_dump())
+
+
+def toml_text(values: Mapping[str, Any]) -> str:
+    """TOML of scalars and sections of scalars (the shape of config.toml); scalars come first, as TOML
+    reads a scalar after a section header as part of that section."""
+    scalars = [f"{key} = {_toml_value(value)}" for key, value in values.items() if not isinstance(value, Mapping)]
+    lines = [*scalars, ""] if scalars else []
+    for section, content in values.items():
+        if isinstance(content, Mapping):
             lines.append(f"[{section}]")
-            for key, value in model.items():
-                lines.append(f"{key} = {_toml_value(value)}")
+            lines += [f"{key} = {_toml_value(value)}" for key, value in content.items()]
             lines.append("")
-        return "\n".join(lines)
+    return "\n".join(lines)
 
 
 def _toml_value(value: Any) -> str:

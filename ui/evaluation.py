@@ -23,10 +23,17 @@ from recengine.evaluate import (
 )
 from recengine.evaluate.runner import METRIC_LABELS
 from recengine.evaluate.versions import MAX_VERSIONS, registry_versions
+from recengine.evaluate.weights import (
+    WeightSuggestion,
+    overridden_by_environment,
+    save_weights,
+    suggest_weights,
+)
 from ui.common import SCOPED_PREFIX, progress_bar, workspace_at
 
 RESULT_KEY = f"{SCOPED_PREFIX}evaluation_result"
 SAVES_KEY = "evaluation_saves"
+SUGGESTION_KEY = f"{SCOPED_PREFIX}weight_suggestion"
 METHOD_COLORS = {
     "MostPopular": "#9c9c9c",
     "ItemKNN": "#f28e2b",
@@ -262,3 +269,41 @@ def comparison_chart(frame: pd.DataFrame, metric: str) -> go.Figure:
     )
     figure.update_layout(barmode="group", yaxis_title=metric_label(metric), height=320, margin={"t": 20, "b": 40})
     return figure
+
+
+# -- score weights from the shop's data ---------------------------------------------------------------
+
+
+def suggest(root: str) -> WeightSuggestion:
+    """Search score weights on the validation split with a progress bar; kept in the session."""
+    suggestion = suggest_weights(workspace_at(root), progress=progress_bar("Trying weight settings"))
+    st.session_state[SUGGESTION_KEY] = (root, suggestion)
+    return suggestion
+
+
+def current_suggestion(root: str) -> WeightSuggestion | None:
+    stored = st.session_state.get(SUGGESTION_KEY)
+    if stored and stored[0] == root:
+        return stored[1]
+    return None
+
+
+def suggestion_frame(suggestion: WeightSuggestion) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "component": list(suggestion.current),
+            "current weight": list(suggestion.current.values()),
+            "suggested weight": [suggestion.suggested[name] for name in suggestion.current],
+        }
+    )
+
+
+def apply_suggestion(root: str, suggestion: WeightSuggestion) -> str:
+    """Save the suggested weights in the workspace's config.toml; the session's result is cleared."""
+    path = save_weights(workspace_at(root), suggestion.suggested)
+    st.session_state.pop(SUGGESTION_KEY, None)
+    return str(path)
+
+
+def environment_overrides() -> list[str]:
+    return overridden_by_environment()

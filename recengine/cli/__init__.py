@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "status",
     "export",
     "evaluate",
+    "tune-weights",
     "finetune",
     "models",
     "jobs",

@@ -34,6 +34,9 @@ class TuningResult:
     trials: pd.DataFrame
     users: int
     candidates: tuple[dict[str, Any], ...] = ()
+    # (users, candidates) per-user metric of every candidate, where the tuner keeps it (the hybrid's
+    # weights): lets a caller test whether the best setting is really better than another one.
+    per_user: np.ndarray | None = None
 
 
 def parameter_grid(**axes: Sequence[Any]) -> list[dict[str, Any]]:
@@ -104,7 +107,7 @@ def tune_hybrid_weights(
     ranker.fit(context.split.train, context.items)
     context = context.subset(max_users, seed)
     users = np.arange(len(context.user_ids))
-    totals = np.zeros(len(candidates))
+    per_user = np.zeros((len(users), len(candidates)))
     names: list[str] = []
     weight_matrix = None
     for start in range(0, len(users), batch_size):
@@ -120,9 +123,9 @@ def tune_hybrid_weights(
             _, ranks = rank_scores(
                 components @ weights, relevant=relevant, exclude=exclude, k=k, tie_keys=context.tie_keys
             )
-            totals[position] += metrics_from_ranks(ranks, k)[metric].sum()
+            per_user[batch, position] = metrics_from_ranks(ranks, k)[metric]
         report(min(start + batch_size, len(users)) / max(len(users), 1), "tuning hybrid weights")
-    means = totals / max(len(users), 1)
+    means = per_user.mean(axis=0) if len(users) else np.zeros(len(candidates))
     trials = pd.DataFrame([{**{name: float(c.get(name, 0.0)) for name in names}, metric: value}
                            for c, value in zip(candidates, means, strict=True)])
     best_row = int(means.argmax())
@@ -130,6 +133,7 @@ def tune_hybrid_weights(
     return TuningResult(
         "Hybrid weights", metric, k, best, float(means[best_row]), trials, len(users),
         tuple({name: float(candidate.get(name, 0.0)) for name in names} for candidate in candidates),
+        per_user,
     )
 
 
@@ -161,7 +165,11 @@ def average_folds(results: Sequence[TuningResult]) -> TuningResult:
         best = dict(first.candidates[best_row])
     else:
         best = {name: _plain(trials.iloc[best_row][name]) for name in parameters}
+    per_user = None
+    if all(result.per_user is not None for result in results):
+        # Each fold's customers are separate observations of the same candidates.
+        per_user = np.vstack([result.per_user for result in results])  # type: ignore[misc]
     return TuningResult(
         first.name, metric, first.k, best, float(values[best_row]), trials,
-        sum(result.users for result in results), first.candidates,
+        sum(result.users for result in results), first.candidates, per_user,
     )

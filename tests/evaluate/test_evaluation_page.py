@@ -110,3 +110,26 @@ def test_page_compares_encoder_versions_of_the_registry(workspace, monkeypatch) 
     next(button for button in app.button if button.label == "Run evaluation").click()
     app = app.run()
     assert app.dataframe[0].value["method"].tolist() == ["MostPopular", "Embedding", "Hybrid"]
+
+
+def test_weights_are_suggested_and_saved_from_the_page(workspace) -> None:  # type: ignore[no-untyped-def]
+    from recengine.workspace import CONFIG_FILE, Workspace
+
+    fill_workspace(workspace)
+    # Best-sellers only: on the checkerboard any weight on co-occurrence is clearly better.
+    (workspace.root / CONFIG_FILE).write_text(
+        "[recommend]\nweight_semantic = 0.0\nweight_collaborative = 0.0\nweight_popularity = 1.0\n"
+        "weight_quality = 0.0\nweight_recency = 0.0\n"
+    )
+    app = page_for(workspace.root).run()
+    next(button for button in app.button if button.label == "Suggest weights").click()
+    app = app.run()
+    assert not app.exception, app.exception
+    assert any("significantly better" in message.value for message in app.success)
+    weights = next(frame.value for frame in app.dataframe if "suggested weight" in frame.value.columns)
+    assert weights["current weight"].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
+    assert weights.set_index("component").loc["collaborative", "suggested weight"] > 0
+    next(button for button in app.button if button.label == "Save as this shop's weights").click()
+    app = app.run()
+    assert not app.exception, app.exception
+    assert Workspace.open(workspace.root).settings.recommend.weight_collaborative > 0

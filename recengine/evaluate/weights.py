@@ -1,0 +1,228 @@
+"""Suggest the hybrid's score weights from a shop's own data, and save them as its defaults.
+
+The search runs on validation splits only (each customer's second-to-last product, and on small shops
+also the third-to-last), never on the items the Evaluation page tests, so an evaluation after saving
+stays honest. A suggestion is worth applying only when it beats the current weights by more than the
+noise: on the public Amazon files (bench/evaluate.py) the best of 25 weight settings on 350-460
+customers regularly lost to the untuned default on the test customers, so a small validation gain is
+no reason to change what merchandisers see.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from recengine.config import RecommendSettings, Settings, toml_text
+from recengine.errors import ConfigError, NotReadyError
+from recengine.evaluate.baselines import HybridRanker
+from recengine.evaluate.data import EvaluationData, from_workspace
+from recengine.evaluate.metrics import PairedTest, bootstrap_indices, paired_test
+from recengine.evaluate.runner import METRIC_LABELS, EvaluationContext
+from recengine.evaluate.splits import leave_last_out, make_splits
+from recengine.evaluate.tuning import TuningResult, average_folds, parameter_grid, tune_hybrid_weights
+from recengine.progress import Progress, no_progress, scaled
+from recengine.recommend.scoring import COMPONENTS, weights_from_settings
+from recengine.store.files import write_text_atomic
+
+if TYPE_CHECKING:
+    from recengine.workspace import Workspace
+
+# Relative weights (collaborative fixed at 1: only ratios change a ranking). The grid of
+# bench/evaluate.py; a first run over 181 settings overfitted the validation customers.
+WEIGHT_GRID: list[dict[str, float]] = parameter_grid(
+    collaborative=[1.0],
+    semantic=[0.0, 0.25, 1.0],
+    popularity=[0.0, 0.15],
+    quality=[0.0, 0.15],
+    recency=[0.0, 0.15],
+)
+# Above this many validation customers one fold is enough (and scoring a second costs minutes).
+SECOND_FOLD_MAX_USERS = 4000
+
+
+@dataclass(frozen=True)
+class WeightSuggestion:
+    """The best weights found on validation next to the current ones, and whether the gain is real."""
+
+    current: dict[str, float]
+    suggested: dict[str, float]  # scaled to the same total as `current`, so rule boosts keep their size
+    metric: str
+    k: int
+    current_value: float
+    suggested_value: float
+    difference: PairedTest  # suggested minus current, per validation customer, paired bootstrap
+    customers: int  # validation customers scored, all folds together
+    folds: int
+    trials: pd.DataFrame
+
+    @property
+    def worth_applying(self) -> bool:
+        """The suggestion differs from the current weights and is significantly better on validation."""
+        changed = any(abs(self.suggested[name] - self.current[name]) > 1e-9 for name in self.current)
+        return changed and self.difference.significant and self.difference.mean_difference > 0
+
+    @property
+    def verdict(self) -> str:
+        label = f"{METRIC_LABELS.get(self.metric, self.metric)}@{self.k}"
+        gain = (
+            f"{label} {self.current_value:.4f} -> {self.suggested_value:.4f} on {self.customers:,} validation "
+            f"customers, difference {self.difference.mean_difference:+.4f} "
+            f"[{self.difference.low:+.4f}, {self.difference.high:+.4f}], p = {self.difference.p_value:.3f}"
+        )
+        if not any(abs(self.suggested[name] - self.current[name]) > 1e-9 for name in self.current):
+            return f"The current weights are already the best of {len(self.trials)} settings ({gain})."
+        if self.worth_applying:
+            return f"The suggested weights are significantly better: {gain}. Worth saving."
+        return (
+            f"No setting is clearly better than the current weights: {gain}. The difference is within the "
+            "noise of this many customers, so keep the current weights."
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "current": self.current,
+            "suggested": self.suggested,
+            "metric": self.metric,
+            "k": self.k,
+            "current_value": self.current_value,
+            "suggested_value": self.suggested_value,
+            "difference": {
+                "mean": self.difference.mean_difference,
+                "low": self.difference.low,
+                "high": self.difference.high,
+                "p_value": self.difference.p_value,
+                "significant": self.difference.significant,
+            },
+            "worth_applying": self.worth_applying,
+            "customers": self.customers,
+            "folds": self.folds,
+            "verdict": self.verdict,
+        }
+
+
+def suggest_weights(
+    source: Workspace | EvaluationData,
+    *,
+    settings: RecommendSettings | None = None,
+    grid: Sequence[Mapping[str, float]] | None = None,
+    k: int = 10,
+    metric: str = "ndcg",
+    max_customers: int = 4000,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    progress: Progress | None = None,
+) -> WeightSuggestion:
+    """Search score weights on the validation splits of a workspace's (or a data set's) interactions.
+
+    Args:
+        source: a workspace (its interactions, reviews, catalog, item vectors) or an `EvaluationData`.
+        settings: the recommend settings whose weights are "current" (the workspace's when None).
+        grid: weight settings to try (default `WEIGHT_GRID`); the current weights are always tried.
+        max_customers: validation customers scored per fold (a random sample above this).
+    """
+    report = progress or no_progress
+    if isinstance(source, EvaluationData):
+        data = source
+        settings = settings or RecommendSettings()
+    else:
+        settings = settings or source.settings.recommend
+        data = from_workspace(source, with_vectors=True, progress=scaled(report, 0.0, 0.15))
+    current = weights_from_settings(settings)
+    folds = _validation_folds(data)
+    candidates = [current, *(grid if grid is not None else WEIGHT_GRID)]
+    results: list[TuningResult] = []
+    for number, fold in enumerate(folds):
+        results.append(
+            tune_hybrid_weights(
+                HybridRanker(data.item_vectors, settings, keywords=data.keywords, sentiment=data.sentiment),
+                candidates, fold, k=k, metric=metric, max_users=max_customers, seed=seed,
+                progress=scaled(report, 0.15 + 0.85 * number / len(folds), 0.15 + 0.85 * (number + 1) / len(folds)),
+            )
+        )
+    tuned = average_folds(results)
+    assert tuned.per_user is not None  # tune_hybrid_weights keeps per-customer values
+    values = tuned.trials[metric].to_numpy()
+    best_row = int(values.argmax())
+    best_values, current_values = tuned.per_user[:, best_row], tuned.per_user[:, 0]
+    difference = paired_test(
+        best_values, current_values, indices=bootstrap_indices(len(best_values), n_resamples, seed)
+    )
+    report(1.0, "weights suggested")
+    return WeightSuggestion(
+        current=current,
+        suggested=_same_total(tuned.candidates[best_row], current),
+        metric=metric,
+        k=k,
+        current_value=float(values[0]),
+        suggested_value=float(values[best_row]),
+        difference=difference,
+        customers=len(best_values),
+        folds=len(folds),
+        trials=tuned.trials,
+    )
+
+
+def _validation_folds(data: EvaluationData) -> list[EvaluationContext]:
+    splits = make_splits(data.interactions)
+    first = EvaluationContext(splits.validation, data.items)
+    if not first.user_ids:
+        raise NotReadyError(
+            "Too little history to suggest weights: no customer has three or more products.",
+            hint="Weights are tuned on each customer's second-to-last product; ingest more interactions.",
+        )
+    folds = [first]
+    if len(first.user_ids) <= SECOND_FOLD_MAX_USERS:
+        second = EvaluationContext(leave_last_out(splits.validation.train), data.items)
+        if second.user_ids:
+            folds.append(second)
+    return folds
+
+
+def _same_total(weights: Mapping[str, float], current: Mapping[str, float]) -> dict[str, float]:
+    """`weights` scaled to the total of `current` (rankings are unchanged by a common factor)."""
+    total, target = sum(weights.values()), sum(current.values())
+    factor = target / total if total > 0 and target > 0 else 1.0
+    return {name: round(float(weights.get(name, 0.0)) * factor, 4) for name in COMPONENTS}
+
+
+def save_weights(workspace: Workspace, weights: Mapping[str, float]) -> Path:
+    """Write the weights to the workspace's config.toml ([recommend] weight_*) and use them from now on.
+
+    Other settings in the file are kept; the file is replaced atomically, so a crash leaves either the
+    old file or the new one. Returns the file's path.
+
+    Raises:
+        ConfigError: unknown component, a negative weight, all weights zero, or an unreadable file.
+    """
+    from recengine.workspace import CONFIG_FILE
+
+    checked = weights_from_settings(workspace.configured_settings.recommend, weights)
+    if sum(checked.values()) <= 0:
+        raise ConfigError("All score weights are 0: nothing would rank the products.")
+    path = workspace.root / CONFIG_FILE
+    values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ConfigError(f"{path} is not valid TOML: {error}", hint="Fix or remove the file first.") from error
+    section = dict(values.get("recommend", {}))
+    section.update({f"weight_{name}": float(value) for name, value in checked.items()})
+    values["recommend"] = section
+    settings = Settings(**values)  # validates before anything is written
+    write_text_atomic(path, toml_text(values))
+    workspace.settings = settings
+    return path
+
+
+def overridden_by_environment() -> list[str]:
+    """Weight settings that RECENGINE_ environment variables override (they win over config.toml)."""
+    names = {f"RECENGINE_RECOMMEND__WEIGHT_{name.upper()}" for name in COMPONENTS}
+    return sorted(name for name in os.environ if name.upper() in names)
