@@ -55,7 +55,7 @@ from recengine.evaluate.tuning import (  # noqa: E402
     tune_hybrid_weights,
     tune_ranker,
 )
-from recengine.evaluate.weights import WEIGHT_GRID  # noqa: E402
+from recengine.evaluate.weights import WEIGHT_GRID, best_against_first  # noqa: E402
 from recengine.progress import StderrProgress  # noqa: E402
 
 K = 10
@@ -239,6 +239,7 @@ def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) 
         "never_bought": never_bought,
         "seconds": time.perf_counter() - started,
         "tuning_seconds": tuning_seconds,
+        "resamples": resamples,
         "catalog_with_interactions": int((test.item_user_counts > 0).sum()),
         "analysis": analysis,
     }
@@ -331,6 +332,7 @@ def dataset_markdown(outcome: dict[str, Any]) -> str:
             f"{len(tuning.trials)} settings, {tuning.users:,} customers)"
         )
     lines.append(f"- Hybrid with the default weights from settings: validation NDCG@{K} {outcome['default_value']:.4f}")
+    lines.append(f"- {tune_weights_note(outcome)}")
     alone = ", ".join(f"{name} {value:.4f}" for name, value in outcome["components_alone"].items())
     lines += [
         "",
@@ -381,6 +383,21 @@ def why_not_clearly_better(outcome: dict[str, Any], rivals: list[str]) -> str:
         f"embedding-only {ndcg('Embedding')})."
         + default_weights_note(outcome, rivals)
     )
+
+
+def tune_weights_note(outcome: dict[str, Any]) -> str:
+    """What the product's `recengine tune-weights` would do here: it changes the default weights only
+    when the validation gain is significant (the same folds and settings as above)."""
+    tuned = next(t for t in outcome["tuned"] if t.name.startswith("Hybrid"))
+    row, test = best_against_first(tuned, n_resamples=outcome["resamples"])
+    gain = (f"best minus default on validation {test.mean_difference:+.4f} [{test.low:+.4f}, {test.high:+.4f}], "
+            f"p = {test.p_value:.3f}")
+    if row == 0:
+        return f"`recengine tune-weights` would keep the default weights: they are the best setting ({gain})."
+    if test.significant and test.mean_difference > 0:
+        return f"`recengine tune-weights --apply` would save the tuned weights (the Hybrid row): {gain}."
+    return (f"`recengine tune-weights --apply` would keep the default weights (the Hybrid (default weights) "
+            f"row): the tuned ones are not significantly better, {gain}.")
 
 
 def default_weights_note(outcome: dict[str, Any], rivals: list[str]) -> str:

@@ -147,13 +147,8 @@ def suggest_weights(
             )
         )
     tuned = average_folds(results)
-    assert tuned.per_user is not None  # tune_hybrid_weights keeps per-customer values
+    best_row, difference = best_against_first(tuned, n_resamples=n_resamples, seed=seed)
     values = tuned.trials[metric].to_numpy()
-    best_row = int(values.argmax())
-    best_values, current_values = tuned.per_user[:, best_row], tuned.per_user[:, 0]
-    difference = paired_test(
-        best_values, current_values, indices=bootstrap_indices(len(best_values), n_resamples, seed)
-    )
     report(1.0, "weights suggested")
     return WeightSuggestion(
         current=current,
@@ -163,10 +158,22 @@ def suggest_weights(
         current_value=float(values[0]),
         suggested_value=float(values[best_row]),
         difference=difference,
-        customers=len(best_values),
+        customers=len(tuned.per_user),  # type: ignore[arg-type]
         folds=len(folds),
         trials=tuned.trials,
     )
+
+
+def best_against_first(tuned: TuningResult, *, n_resamples: int = 1000, seed: int = 0) -> tuple[int, PairedTest]:
+    """The best candidate's row and its paired test against the first candidate (the current weights).
+
+    Needs the per-customer values that `tune_hybrid_weights` keeps.
+    """
+    if tuned.per_user is None:
+        raise ConfigError(f"{tuned.name}: per-customer values were not kept, so no paired test is possible.")
+    best_row = int(tuned.trials[tuned.metric].to_numpy().argmax())
+    best, first = tuned.per_user[:, best_row], tuned.per_user[:, 0]
+    return best_row, paired_test(best, first, indices=bootstrap_indices(len(best), n_resamples, seed))
 
 
 def _validation_folds(data: EvaluationData) -> list[EvaluationContext]:
