@@ -22,7 +22,7 @@ with guarded("Preparing recommendations"):
     require_items(workspace)
     model = ui.recommender(root, version)
     history_ids: list[str] = []
-    controls = ui.sidebar_controls(model)
+    controls = ui.sidebar_controls(model, root)
     table = ui.customers(root, version)
 
     # -- find a customer -----------------------------------------------------------------------------

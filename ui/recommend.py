@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from recengine.evaluate.weights import save_weights
 from recengine.recommend import (
     COMPONENTS,
     BoostRule,
@@ -27,7 +28,8 @@ from recengine.recommend import (
     RuleSet,
 )
 from recengine.recommend.workspace_model import recommender_for
-from ui.common import workspace_at
+from ui.auth import is_editor, require_editor
+from ui.common import guarded, workspace_at
 
 COMPONENT_COLORS = {
     "semantic": "#4e79a7",
@@ -49,10 +51,28 @@ _EVENT_NAMES = {1: "view", 2: "click", 3: "cart", 4: "purchase", 5: "review"}
 
 # A spinner rather than a progress bar: elements drawn inside a cached function are replayed on every
 # cache hit, so a bar would stay on the page after the model is ready.
-@st.cache_resource(show_spinner="Preparing recommendations (embeddings, co-occurrence)…", max_entries=4)
 def recommender(root: str, version: str) -> Recommender:
-    """The workspace's fitted recommender (refitted when the data version changes)."""
+    """The workspace's fitted recommender (refitted when the data version or its settings change, e.g.
+    after score weights are saved from the Evaluation page)."""
+    return _fitted_recommender(root, version, workspace_at(root).settings.recommend.model_dump_json())
+
+
+@st.cache_resource(show_spinner="Preparing recommendations (embeddings, co-occurrence)…", max_entries=4)
+def _fitted_recommender(root: str, version: str, settings: str) -> Recommender:
     return recommender_for(workspace_at(root))
+
+
+def save_weights_button(root: str, model: Recommender, weights: dict[str, float]) -> None:
+    """In the weights expander: save the sliders as the shop's default weights (editors, when changed)."""
+    if not is_editor() or all(
+        abs(weights[name] - float(getattr(model.settings, f"weight_{name}"))) < 1e-9 for name in COMPONENTS
+    ):
+        return
+    if st.button("Save as this shop's default weights", key="rec_save_weights", icon=":material/save:"):
+        with guarded("Saving the weights"):
+            require_editor("Saving score weights")
+            path = save_weights(workspace_at(root), weights)
+            st.toast(f"Saved to {path}.")
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -222,13 +242,14 @@ def _weight_sliders(model: Recommender, prefix: str, container: Any) -> dict[str
     return weights
 
 
-def sidebar_controls(model: Recommender) -> Controls:
+def sidebar_controls(model: Recommender, root: str) -> Controls:
     """Weights and business rules in the sidebar; the list re-ranks live as they change."""
     sidebar = st.sidebar
     sidebar.subheader("Recommendation settings")
     k = sidebar.slider("Products to show", 3, 30, 10, key="rec_k")
     with sidebar.expander("Score weights", expanded=False):
         weights = _weight_sliders(model, "rec", st)
+        save_weights_button(root, model, weights)
     with sidebar.expander("Business rules", expanded=False):
         enabled = st.toggle("Apply rules", value=True, key="rec_rules_on", help="Off: the clean model ranking.")
         rules: list[Any] = []

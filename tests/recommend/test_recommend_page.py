@@ -88,3 +88,20 @@ def test_pages_explain_an_empty_workspace(workspace: Workspace, page: str) -> No
     app = open_page(page, workspace)
     assert not app.exception
     assert any("no products" in element.value for element in app.info)
+
+
+def test_sidebar_weights_can_be_saved_as_the_shops_defaults(tmp_path: Path) -> None:
+    from recengine.workspace import CONFIG_FILE
+
+    workspace = fill_workspace(Workspace.open(tmp_path / "ws"))  # its own: saving changes the settings
+    app = open_page("recommendations.py", workspace)
+    assert not [button for button in app.button if button.label == "Save as this shop's default weights"]
+    app.slider(key="rec_w_semantic").set_value(0.8).run()
+    assert not app.exception, app.exception
+    next(button for button in app.button if button.label == "Save as this shop's default weights").click()
+    app = app.run()
+    assert not app.exception, app.exception
+    assert "weight_semantic = 0.8" in (workspace.root / CONFIG_FILE).read_text()
+    # From the next rerun the page's model carries the saved weights: nothing left to save.
+    app = app.run()
+    assert not [button for button in app.button if button.label == "Save as this shop's default weights"]
