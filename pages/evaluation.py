@@ -108,8 +108,9 @@ with guarded("Reading the workspace"):
 
     st.subheader("Score weights from this shop's data", anchor=False)
     st.caption(
-        "Tries 25 weight settings on each customer's second-to-last product (never the products the "
-        "evaluation above tests) and says whether the best is really better than the current weights."
+        "Tries 25 weight settings with 4 co-occurrence settings on each customer's second-to-last product "
+        "(never the products the evaluation above tests) and says whether the best is really better than "
+        "the current settings."
     )
     if st.button("Suggest weights", icon=":material/tune:"):
         ev.suggest(root)
@@ -120,7 +121,7 @@ with guarded("Reading the workspace"):
         else:
             st.info(suggestion.verdict, icon=":material/balance:")
         st.dataframe(ev.suggestion_frame(suggestion), hide_index=True, width="stretch")
-        if is_editor() and suggestion.suggested != suggestion.current:
+        if is_editor() and suggestion.changed:
             force = False
             if not suggestion.worth_applying:
                 force = st.checkbox("Save anyway (the gain is within the noise)")

@@ -289,18 +289,12 @@ def current_suggestion(root: str) -> WeightSuggestion | None:
 
 
 def suggestion_frame(suggestion: WeightSuggestion) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "component": list(suggestion.current),
-            "current weight": list(suggestion.current.values()),
-            "suggested weight": [suggestion.suggested[name] for name in suggestion.current],
-        }
-    )
+    return pd.DataFrame(suggestion.rows(), columns=["setting", "current", "suggested"])
 
 
 def apply_suggestion(root: str, suggestion: WeightSuggestion) -> str:
     """Save the suggested weights in the workspace's config.toml; the session's result is cleared."""
-    path = save_weights(workspace_at(root), suggestion.suggested)
+    path = save_weights(workspace_at(root), suggestion.suggested, suggestion.suggested_collaborative)
     st.session_state.pop(SUGGESTION_KEY, None)
     return str(path)
 

@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "tune-weights",
         help="Suggest the hybrid's score weights from this shop's data (validation split).",
         description=(
-            "Try score weight settings on each customer's second-to-last product (never the products the "
+            "Try score weights and co-occurrence settings on each customer's second-to-last product (never the products the "
             "evaluate command tests), compare the best with the current weights by a paired bootstrap over "
             "customers, and with --apply save it to the workspace's config.toml when it is significantly "
             "better."
@@ -50,13 +50,12 @@ def run(arguments: argparse.Namespace) -> int:
     suggestion = suggest_weights(workspace, k=arguments.k, n_resamples=arguments.resamples, progress=StderrProgress())
     saved = None
     if arguments.apply and (suggestion.worth_applying or arguments.force):
-        saved = save_weights(workspace, suggestion.suggested)
+        saved = save_weights(workspace, suggestion.suggested, suggestion.suggested_collaborative)
     overridden = overridden_by_environment()
     if arguments.format == "json":
         print_json({**suggestion.to_dict(), "saved_to": saved, "overridden_by_environment": overridden})
         return 0
-    rows = [[name, suggestion.current[name], suggestion.suggested[name]] for name in suggestion.current]
-    print_table(rows, ["component", "current", "suggested"])
+    print_table([list(row) for row in suggestion.rows()], ["setting", "current", "suggested"])
     print()
     print(suggestion.verdict)
     if saved is not None:

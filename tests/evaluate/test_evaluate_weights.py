@@ -23,7 +23,7 @@ POPULARITY_ONLY = {"weight_semantic": 0.0, "weight_collaborative": 0.0, "weight_
 def test_a_clearly_better_setting_is_suggested(checkerboard: EvaluationData) -> None:
     # Best-sellers rank group A first for everyone: any setting with co-occurrence is far better.
     current = RecommendSettings(**POPULARITY_ONLY)
-    suggestion = suggest_weights(checkerboard, settings=current, k=2, n_resamples=200)
+    suggestion = suggest_weights(checkerboard, settings=current, collaborative_grid=[], k=2, n_resamples=200)
     assert suggestion.current["popularity"] == 1.0
     assert suggestion.suggested["collaborative"] > 0
     assert sum(suggestion.suggested.values()) == pytest.approx(1.0)  # same total as the current weights
@@ -36,7 +36,9 @@ def test_a_clearly_better_setting_is_suggested(checkerboard: EvaluationData) -> 
 
 def test_with_nothing_else_to_try_the_current_weights_stay(checkerboard: EvaluationData) -> None:
     current = RecommendSettings(**POPULARITY_ONLY)
-    suggestion = suggest_weights(checkerboard, settings=current, grid=[{"popularity": 3.0}], k=2, n_resamples=200)
+    suggestion = suggest_weights(
+        checkerboard, settings=current, grid=[{"popularity": 3.0}], collaborative_grid=[], k=2, n_resamples=200
+    )
     # The same ranking at another scale is no change: the current setting (tried first) is kept.
     assert suggestion.suggested == suggestion.current
     assert not suggestion.worth_applying
@@ -47,6 +49,7 @@ def test_a_gain_within_the_noise_is_not_worth_applying() -> None:
     noisy = PairedTest(mean_difference=0.01, low=-0.005, high=0.025, p_value=0.2, method="bootstrap", significant=False)
     suggestion = WeightSuggestion(
         current={"semantic": 0.5, "collaborative": 0.5}, suggested={"semantic": 0.2, "collaborative": 0.8},
+        current_collaborative={"collaborative_alpha": 0.5}, suggested_collaborative={"collaborative_alpha": 0.5},
         metric="ndcg", k=10, current_value=0.20, suggested_value=0.21, difference=noisy, customers=400, folds=2,
         trials=pd.DataFrame(),
     )
@@ -56,11 +59,26 @@ def test_a_gain_within_the_noise_is_not_worth_applying() -> None:
     assert better.worth_applying
 
 
+def test_co_occurrence_settings_are_tried_with_every_weight_setting(checkerboard: EvaluationData) -> None:
+    current = RecommendSettings(**POPULARITY_ONLY)
+    variants = [{"collaborative_alpha": 0.7}, {"collaborative_alpha": 0.5}]  # the second is the current one
+    suggestion = suggest_weights(
+        checkerboard, settings=current, grid=[{"collaborative": 1.0}], collaborative_grid=variants, k=2, n_resamples=200
+    )
+    assert len(suggestion.trials) == 4  # (current, alpha 0.7) x (current weights, the grid's one)
+    assert sorted(suggestion.trials["collaborative_alpha"].unique().tolist()) == [0.5, 0.7]
+    assert suggestion.current_collaborative == {"collaborative_alpha": 0.5, "collaborative_shrink": 5.0}
+    assert suggestion.suggested_collaborative["collaborative_alpha"] in (0.5, 0.7)
+    assert [row[0] for row in suggestion.rows()][-2:] == ["collaborative_alpha", "collaborative_shrink"]
+
+
 def test_save_weights_keeps_other_settings_and_takes_effect(workspace: Workspace) -> None:
     path = workspace.root / CONFIG_FILE
     path.write_text("[text]\nkeywords_per_review = 7\n\n[recommend]\nmax_interests = 2\n", encoding="utf-8")
     workspace.settings = workspace.settings.load(path)
-    written = save_weights(workspace, {"semantic": 0.1, "collaborative": 0.9, "popularity": 0.0})
+    written = save_weights(
+        workspace, {"semantic": 0.1, "collaborative": 0.9, "popularity": 0.0}, {"collaborative_alpha": 0.7}
+    )
     assert written == path
     assert workspace.settings.recommend.weight_collaborative == 0.9
     reopened = Workspace.open(workspace.root)
@@ -68,6 +86,7 @@ def test_save_weights_keeps_other_settings_and_takes_effect(workspace: Workspace
     assert reopened.settings.recommend.weight_popularity == 0.0
     assert reopened.settings.recommend.weight_quality == RecommendSettings().weight_quality  # untouched
     assert reopened.settings.recommend.max_interests == 2
+    assert reopened.settings.recommend.collaborative_alpha == 0.7
     assert reopened.settings.text.keywords_per_review == 7
 
 
@@ -80,6 +99,13 @@ def test_bad_weights_are_refused_and_the_file_is_untouched(workspace: Workspace,
     with pytest.raises(ConfigError):
         save_weights(workspace, weights)
     assert path.read_text(encoding="utf-8") == "[recommend]\nweight_semantic = 0.5\n"
+
+
+@pytest.mark.parametrize("collaborative", [{"collaborative_alpha": 2.0}, {"collaborative_neighbours": 10}])
+def test_bad_co_occurrence_settings_are_refused(workspace: Workspace, collaborative: dict[str, float]) -> None:
+    with pytest.raises(ConfigError):
+        save_weights(workspace, {"collaborative": 1.0}, collaborative)
+    assert not (workspace.root / CONFIG_FILE).exists()
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -106,7 +132,7 @@ def test_cli_does_not_save_without_a_real_gain(filled_workspace: Workspace, caps
     arguments = parse("--workspace", str(filled_workspace.root), "-k", "2", "--resamples", "200", "--apply")
     assert arguments.handler(arguments) == 0
     out = capsys.readouterr().out
-    assert "component" in out and "Not saved" in out
+    assert "weight_collaborative" in out and "collaborative_alpha" in out and "Not saved" in out
     assert config.read_text() == before
 
 

@@ -126,9 +126,10 @@ def test_weights_are_suggested_and_saved_from_the_page(workspace) -> None:  # ty
     app = app.run()
     assert not app.exception, app.exception
     assert any("significantly better" in message.value for message in app.success)
-    weights = next(frame.value for frame in app.dataframe if "suggested weight" in frame.value.columns)
-    assert weights["current weight"].tolist() == [0.0, 0.0, 1.0, 0.0, 0.0]
-    assert weights.set_index("component").loc["collaborative", "suggested weight"] > 0
+    table = next(frame.value for frame in app.dataframe if "suggested" in frame.value.columns).set_index("setting")
+    assert table.loc["weight_popularity", "current"] == 1.0 and table.loc["weight_collaborative", "current"] == 0.0
+    assert table.loc["weight_collaborative", "suggested"] > 0
+    assert table.loc["collaborative_alpha", "current"] == 0.5  # the co-occurrence settings are tuned too
     next(button for button in app.button if button.label == "Save as this shop's weights").click()
     app = app.run()
     assert not app.exception, app.exception
