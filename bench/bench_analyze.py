@@ -174,6 +174,7 @@ def main() -> int:
         untouched = analyze_reviews(workspace)
 
     # 3a. The learned model at full scale on synthetic 384-d vectors (training + scoring every review).
+    from recengine.text.sentences import review_text
     from recengine.text.sentiment import train_sentiment_model
 
     rated = reviews["rating"].notna().to_numpy()
@@ -185,11 +186,13 @@ def main() -> int:
     vectors += np.outer(np.nan_to_num(reviews["rating"].to_numpy()) - 3.0, direction) * 0.3
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     started = time.perf_counter()
+    texts = [review_text(title, text) for title, text in zip(reviews["title"], reviews["text"], strict=True)]
     model = train_sentiment_model(vectors[rated], reviews["rating"].to_numpy()[rated], np.zeros(int(rated.sum())),
+                                  texts=[text for text, keep in zip(texts, rated, strict=True) if keep],
                                   encoder_fingerprint="synthetic")
     train_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    model.predict(vectors, np.zeros(len(vectors)))
+    model.predict(vectors, np.zeros(len(vectors)), texts=texts)
     predict_seconds = time.perf_counter() - started
 
     # 3b. Encoding with the bundled model, through the workspace embedding cache, on a sample.

@@ -146,7 +146,7 @@ def lexicon_scores(texts: list[str]) -> np.ndarray:
     return np.array([review_lexicon_score(sentence_scores(split_sentences(text))) for text in texts])
 
 
-def learned_scores(train_vectors, train_stars, train_lexicon, test_vectors, test_lexicon, test_stars, fingerprint, *, tune_threshold: bool = True) -> MethodScores:  # type: ignore[no-untyped-def]
+def learned_scores(train_vectors, train_stars, train_lexicon, test_vectors, test_lexicon, test_stars, fingerprint, *, train_texts: list[str], test_texts: list[str], tune_threshold: bool = True) -> MethodScores:  # type: ignore[no-untyped-def]
     """Fit on the training part (as analyze_reviews does), score the test part.
 
     A training part holding one class only (tiny samples) gets all-zero scores instead of an error, so
@@ -154,13 +154,13 @@ def learned_scores(train_vectors, train_stars, train_lexicon, test_vectors, test
     """
     if len({star_label(star) for star in train_stars}) < 2:
         return MethodScores(0.0, 0.0, 0.0, len(test_stars), 0)
-    model = train_sentiment_model(train_vectors, train_stars, train_lexicon, encoder_fingerprint=fingerprint,
-                                  held_out_fraction=0.0, tune_threshold=tune_threshold)
-    labels, scores = model.predict(test_vectors, test_lexicon)
+    model = train_sentiment_model(train_vectors, train_stars, train_lexicon, texts=train_texts,
+                                  encoder_fingerprint=fingerprint, held_out_fraction=0.0, tune_threshold=tune_threshold)
+    labels, scores = model.predict(test_vectors, test_lexicon, texts=test_texts)
     return method_scores(test_stars, labels, scores)
 
 
-def kfold_scores(vectors, stars, lexicon, fingerprint, folds: int, seed: int, *, tune_threshold: bool = True) -> MethodScores:  # type: ignore[no-untyped-def]
+def kfold_scores(vectors, stars, lexicon, texts: list[str], fingerprint, folds: int, seed: int, *, tune_threshold: bool = True) -> MethodScores:  # type: ignore[no-untyped-def]
     """k-fold cross-validation: every review is scored once, by a model (the product's
     `train_sentiment_model`, threshold included) fitted on the other folds only; the pooled
     out-of-fold predictions are compared with the stars."""
@@ -171,19 +171,21 @@ def kfold_scores(vectors, stars, lexicon, fingerprint, folds: int, seed: int, *,
     labels = np.empty(len(stars), dtype=object)
     scores = np.zeros(len(stars))
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(vectors, truth):
-        model = train_sentiment_model(vectors[train], stars[train], lexicon[train], encoder_fingerprint=fingerprint,
-                                      held_out_fraction=0.0, seed=seed, tune_threshold=tune_threshold)
-        fold_labels, fold_scores = model.predict(vectors[test], lexicon[test])
+        model = train_sentiment_model(vectors[train], stars[train], lexicon[train], texts=[texts[i] for i in train],
+                                      encoder_fingerprint=fingerprint, held_out_fraction=0.0, seed=seed,
+                                      tune_threshold=tune_threshold)
+        fold_labels, fold_scores = model.predict(vectors[test], lexicon[test], texts=[texts[i] for i in test])
         labels[test] = fold_labels
         scores[test] = fold_scores
     return method_scores(stars, labels.tolist(), scores)
 
 
-def _kfold_row(name: str, available: str, vectors, stars, lexicon, fingerprint: str, arguments: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _kfold_row(name: str, available: str, vectors, stars, lexicon, texts: list[str], fingerprint: str, arguments: argparse.Namespace):  # type: ignore[no-untyped-def]
     """One row of the k-fold table: learned (threshold by inner CV), learned (threshold 0), lexicon."""
     print(f"{name}: {arguments.folds}-fold cross-validation on {len(stars):,} reviews", file=sys.stderr)
-    learned = kfold_scores(vectors, stars, lexicon, fingerprint, arguments.folds, arguments.seed)
-    untuned = kfold_scores(vectors, stars, lexicon, fingerprint, arguments.folds, arguments.seed, tune_threshold=False)
+    learned = kfold_scores(vectors, stars, lexicon, texts, fingerprint, arguments.folds, arguments.seed)
+    untuned = kfold_scores(vectors, stars, lexicon, texts, fingerprint, arguments.folds, arguments.seed,
+                           tune_threshold=False)
     lexicon_result = method_scores(stars, [score_label(score) for score in lexicon], lexicon)
     counts = pd.Series([star_label(star) for star in stars]).value_counts()
     row = (
@@ -199,7 +201,7 @@ def fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
-def _pooled_at(arguments: argparse.Namespace, encoder, stacked: dict[str, np.ndarray]) -> str:  # type: ignore[no-untyped-def]
+def _pooled_at(arguments: argparse.Namespace, encoder, stacked: dict) -> str:  # type: ignore[no-untyped-def]
     """Pooled learned polarity F1 with another truncation, from cached vectors only (no encoding)."""
     other = arguments.compare_seq_length
     if not other or other == arguments.max_seq_length:
@@ -217,7 +219,7 @@ def _pooled_at(arguments: argparse.Namespace, encoder, stacked: dict[str, np.nda
         test_parts.append(test_vectors)
     scores = learned_scores(np.concatenate(train_parts), stacked["train_stars"], stacked["train_lexicon"],
                             np.concatenate(test_parts), stacked["test_lexicon"], stacked["test_stars"],
-                            encoder.fingerprint)
+                            encoder.fingerprint, train_texts=stacked["train_texts"], test_texts=stacked["test_texts"])
     return (f"With reviews truncated to {other} tokens instead, the pooled learned polarity macro-F1 is "
             f"{scores.polarity_macro_f1:.3f}.")
 
@@ -248,6 +250,7 @@ def main() -> int:
     rows: list[str] = []
     curve_rows: list[str] = []
     pooled: dict[str, list] = {key: [] for key in ("train_vectors", "train_stars", "train_lexicon", "test_vectors", "test_stars", "test_lexicon")}
+    pooled_texts: dict[str, list[str]] = {"train_texts": [], "test_texts": []}
     encode_seconds = 0.0
     encoded = 0
     target_scores: dict[str, float] = {}
@@ -269,13 +272,15 @@ def main() -> int:
         test_lexicon = lexicon_scores(split.test_texts)
         lexicon = method_scores(split.test_stars, [score_label(score) for score in test_lexicon], test_lexicon)
         learned = learned_scores(train_vectors, split.train_stars, train_lexicon, test_vectors, test_lexicon,
-                                 split.test_stars, encoder.fingerprint)
+                                 split.test_stars, encoder.fingerprint, train_texts=split.train_texts,
+                                 test_texts=split.test_texts)
         half_scores[name] = learned.polarity_macro_f1
         all_vectors = np.concatenate([train_vectors, test_vectors])
         all_stars = np.concatenate([split.train_stars, split.test_stars])
         all_lexicon = np.concatenate([train_lexicon, test_lexicon])
         row, kfold_learned, kfold_lexicon = _kfold_row(name, f"{split.available:,}", all_vectors, all_stars,
-                                                       all_lexicon, encoder.fingerprint, arguments)
+                                                       all_lexicon, split.train_texts + split.test_texts,
+                                                       encoder.fingerprint, arguments)
         kfold_rows.append(row)
         target_scores[name] = kfold_learned.polarity_macro_f1
         negatives[name] = int((all_stars <= 2).sum())
@@ -298,7 +303,8 @@ def main() -> int:
                 curve.append("-")
                 continue
             scores = learned_scores(train_vectors[subset], split.train_stars[subset], train_lexicon[subset],
-                                    test_vectors, test_lexicon, split.test_stars, encoder.fingerprint)
+                                    test_vectors, test_lexicon, split.test_stars, encoder.fingerprint,
+                                    train_texts=split.train_texts[subset], test_texts=split.test_texts)
             curve.append(fmt(scores.polarity_macro_f1))
         curve_rows.append(f"| {name} | {' | '.join(curve)} | {fmt(learned.polarity_macro_f1)} ({len(split.train_texts)}) "
                           f"| {fmt(lexicon.polarity_macro_f1)} |")
@@ -306,19 +312,24 @@ def main() -> int:
                            ("train_lexicon", train_lexicon), ("test_vectors", test_vectors),
                            ("test_stars", split.test_stars), ("test_lexicon", test_lexicon)):
             pooled[key].append(value)
+        pooled_texts["train_texts"].extend(split.train_texts)
+        pooled_texts["test_texts"].extend(split.test_texts)
     if not rows:
         print("eval_sentiment: none of the review files is present; nothing to evaluate.", file=sys.stderr)
         return 0
-    stacked = {key: np.concatenate(values) for key, values in pooled.items()}
+    stacked: dict = {key: np.concatenate(values) for key, values in pooled.items()}
+    stacked.update(pooled_texts)
     pooled_lexicon = method_scores(stacked["test_stars"], [score_label(s) for s in stacked["test_lexicon"]], stacked["test_lexicon"])
     pooled_learned = learned_scores(stacked["train_vectors"], stacked["train_stars"], stacked["train_lexicon"],
                                     stacked["test_vectors"], stacked["test_lexicon"], stacked["test_stars"],
-                                    encoder.fingerprint)
+                                    encoder.fingerprint, train_texts=stacked["train_texts"],
+                                    test_texts=stacked["test_texts"])
     comparison = _pooled_at(arguments, encoder, stacked)
     pooled_row, _, _ = _kfold_row(
         "all five (pooled)", "-", np.concatenate([stacked["train_vectors"], stacked["test_vectors"]]),
         np.concatenate([stacked["train_stars"], stacked["test_stars"]]),
-        np.concatenate([stacked["train_lexicon"], stacked["test_lexicon"]]), encoder.fingerprint, arguments)
+        np.concatenate([stacked["train_lexicon"], stacked["test_lexicon"]]),
+        stacked["train_texts"] + stacked["test_texts"], encoder.fingerprint, arguments)
     kfold_rows.append(pooled_row)
     test_labels = pd.Series([star_label(star) for star in stacked["test_stars"]]).value_counts()
     rows.append(

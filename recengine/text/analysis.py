@@ -443,6 +443,8 @@ def _sentiment_decision(
         return lexicon_decision(f"The encoder could not be used ({error}); the lexicon (VADER) is used.")
     position = {review_id: index for index, review_id in enumerate(vectors.review_ids)}
     rated = rated[rated["review_id"].isin(position)]
+    # The model's lexical channel reads the same "title. body" text the vectors were made from.
+    text_by_id = dict(zip(reviews["review_id"], _review_texts(reviews), strict=True))
     model_dir = tables.sentiment_model_dir(workspace)
     try:
         model = None if force else SentimentModel.load(model_dir)
@@ -463,6 +465,7 @@ def _sentiment_decision(
                 vectors.vectors[rated_index],
                 rated["rating"].astype(float).tolist(),
                 [lexicon_by_id.get(review_id, 0.0) for review_id in rated["review_id"]],
+                texts=[text_by_id[review_id] for review_id in rated["review_id"]],
                 encoder_fingerprint=vectors.fingerprint,
             )
         except ModelError as error:
@@ -476,7 +479,9 @@ def _sentiment_decision(
     known = [index for index, row in enumerate(pending_index) if row is not None]
     if known:
         learned_labels, learned_scores = model.predict(
-            vectors.vectors[[pending_index[i] for i in known]], [pending.lexicon_scores[i] for i in known]
+            vectors.vectors[[pending_index[i] for i in known]],
+            [pending.lexicon_scores[i] for i in known],
+            texts=[text_by_id.get(pending.review_ids[i], "") for i in known],
         )
         for offset, index in enumerate(known):
             labels[index] = learned_labels[offset]
@@ -501,7 +506,9 @@ def _sentiment_decision(
         if others:
             rows = [position[review_id] for review_id in others]
             other_labels, other_scores = model.predict(
-                vectors.vectors[rows], [lexicon_by_id[review_id] for review_id in others]
+                vectors.vectors[rows],
+                [lexicon_by_id[review_id] for review_id in others],
+                texts=[text_by_id.get(review_id, "") for review_id in others],
             )
             decision.rescore = {
                 review_id: (label, float(score))
@@ -510,6 +517,11 @@ def _sentiment_decision(
             decision.rescore_method = "learned"
     progress(1.0, "sentiment scored")
     return decision
+
+
+def _review_texts(reviews: pd.DataFrame) -> list[str]:
+    """The analysed text ("title. body") of every review, in frame order."""
+    return [review_text(_as_text(title), _as_text(text)) for title, text in zip(reviews["title"], reviews["text"], strict=True)]
 
 
 def _previous_method(workspace: Workspace) -> str | None:

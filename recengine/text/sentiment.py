@@ -3,15 +3,18 @@
 Both give a label (negative / neutral / positive) and a score in [-1, 1]:
 - lexicon: VADER's compound score of each sentence, averaged over the review's sentences; VADER ships
   its lexicon in its package, needs no training and handles negation and intensifiers;
-- learned: two logistic regressions on the workspace encoder's review vectors (with the lexicon score
-  as one more input), trained on the reviews that carry stars, classes balanced: a 3-class one (1-2
-  negative, 3 neutral, 4-5 positive) that decides "neutral", and a dedicated polarity one (1-2 vs 4-5
-  stars) whose decision threshold is chosen by cross-validation on the training reviews only. The
-  label is neutral where the 3-class model says so, else the polarity decision; the score is
-  (1 - P(neutral)) * tanh(polarity margin / 2), so its sign is always the polarity decision.
+- learned: logistic regressions trained on the reviews that carry stars, classes balanced: a 3-class one
+  (1-2 negative, 3 neutral, 4-5 positive) on the workspace encoder's review vectors plus the lexicon
+  score, that decides "neutral"; a lexical one on hashed word 1-2 grams of the review text (1-2 vs 4-5
+  stars); and a dedicated polarity one (1-2 vs 4-5 stars) on the vectors, the lexicon score and the
+  lexical model's margin (out-of-fold while training: stacking), whose decision threshold is chosen by
+  cross-validation on the training reviews only. The label is neutral where the 3-class model says so,
+  else the polarity decision; the score is (1 - P(neutral)) * tanh(polarity margin / 2), so its sign is
+  always the polarity decision.
 
 The classifier is stored without pickle (coefficients as .npz, everything else as JSON) so that loading
-a workspace can never execute code from it.
+a workspace can never execute code from it; the text features are hashed (scikit-learn's stateless
+HashingVectorizer), so there is no vocabulary to store.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from recengine.text.sentences import split_sentences
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from scipy.sparse import csr_matrix
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 Label = Literal["negative", "neutral", "positive"]
@@ -156,7 +160,7 @@ class ModelQuality:
     held_out_reviews: int
 
 
-MODEL_FORMAT = 3
+MODEL_FORMAT = 4  # 4: the lexical (hashed text) channel; 3 and older are retrained, not misread
 # The lexicon's review score is the model's last input, scaled so that its coefficient is not shrunk
 # away by the regularisation tuned for unit-length encoder vectors. With it the classifier needs fewer
 # rated reviews: on the Amazon files (bench/eval_sentiment.py, duplicates removed) mean polarity F1 rose
@@ -170,6 +174,53 @@ def model_features(vectors: np.ndarray, lexicon_scores: np.ndarray | Sequence[fl
     if len(lexicon) != len(vectors):
         raise ModelError(f"{len(vectors)} vectors but {len(lexicon)} lexicon scores.")
     return np.hstack([np.asarray(vectors, dtype=np.float64), LEXICON_FEATURE_WEIGHT * lexicon])
+
+
+# -- lexical channel -------------------------------------------------------------------------------------
+# A sentence encoder reads "smells great for 5 minutes" or "awesome reviews ... didn't work for me, returned
+# it" as praise; the words themselves ("returned", "didn t", "for 5 minutes") say otherwise. A linear model
+# on hashed word 1-2 grams learns them from the workspace's own rated reviews. Hashing is stateless, so
+# the saved model stays arrays + JSON (no vocabulary). Chosen on the Amazon files (bench/eval_sentiment.py,
+# 5-fold): word 1-2 grams beat char_wb 2-5 grams and their union; see docs/EVALUATION.md for the figures.
+TEXT_HASH_FEATURES = 2**17
+TEXT_FEATURES: dict[str, object] = {  # saved with the model; a model hashed differently is retrained
+    "analyzer": "word",
+    "ngram_range": [1, 2],
+    "token_pattern": r"(?u)\b\w+\b",  # single letters kept: "didn't" -> "didn", "t", bigram "didn t"
+    "lowercase": True,
+    "n_features": TEXT_HASH_FEATURES,
+    "alternate_sign": False,
+    "tf": "1 + log(count)",
+    "norm": "l2",
+}
+TEXT_C = 8.0  # same weak regularisation as the vector models; C=2 scored lower (see the bench prose)
+TEXT_MARGIN_WEIGHT = 1.0  # the lexical margin is one more input of the polarity model, unscaled
+TEXT_FOLDS = 5  # out-of-fold margins for stacking
+
+
+def text_features(texts: Sequence[str]) -> csr_matrix:
+    """Hashed word 1-2 gram features of review texts: sublinear tf (1 + log count), rows l2-normalised.
+
+    Deterministic and stateless: the same text gives the same row in any process, with no fitted
+    vocabulary, so nothing but the linear model's coefficients needs storing.
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.preprocessing import normalize
+
+    vectorizer = HashingVectorizer(
+        analyzer="word",
+        ngram_range=(1, 2),
+        token_pattern=str(TEXT_FEATURES["token_pattern"]),
+        lowercase=True,
+        n_features=TEXT_HASH_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float64,
+    )
+    counts = vectorizer.transform([text or "" for text in texts]).tocsr()
+    # Sublinear tf: a word said five times is not five times the evidence.
+    counts.data = 1.0 + np.log(counts.data)
+    return normalize(counts, norm="l2", copy=False)
 
 
 @dataclass(frozen=True)
@@ -187,9 +238,13 @@ class SentimentModel:
     extra: dict[str, str] = field(default_factory=dict)
     # The dedicated positive-vs-negative model (None when the rated reviews hold one polarity only, then
     # the 3-class model's P(positive) - P(negative) decides the sign, as in format 2).
-    polarity_coefficients: np.ndarray | None = None  # (dim + 1,)
+    polarity_coefficients: np.ndarray | None = None  # (dim + 2,): vector, lexicon, lexical margin
     polarity_intercept: float = 0.0
     polarity_threshold: float = 0.0  # subtracted from the margin; chosen by cross-validation on training data
+    # The lexical model on hashed text (present with the polarity model): its margin is the polarity
+    # model's last input.
+    text_coefficients: np.ndarray | None = None  # (TEXT_HASH_FEATURES,)
+    text_intercept: float = 0.0
 
     @property
     def dimension(self) -> int:
@@ -208,7 +263,24 @@ class SentimentModel:
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
 
-    def polarity_margin(self, vectors: np.ndarray, lexicon_scores: np.ndarray | Sequence[float]) -> np.ndarray:
+    def text_margin(self, texts: Sequence[str] | None, count: int) -> np.ndarray:
+        """The lexical model's positive-vs-negative log-odds of `count` review texts."""
+        if self.text_coefficients is None:
+            return np.zeros(count)
+        if texts is None or len(texts) != count:
+            raise ModelError(
+                f"The sentiment model needs the text of each of the {count} reviews "
+                f"(got {'none' if texts is None else len(texts)})."
+            )
+        return np.asarray(text_features(texts) @ self.text_coefficients, dtype=np.float64) + self.text_intercept
+
+    def polarity_margin(
+        self,
+        vectors: np.ndarray,
+        lexicon_scores: np.ndarray | Sequence[float],
+        *,
+        texts: Sequence[str] | None,
+    ) -> np.ndarray:
         """Positive-vs-negative margin (log-odds minus the tuned threshold): > 0 means positive."""
         if self.polarity_coefficients is None:
             probabilities = self.probabilities(vectors, lexicon_scores)
@@ -216,13 +288,20 @@ class SentimentModel:
             positive = probabilities[:, index["positive"]] if "positive" in index else np.zeros(len(vectors))
             negative = probabilities[:, index["negative"]] if "negative" in index else np.zeros(len(vectors))
             return np.log((positive + 1e-9) / (negative + 1e-9))
-        features = model_features(vectors, lexicon_scores)
+        features = polarity_features(model_features(vectors, lexicon_scores), self.text_margin(texts, len(vectors)))
         return features @ self.polarity_coefficients + self.polarity_intercept - self.polarity_threshold
 
     def predict(
-        self, vectors: np.ndarray, lexicon_scores: np.ndarray | Sequence[float]
+        self,
+        vectors: np.ndarray,
+        lexicon_scores: np.ndarray | Sequence[float],
+        *,
+        texts: Sequence[str] | None,
     ) -> tuple[list[Label], np.ndarray]:
-        """Labels and scores in [-1, 1] for encoder vectors and the lexicon scores of the same reviews.
+        """Labels and scores in [-1, 1] for encoder vectors, lexicon scores and texts of the same reviews.
+
+        `texts` are the analysed texts ("title. body", recengine.text.sentences.review_text); required
+        when the model has its lexical channel (every model trained with both polarities).
 
         The label is "neutral" where the 3-class model ranks neutral first, else the sign of the
         polarity margin; the score is (1 - P(neutral)) * tanh(margin / 2), whose sign is the
@@ -231,7 +310,7 @@ class SentimentModel:
         if len(vectors) == 0:
             return [], np.zeros(0)
         probabilities = self.probabilities(vectors, lexicon_scores)
-        margin = self.polarity_margin(vectors, lexicon_scores)
+        margin = self.polarity_margin(vectors, lexicon_scores, texts=texts)
         index = {name: position for position, name in enumerate(self.classes)}
         neutral = probabilities[:, index["neutral"]] if "neutral" in index else np.zeros(len(vectors))
         scores = np.clip((1.0 - neutral) * np.tanh(margin / 2.0), -1.0, 1.0)
@@ -256,13 +335,20 @@ class SentimentModel:
                 arrays = {"coefficients": self.coefficients, "intercepts": self.intercepts}
                 if self.polarity_coefficients is not None:
                     arrays["polarity_coefficients"] = self.polarity_coefficients
+                if self.text_coefficients is not None:
+                    arrays["text_coefficients"] = self.text_coefficients
                 np.savez(handle, **arrays)
 
         write_with_atomic(weights, write_weights)
         meta = {
             "format": MODEL_FORMAT,
-            "features": "encoder vector, then lexicon score x LEXICON_FEATURE_WEIGHT",
+            "features": "encoder vector, then lexicon score x LEXICON_FEATURE_WEIGHT "
+            "(polarity model: then the lexical model's margin x TEXT_MARGIN_WEIGHT)",
             "lexicon_feature_weight": LEXICON_FEATURE_WEIGHT,
+            "text_features": TEXT_FEATURES,
+            "text_margin_weight": TEXT_MARGIN_WEIGHT,
+            "text_model": self.text_coefficients is not None,
+            "text_intercept": self.text_intercept,
             "classes": list(self.classes),
             "encoder_fingerprint": self.encoder_fingerprint,
             "trained_on": self.trained_on,
@@ -287,7 +373,7 @@ class SentimentModel:
             return None
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            if meta.get("format") != MODEL_FORMAT or meta.get("lexicon_feature_weight") != LEXICON_FEATURE_WEIGHT:
+            if not _same_features(meta):
                 return None  # written by an earlier version: retrained rather than misread
             if meta.get("weights_sha256") != _sha256(weights_path):
                 raise ModelError(
@@ -301,6 +387,9 @@ class SentimentModel:
                     np.asarray(arrays["polarity_coefficients"], dtype=np.float64)
                     if meta.get("polarity_model")
                     else None
+                )
+                text = (
+                    np.asarray(arrays["text_coefficients"], dtype=np.float64) if meta.get("text_model") else None
                 )
             quality = _quality_from_dict(meta.get("quality"))
             return cls(
@@ -316,12 +405,29 @@ class SentimentModel:
                 polarity_coefficients=polarity,
                 polarity_intercept=float(meta.get("polarity_intercept", 0.0)),
                 polarity_threshold=float(meta.get("polarity_threshold", 0.0)),
+                text_coefficients=text,
+                text_intercept=float(meta.get("text_intercept", 0.0)),
             )
         except (KeyError, ValueError, OSError) as error:
             raise ModelError(
                 f"The sentiment model in {directory} cannot be read: {error}.",
                 hint="Delete the folder; `recengine analyze` trains a new one.",
             ) from error
+
+
+def polarity_features(base: np.ndarray, text_margins: np.ndarray) -> np.ndarray:
+    """The polarity model's input: the 3-class model's input with the weighted lexical margin appended."""
+    return np.hstack([base, TEXT_MARGIN_WEIGHT * np.asarray(text_margins, dtype=np.float64).reshape(-1, 1)])
+
+
+def _same_features(meta: dict) -> bool:
+    """Whether a saved model was built on the inputs this version computes (format, weights, hashing)."""
+    return (
+        meta.get("format") == MODEL_FORMAT
+        and meta.get("lexicon_feature_weight") == LEXICON_FEATURE_WEIGHT
+        and meta.get("text_margin_weight") == TEXT_MARGIN_WEIGHT
+        and meta.get("text_features") == TEXT_FEATURES
+    )
 
 
 def _quality_from_dict(data: dict | None) -> ModelQuality | None:
@@ -385,6 +491,7 @@ def train_sentiment_model(
     stars: Sequence[float],
     lexicon_scores: Sequence[float],
     *,
+    texts: Sequence[str],
     encoder_fingerprint: str,
     held_out_fraction: float = 0.2,
     seed: int = 0,
@@ -397,6 +504,7 @@ def train_sentiment_model(
         stars: their ratings, 1..5.
         lexicon_scores: the lexicon's scores of the same reviews: one input of the model, and the
             baseline of the side-by-side comparison.
+        texts: the analysed texts of the same reviews ("title. body"), for the lexical channel.
         encoder_fingerprint: the encoder that made the vectors; the model is only valid with it.
         held_out_fraction: share of reviews held out for the quality figures (stratified); 0 skips
             the held-out experiment (quality None), for callers that evaluate on their own split.
@@ -419,15 +527,23 @@ def train_sentiment_model(
         )
     lexicon_array = np.asarray(lexicon_scores, dtype=np.float64)
     features = model_features(vectors, lexicon_array)
+    if len(texts) != len(truth):
+        raise ModelError(f"{len(truth)} rated reviews but {len(texts)} texts.")
+    text_list = list(texts)
+    text_matrix = text_features(text_list)  # hashed once: stateless, so every fit can share it
     train_index, test_index = _stratified_split(truth, held_out_fraction, seed)
 
     def fit(index: np.ndarray) -> SentimentModel:
-        return _fit_model(features, truth, index, encoder_fingerprint, len(truth), seed, tune_threshold)
+        return _fit_model(
+            _Inputs(features, text_matrix, truth), index, encoder_fingerprint, len(truth), seed, tune_threshold
+        )
 
     quality = None
     if len(test_index) and len(set(truth[train_index].tolist())) >= 2:
         held_out_model = fit(train_index)
-        learned_labels, learned_scores = held_out_model.predict(vectors[test_index], lexicon_array[test_index])
+        learned_labels, learned_scores = held_out_model.predict(
+            vectors[test_index], lexicon_array[test_index], texts=[text_list[i] for i in test_index]
+        )
         lexicon_test = lexicon_array[test_index]
         quality = ModelQuality(
             learned=method_scores(stars_array[test_index], learned_labels, learned_scores),
@@ -450,13 +566,20 @@ THRESHOLD_FOLDS = 5
 THRESHOLD_MAX_REVIEWS = 8_000
 
 
-def _logistic(features: np.ndarray, target: np.ndarray, seed: int) -> object:
+def _logistic(
+    features: np.ndarray | csr_matrix,
+    target: np.ndarray,
+    seed: int,
+    *,
+    c: float = REGULARISATION_C,
+    solver: str = "lbfgs",
+) -> object:
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    classifier = LogisticRegression(class_weight="balanced", max_iter=300, C=REGULARISATION_C, random_state=seed)
+    classifier = LogisticRegression(class_weight="balanced", max_iter=300, C=c, random_state=seed, solver=solver)
     with warnings.catch_warnings():
         # A not-quite-converged linear model on sentence vectors is still a good one; the held-out
         # scores say how good, so the warning adds nothing for a merchandiser.
@@ -465,35 +588,71 @@ def _logistic(features: np.ndarray, target: np.ndarray, seed: int) -> object:
     return classifier
 
 
+@dataclass(frozen=True)
+class _Inputs:
+    """Every rated review's model inputs, row-aligned."""
+
+    features: np.ndarray  # model_features: vector + lexicon
+    text_matrix: csr_matrix  # text_features
+    truth: np.ndarray  # star labels
+
+
 def _fit_model(
-    features: np.ndarray,
-    truth: np.ndarray,
+    inputs: _Inputs,
     index: np.ndarray,
     fingerprint: str,
     rated: int,
     seed: int,
     tune_threshold: bool,
 ) -> SentimentModel:
-    """The 3-class model and the polarity model (with its threshold), fitted on `index` only."""
-    index = _cap_per_class(index, truth, MAX_TRAINING_REVIEWS, seed)
+    """The 3-class model, the lexical model and the polarity model (with its threshold), fitted on
+    `index` only."""
+    features, truth = inputs.features, inputs.truth
+    index = np.sort(_cap_per_class(index, truth, MAX_TRAINING_REVIEWS, seed))
     model = _from_sklearn(_logistic(features[index], truth[index], seed), fingerprint, len(index), rated)
     polar = index[truth[index] != "neutral"]
     target = (truth[polar] == "positive").astype(int)
     if len(set(target.tolist())) < 2:
         return model
-    classifier = _logistic(features[polar], target, seed)
+    text_classifier, text_out_of_fold = _fit_text_model(inputs.text_matrix[polar], target, seed)
+    polar_features = polarity_features(features[polar], text_out_of_fold)
+    classifier = _logistic(polar_features, target, seed)
     threshold = 0.0
     if tune_threshold:
         # The search fits the model once per fold; on a large shop a sample (every review of the rarer
         # class kept) places the threshold as well at a fraction of the time.
-        sample = _cap_per_class(polar, truth, THRESHOLD_MAX_REVIEWS, seed)
-        threshold = choose_threshold(features[sample], (truth[sample] == "positive").astype(int), seed)
+        sample = np.searchsorted(polar, _cap_per_class(polar, truth, THRESHOLD_MAX_REVIEWS, seed))
+        threshold = choose_threshold(polar_features[sample], target[sample], seed)
     return replace(
         model,
         polarity_coefficients=np.asarray(classifier.coef_[0], dtype=np.float64),  # type: ignore[attr-defined]
         polarity_intercept=float(classifier.intercept_[0]),  # type: ignore[attr-defined]
         polarity_threshold=threshold,
+        text_coefficients=np.asarray(text_classifier.coef_[0], dtype=np.float64),  # type: ignore[attr-defined]
+        text_intercept=float(text_classifier.intercept_[0]),  # type: ignore[attr-defined]
     )
+
+
+def _fit_text_model(text_matrix: csr_matrix, target: np.ndarray, seed: int) -> tuple[object, np.ndarray]:
+    """The lexical polarity model on all of `text_matrix`, and its out-of-fold margins on the same rows.
+
+    The polarity model learns how far to trust the lexical margin from margins the lexical model did
+    not fit (stacking): in-sample margins of a model with 2^17 inputs are near-perfect and would take
+    all the weight. With fewer than two reviews of the rarer class the margins stay 0 (no weight).
+    liblinear: on sparse hashed features it fits in a third of lbfgs's time, same quality.
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    def fit(rows: np.ndarray) -> object:
+        return _logistic(text_matrix[rows], target[rows], seed, c=TEXT_C, solver="liblinear")
+
+    margins = np.zeros(len(target))
+    folds = min(TEXT_FOLDS, int(min((target == 0).sum(), (target == 1).sum())))
+    if folds >= 2:
+        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+        for train, test in splitter.split(np.zeros(len(target)), target):
+            margins[test] = fit(train).decision_function(text_matrix[test])  # type: ignore[attr-defined]
+    return fit(np.arange(len(target))), margins
 
 
 def choose_threshold(features: np.ndarray, target: np.ndarray, seed: int = 0, folds: int = THRESHOLD_FOLDS) -> float:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import HANDMADE_REVIEWS, add_reviews, rated_reviews
 
+from recengine.errors import ModelError
 from recengine.text.analysis import analyze_reviews, item_keywords, review_sentiment, reviews_with_analysis
 from recengine.text.mismatches import workspace_mismatches
 from recengine.text.sentiment import SentimentModel, train_sentiment_model
@@ -144,7 +145,7 @@ def test_classifier_learns_separable_vectors_and_round_trips_without_pickle(tmp_
     centres = {1: -1.0, 2: -1.0, 3: 0.0, 4: 1.0, 5: 1.0}
     vectors = np.stack([np.r_[centres[int(star)], rng.normal(size=7) * 0.2] for star in stars]).astype(np.float32)
     lexicon = rng.uniform(-1, 1, size=len(stars))  # an uninformed baseline
-    model = train_sentiment_model(vectors, stars, lexicon, encoder_fingerprint="test")
+    model = train_sentiment_model(vectors, stars, lexicon, texts=[""] * len(stars), encoder_fingerprint="test")
     assert model.quality is not None
     assert model.quality.learned.polarity_macro_f1 > 0.95 > model.quality.lexicon.polarity_macro_f1
     assert model.quality.held_out_reviews == 60 and model.quality.train_reviews == 240
@@ -152,13 +153,11 @@ def test_classifier_learns_separable_vectors_and_round_trips_without_pickle(tmp_
     assert sorted(path.name for path in (tmp_path / "sentiment").iterdir()) == ["model.json", "weights.npz"]
     loaded = SentimentModel.load(tmp_path / "sentiment")
     assert loaded is not None and loaded.classes == ("negative", "neutral", "positive")
-    labels, scores = loaded.predict(vectors[:5], lexicon[:5])
+    labels, scores = loaded.predict(vectors[:5], lexicon[:5], texts=[""] * 5)
     assert labels == ["negative", "negative", "neutral", "positive", "positive"]
     assert scores[0] < 0 < scores[4] and np.all(np.abs(scores) <= 1)
     # A tampered weights file is refused, not silently used.
     (tmp_path / "sentiment" / "weights.npz").write_bytes(b"not weights")
-    from recengine.errors import ModelError
-
     with pytest.raises(ModelError):
         SentimentModel.load(tmp_path / "sentiment")
 
@@ -241,8 +240,8 @@ def test_polarity_threshold_is_chosen_on_training_reviews_only(monkeypatch) -> N
         return original(features, target, seed, folds)
 
     monkeypatch.setattr(sentiment, "choose_threshold", spy)
-    model = sentiment.train_sentiment_model(vectors, stars, np.zeros(len(stars)), encoder_fingerprint="t",
-                                            held_out_fraction=0.25)
+    model = sentiment.train_sentiment_model(vectors, stars, np.zeros(len(stars)), texts=[""] * len(stars),
+                                            encoder_fingerprint="t", held_out_fraction=0.25)
     train_index, test_index = sentiment._stratified_split(
         np.array([sentiment.star_label(star) for star in stars]), 0.25, 0
     )
@@ -271,14 +270,15 @@ def test_polarity_model_decides_the_sign_and_neutral_comes_from_the_three_class_
     vectors, stars = _polar_vectors(300, seed=1, noise=0.4)
     stars[::7] = 3.0
     vectors[::7, 0] = 0.0  # neutral reviews sit between the two polarities
-    model = train_sentiment_model(vectors, stars, np.zeros(len(stars)), encoder_fingerprint="t")
+    model = train_sentiment_model(vectors, stars, np.zeros(len(stars)), texts=[""] * len(stars),
+                                  encoder_fingerprint="t")
     assert model.polarity_coefficients is not None
     model.save(tmp_path / "m")
     loaded = SentimentModel.load(tmp_path / "m")
     assert loaded is not None and loaded.polarity_threshold == model.polarity_threshold
     np.testing.assert_allclose(loaded.polarity_coefficients, model.polarity_coefficients)  # type: ignore[arg-type]
-    labels, scores = loaded.predict(vectors, np.zeros(len(stars)))
-    margin = loaded.polarity_margin(vectors, np.zeros(len(stars)))
+    labels, scores = loaded.predict(vectors, np.zeros(len(stars)), texts=[""] * len(stars))
+    margin = loaded.polarity_margin(vectors, np.zeros(len(stars)), texts=[""] * len(stars))
     for label, score, value in zip(labels, scores, margin, strict=True):
         if label != "neutral":
             assert (label == "positive") == (value >= 0)
@@ -331,3 +331,87 @@ def test_aspect_lexicon_is_learned_again_after_a_first_run_on_too_little_text(ma
     found = {mention["aspect"]: mention["sentiment"] for mention in aspects}
     assert found["zipper"] > 0 and found["design"] > 0  # "colors" is a seed term of design
     assert "kid" not in found  # people are never aspects
+
+
+# -- lexical channel (hashed text) ------------------------------------------------------------------------
+
+def test_text_features_are_hashed_deterministically_without_a_vocabulary() -> None:
+    from recengine.text.sentiment import TEXT_HASH_FEATURES, text_features
+
+    matrix = text_features(["Didn't work, returned it.", "", "didn't WORK, returned it"])
+    assert matrix.shape == (3, TEXT_HASH_FEATURES)
+    # 5 words ("didn", "t", "work", "returned", "it") and their 4 bigrams, each once: 9 columns of 1/3.
+    # The columns are fixed numbers: a saved model's coefficients stay valid in any process, and a
+    # scikit-learn that hashed differently would fail here instead of silently mis-scoring.
+    assert matrix[0].indices.tolist() == [8371, 13183, 16864, 28406, 28522, 35603, 67646, 116365, 125697]
+    np.testing.assert_allclose(matrix[0].data, 1 / 3)
+    assert matrix[1].nnz == 0  # an empty text is an all-zero row, not an error
+    assert (matrix[0] != matrix[2]).nnz == 0  # case and punctuation do not matter
+
+
+def _reads_positive_reviews(count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Reviews whose vectors carry no polarity and whose lexicon score is positive for all of them (as
+    VADER reads "smells great for 5 minutes"): only the words can tell the 1-star ones."""
+    rng = np.random.default_rng(3)
+    praise = ["Great product, works well", "Love it, exactly as described", "Works great, would buy again",
+              "Excellent quality, very happy", "Nice and sturdy, does the job"]
+    trap = ["Smells great for 5 minutes, then nothing", "Awesome reviews but it didn't work for me, returned it",
+            "Looked great, stopped working after a week, returned it", "Great idea, didn't work, sent it back",
+            "Nice colour but didn't work at all, returned it for a refund"]
+    stars = np.array([1.0 if index % 4 == 0 else 5.0 for index in range(count)])
+    texts = [f"{(trap if star < 3 else praise)[index % 5]}." for index, star in enumerate(stars)]
+    vectors = rng.normal(size=(count, 8)).astype(np.float32)
+    return vectors, stars, np.full(count, 0.6), texts
+
+
+def test_lexical_channel_catches_negatives_that_read_positive(tmp_path: Path) -> None:
+    vectors, stars, lexicon, texts = _reads_positive_reviews(200)
+    model = train_sentiment_model(vectors, stars, lexicon, texts=texts, encoder_fingerprint="t")
+    assert model.text_coefficients is not None and model.polarity_coefficients is not None
+    assert model.polarity_coefficients.shape == (vectors.shape[1] + 2,)  # vector, lexicon, lexical margin
+    assert model.quality is not None and model.quality.learned.polarity_macro_f1 > 0.9
+    handmade = ["Pretty box, but it didn't work for me. Returned it.", "Works great, love it."]
+    labels, scores = model.predict(np.zeros((2, 8)), [0.6, 0.6], texts=handmade)
+    assert labels == ["negative", "positive"] and scores[0] < 0 < scores[1]
+    with pytest.raises(ModelError):
+        model.predict(vectors[:2], lexicon[:2], texts=None)  # the lexical channel cannot be skipped
+
+
+def test_format_4_round_trip_keeps_the_lexical_model_and_older_formats_are_retrained(tmp_path: Path) -> None:
+    vectors, stars, lexicon, texts = _reads_positive_reviews(120)
+    model = train_sentiment_model(vectors, stars, lexicon, texts=texts, encoder_fingerprint="t")
+    model.save(tmp_path / "m")
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert meta["format"] == 4 and meta["text_model"] and meta["text_features"]["analyzer"] == "word"
+    with np.load(tmp_path / "m" / "weights.npz", allow_pickle=False) as arrays:
+        assert "text_coefficients" in arrays.files
+    loaded = SentimentModel.load(tmp_path / "m")
+    assert loaded is not None and loaded.text_intercept == model.text_intercept
+    np.testing.assert_array_equal(loaded.text_coefficients, model.text_coefficients)  # type: ignore[arg-type]
+    before = model.predict(vectors, lexicon, texts=texts)
+    after = loaded.predict(vectors, lexicon, texts=texts)
+    assert before[0] == after[0]
+    np.testing.assert_array_equal(before[1], after[1])
+    # A format-3 model (no lexical channel) or one hashed with other settings is not misread: load()
+    # says "none", so analyze retrains.
+    for change in ({"format": 3}, {"text_features": {**meta["text_features"], "n_features": 2**18}}):
+        (tmp_path / "m" / "model.json").write_text(json.dumps({**meta, **change}))
+        assert SentimentModel.load(tmp_path / "m") is None
+
+
+def test_an_old_format_model_in_a_workspace_is_retrained(make_workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    embed = pytest.importorskip("recengine.embed", reason="the encoder comes from the embedding work")
+    if not hasattr(embed, "review_vectors"):
+        pytest.skip("recengine.embed.review_vectors is not there yet (embedding work in progress)")
+    monkeypatch.setenv("RECENGINE_TEXT__MIN_RATED_REVIEWS_FOR_MODEL", "50")
+    workspace = make_workspace(rated_reviews(100))
+    assert analyze_reviews(workspace).model_retrained
+    meta_path = workspace.root / "models" / "sentiment" / "model.json"
+    meta = json.loads(meta_path.read_text())
+    for key in ("text_features", "text_margin_weight", "text_model", "text_intercept"):
+        meta.pop(key)
+    meta_path.write_text(json.dumps({**meta, "format": 3}))  # what the previous version wrote
+    add_reviews(workspace, [("NEW1", "P1", None, None, "Didn't work for me, returned it.", "2024-06-01")])
+    again = analyze_reviews(workspace)
+    assert again.model_retrained and again.sentiment_method == "learned"
+    assert json.loads(meta_path.read_text())["format"] == 4
