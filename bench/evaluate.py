@@ -55,7 +55,7 @@ from recengine.evaluate.tuning import (  # noqa: E402
     tune_hybrid_weights,
     tune_ranker,
 )
-from recengine.evaluate.weights import WEIGHT_GRID, best_against_first  # noqa: E402
+from recengine.evaluate.weights import WEIGHT_GRID, suggest_weights  # noqa: E402
 from recengine.progress import StderrProgress  # noqa: E402
 
 K = 10
@@ -177,14 +177,19 @@ def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) 
 
     defaults = RecommendSettings()
     default_weights = {name: float(getattr(defaults, f"weight_{name}")) for name in COMPONENTS}
-    hybrid = average_folds([
-        tune_hybrid_weights(
-            HybridRanker(vectors, **text), [default_weights, *HYBRID_GRID], fold, k=K, max_users=MAX_TUNING_USERS,
-            progress=progress,
-        )
-        for fold in folds
-    ])
-    default_value = float(hybrid.trials.iloc[0][hybrid.metric])
+    # The product's own search (`recengine tune-weights`): the weight grid with each co-occurrence
+    # setting, on the same validation folds, against the defaults.
+    suggestion = suggest_weights(
+        data, settings=defaults, grid=HYBRID_GRID, k=K, max_customers=MAX_TUNING_USERS, n_resamples=resamples,
+        progress=progress,
+    )
+    hybrid = TuningResult(
+        "Hybrid weights and co-occurrence", "ndcg", K,
+        {**suggestion.suggested, **suggestion.suggested_collaborative}, suggestion.suggested_value,
+        suggestion.trials, suggestion.customers,
+    )
+    tuned_settings = defaults.model_copy(update=suggestion.suggested_collaborative)
+    default_value = suggestion.current_value
     tuned += [knn, als, hybrid]
 
     tuning_seconds = time.perf_counter() - tuning_started
@@ -196,14 +201,16 @@ def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) 
         ALS(**als.best),
         TfidfProfile(),
         EmbeddingProfile(vectors.item_ids, vectors.vectors),
-        HybridRanker(vectors, weights=hybrid.best, name="Hybrid", **text),
+        HybridRanker(vectors, tuned_settings, weights=suggestion.suggested, name="Hybrid", **text),
     ]
     if len(validation.user_ids) <= MAX_TUNING_USERS:
         # Cheap on small data: shows on test items whether tuning the weights mattered.
         rankers.append(HybridRanker(vectors, weights=default_weights, name="Hybrid (default weights)", **text))
         if analysis is not None:
             # And whether the review analysis mattered: the same tuned weights, stars only.
-            rankers.append(HybridRanker(vectors, weights=hybrid.best, name="Hybrid (no review analysis)"))
+            rankers.append(
+                HybridRanker(vectors, tuned_settings, weights=suggestion.suggested, name="Hybrid (no review analysis)")
+            )
     runs = []
     for ranker in rankers:
         runs.append(test.run(ranker, k_max=max(KS), progress=progress))
@@ -240,6 +247,7 @@ def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) 
         "seconds": time.perf_counter() - started,
         "tuning_seconds": tuning_seconds,
         "resamples": resamples,
+        "suggestion": suggestion,
         "catalog_with_interactions": int((test.item_user_counts > 0).sum()),
         "analysis": analysis,
     }
@@ -386,18 +394,18 @@ def why_not_clearly_better(outcome: dict[str, Any], rivals: list[str]) -> str:
 
 
 def tune_weights_note(outcome: dict[str, Any]) -> str:
-    """What the product's `recengine tune-weights` would do here: it changes the default weights only
-    when the validation gain is significant (the same folds and settings as above)."""
-    tuned = next(t for t in outcome["tuned"] if t.name.startswith("Hybrid"))
-    row, test = best_against_first(tuned, n_resamples=outcome["resamples"])
+    """What the product's `recengine tune-weights --apply` would do here: it changes the defaults only
+    when the validation gain is significant (the search above is the same code)."""
+    suggestion = outcome["suggestion"]
+    test = suggestion.difference
     gain = (f"best minus default on validation {test.mean_difference:+.4f} [{test.low:+.4f}, {test.high:+.4f}], "
             f"p = {test.p_value:.3f}")
-    if row == 0:
-        return f"`recengine tune-weights` would keep the default weights: they are the best setting ({gain})."
-    if test.significant and test.mean_difference > 0:
-        return f"`recengine tune-weights --apply` would save the tuned weights (the Hybrid row): {gain}."
-    return (f"`recengine tune-weights --apply` would keep the default weights (the Hybrid (default weights) "
-            f"row): the tuned ones are not significantly better, {gain}.")
+    if not suggestion.changed:
+        return f"`recengine tune-weights` would keep the defaults: they are the best setting ({gain})."
+    if suggestion.worth_applying:
+        return f"`recengine tune-weights --apply` would save the tuned settings (the Hybrid row): {gain}."
+    return ("`recengine tune-weights --apply` would keep the defaults (the Hybrid (default weights) row): "
+            f"the tuned settings are not significantly better, {gain}.")
 
 
 def default_weights_note(outcome: dict[str, Any], rivals: list[str]) -> str:
