@@ -109,8 +109,8 @@ with guarded("Reading the workspace"):
     st.subheader("Score weights from this shop's data", anchor=False)
     st.caption(
         "Tries 25 weight settings with 4 co-occurrence settings on each customer's second-to-last product "
-        "(never the products the evaluation above tests) and says whether the best is really better than "
-        "the current settings."
+        "(never the products the evaluation above tests), picks the best on half of the customers and "
+        "checks on the other half whether it is really better than the current settings."
     )
     if st.button("Suggest weights", icon=":material/tune:"):
         ev.suggest(root)

@@ -37,6 +37,7 @@ class TuningResult:
     # (users, candidates) per-user metric of every candidate, where the tuner keeps it (the hybrid's
     # weights): lets a caller test whether the best setting is really better than another one.
     per_user: np.ndarray | None = None
+    customer_ids: tuple[str, ...] = ()  # the customer of each row of `per_user`
 
 
 def parameter_grid(**axes: Sequence[Any]) -> list[dict[str, Any]]:
@@ -134,6 +135,7 @@ def tune_hybrid_weights(
         "Hybrid weights", metric, k, best, float(means[best_row]), trials, len(users),
         tuple({name: float(candidate.get(name, 0.0)) for name in names} for candidate in candidates),
         per_user,
+        tuple(context.user_ids),
     )
 
 
@@ -165,11 +167,12 @@ def average_folds(results: Sequence[TuningResult]) -> TuningResult:
         best = dict(first.candidates[best_row])
     else:
         best = {name: _plain(trials.iloc[best_row][name]) for name in parameters}
-    per_user = None
+    per_user, customer_ids = None, ()
     if all(result.per_user is not None for result in results):
         # Each fold's customers are separate observations of the same candidates.
         per_user = np.vstack([result.per_user for result in results])  # type: ignore[misc]
+        customer_ids = tuple(customer for result in results for customer in result.customer_ids)
     return TuningResult(
         first.name, metric, first.k, best, float(values[best_row]), trials,
-        sum(result.users for result in results), first.candidates, per_user,
+        sum(result.users for result in results), first.candidates, per_user, customer_ids,
     )

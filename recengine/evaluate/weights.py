@@ -3,8 +3,9 @@ save them as its defaults.
 
 The search runs on validation splits only (each customer's second-to-last product, and on small shops
 also the third-to-last), never on the items the Evaluation page tests, so an evaluation after saving
-stays honest. A suggestion is worth applying only when it beats the current weights by more than the
-noise: on the public Amazon files (bench/evaluate.py) the best of 25 weight settings on 350-460
+stays honest. The best setting is picked on half of the validation customers and tested against the
+current settings on the other half; it is worth applying only when it wins there by more than the
+noise. On the public Amazon files (bench/evaluate.py) the best of 25 weight settings on 350-460
 customers regularly lost to the untuned default on the test customers, so a small validation gain is
 no reason to change what merchandisers see.
 """
@@ -69,10 +70,11 @@ class WeightSuggestion:
     k: int
     current_value: float
     suggested_value: float
-    difference: PairedTest  # suggested minus current, per validation customer, paired bootstrap
+    difference: PairedTest  # suggested minus current on the confirmation half, paired bootstrap
     customers: int  # validation customers scored, all folds together
     folds: int
     trials: pd.DataFrame
+    confirmation_customers: int = 0  # the half (customers, all folds) that tested the choice
 
     @property
     def changed(self) -> bool:
@@ -94,8 +96,9 @@ class WeightSuggestion:
         label = f"{METRIC_LABELS.get(self.metric, self.metric)}@{self.k}"
         gain = (
             f"{label} {self.current_value:.4f} -> {self.suggested_value:.4f} on {self.customers:,} validation "
-            f"customers, difference {self.difference.mean_difference:+.4f} "
-            f"[{self.difference.low:+.4f}, {self.difference.high:+.4f}], p = {self.difference.p_value:.3f}"
+            f"customers; on the {self.confirmation_customers:,} that did not choose it, difference "
+            f"{self.difference.mean_difference:+.4f} [{self.difference.low:+.4f}, {self.difference.high:+.4f}], "
+            f"p = {self.difference.p_value:.3f}"
         )
         if not self.changed:
             return f"The current settings are already the best of {len(self.trials)} tried ({gain})."
@@ -125,6 +128,7 @@ class WeightSuggestion:
             },
             "worth_applying": self.worth_applying,
             "customers": self.customers,
+            "confirmation_customers": self.confirmation_customers,
             "folds": self.folds,
             "verdict": self.verdict,
         }
@@ -186,9 +190,9 @@ def suggest_weights(
             )
         per_variant.append(average_folds(results))
     tuned = _side_by_side(per_variant, variants)
-    best_row, difference = best_against_first(tuned, n_resamples=n_resamples, seed=seed)
+    choice = choose_and_confirm(tuned, n_resamples=n_resamples, seed=seed)
     values = tuned.trials[metric].to_numpy()
-    best = tuned.candidates[best_row]
+    best = tuned.candidates[choice.row]
     report(1.0, "settings suggested")
     return WeightSuggestion(
         current=current,
@@ -198,9 +202,10 @@ def suggest_weights(
         metric=metric,
         k=k,
         current_value=float(values[0]),
-        suggested_value=float(values[best_row]),
-        difference=difference,
+        suggested_value=float(values[choice.row]),
+        difference=choice.confirmation,
         customers=len(tuned.per_user),  # type: ignore[arg-type]
+        confirmation_customers=choice.confirmation_customers,
         folds=len(folds),
         trials=tuned.trials,
     )
@@ -220,19 +225,46 @@ def _side_by_side(results: Sequence[TuningResult], variants: Sequence[Mapping[st
     per_user = np.hstack([result.per_user for result in results])  # type: ignore[misc]
     first = results[0]
     return TuningResult(first.name, first.metric, first.k, dict(candidates[0]), float("nan"), trials,
-                        first.users, candidates, per_user)
+                        first.users, candidates, per_user, first.customer_ids)
 
 
-def best_against_first(tuned: TuningResult, *, n_resamples: int = 1000, seed: int = 0) -> tuple[int, PairedTest]:
-    """The best candidate's row and its paired test against the first candidate (the current weights).
+@dataclass(frozen=True)
+class ConfirmedChoice:
+    """The best candidate chosen on one half of the validation customers, tested on the other half."""
 
-    Needs the per-customer values that `tune_hybrid_weights` keeps.
+    row: int  # the chosen candidate
+    selection_value: float  # its mean on the selection half
+    confirmation: PairedTest  # chosen minus first candidate on the confirmation half
+    confirmation_customers: int
+
+
+def choose_and_confirm(tuned: TuningResult, *, n_resamples: int = 1000, seed: int = 0) -> ConfirmedChoice:
+    """Pick the best candidate on half of the customers and test it against the first candidate (the
+    current settings) on the other half.
+
+    Testing the winner of many candidates on the customers that picked it would favour it: the best of
+    100 noisy scores is high partly by luck. Customers, not rows, are split, so a customer's two
+    validation folds stay on the same side.
     """
-    if tuned.per_user is None:
+    if tuned.per_user is None or len(tuned.customer_ids) != len(tuned.per_user):
         raise ConfigError(f"{tuned.name}: per-customer values were not kept, so no paired test is possible.")
-    best_row = int(tuned.trials[tuned.metric].to_numpy().argmax())
-    best, first = tuned.per_user[:, best_row], tuned.per_user[:, 0]
-    return best_row, paired_test(best, first, indices=bootstrap_indices(len(best), n_resamples, seed))
+    customers = sorted(set(tuned.customer_ids))
+    order = np.random.default_rng(seed).permutation(len(customers))
+    selecting = {customers[index] for index in order[: len(customers) // 2]}
+    in_selection = np.array([customer in selecting for customer in tuned.customer_ids])
+    if in_selection.all() or not in_selection.any():
+        in_selection = np.ones(len(in_selection), dtype=bool)  # one customer: nothing to confirm on
+    selection, confirmation = tuned.per_user[in_selection], tuned.per_user[~in_selection]
+    row = int(selection.mean(axis=0).argmax())
+    if len(confirmation) == 0:
+        confirmation = selection
+    chosen, first = confirmation[:, row], confirmation[:, 0]
+    return ConfirmedChoice(
+        row=row,
+        selection_value=float(selection[:, row].mean()),
+        confirmation=paired_test(chosen, first, indices=bootstrap_indices(len(chosen), n_resamples, seed)),
+        confirmation_customers=len(chosen),
+    )
 
 
 def _validation_folds(data: EvaluationData) -> list[EvaluationContext]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -13,7 +14,8 @@ from recengine.config import RecommendSettings
 from recengine.errors import ConfigError
 from recengine.evaluate.data import EvaluationData
 from recengine.evaluate.metrics import PairedTest
-from recengine.evaluate.weights import WeightSuggestion, save_weights, suggest_weights
+from recengine.evaluate.tuning import TuningResult
+from recengine.evaluate.weights import WeightSuggestion, choose_and_confirm, save_weights, suggest_weights
 from recengine.workspace import CONFIG_FILE, Workspace
 
 POPULARITY_ONLY = {"weight_semantic": 0.0, "weight_collaborative": 0.0, "weight_popularity": 1.0,
@@ -140,3 +142,27 @@ def test_force_needs_apply(filled_workspace: Workspace) -> None:
     arguments = parse("--workspace", str(filled_workspace.root), "--force")
     with pytest.raises(ConfigError):
         arguments.handler(arguments)
+
+
+def _tuning(per_user: np.ndarray, customer_ids: list[str]) -> TuningResult:
+    trials = pd.DataFrame({"ndcg": per_user.mean(axis=0)})
+    return TuningResult("t", "ndcg", 10, {}, float("nan"), trials, len(per_user), (), per_user, tuple(customer_ids))
+
+
+def test_the_choice_is_confirmed_on_customers_that_did_not_make_it() -> None:
+    rng = np.random.default_rng(3)
+    customers = [f"c{index}" for index in range(40) for _ in range(2)]  # two folds per customer
+    current = np.full(len(customers), 0.3)
+    lucky = [current + rng.normal(0, 0.1, len(customers)) for _ in range(30)]  # pure noise around current
+    choice = choose_and_confirm(_tuning(np.column_stack([current, *lucky]), customers), n_resamples=300)
+    assert choice.confirmation_customers == 40  # 20 customers, both of their rows on the same side
+    assert choice.row > 0 and choice.selection_value > 0.3  # the best of 30 noisy settings looks better...
+    assert not choice.confirmation.significant  # ...but not on the other half
+
+
+def test_a_real_gain_is_confirmed() -> None:
+    customers = [f"c{index}" for index in range(40)]
+    current = np.linspace(0.1, 0.5, 40)
+    choice = choose_and_confirm(_tuning(np.column_stack([current, current + 0.2]), customers), n_resamples=300)
+    assert choice.row == 1 and choice.confirmation.significant
+    assert choice.confirmation.mean_difference == pytest.approx(0.2)
