@@ -82,7 +82,8 @@ class WeightSuggestion:
 
     @property
     def worth_applying(self) -> bool:
-        """The suggestion differs from the current settings and is significantly better on validation."""
+        """The suggestion differs from the current settings and beats them significantly on the
+        validation customers that did not choose it."""
         return self.changed and self.difference.significant and self.difference.mean_difference > 0
 
     def rows(self) -> list[tuple[str, float, float]]:
