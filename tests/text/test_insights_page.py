@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import HANDMADE_REVIEWS, add_reviews
+from text_fixtures import HANDMADE_REVIEWS, add_reviews
 
 from recengine.text.analysis import analyze_reviews
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import HANDMADE_REVIEWS, add_reviews, rated_reviews
+from text_fixtures import HANDMADE_REVIEWS, add_reviews, rated_reviews
 
 from recengine.errors import ModelError
 from recengine.text.analysis import analyze_reviews, item_keywords, review_sentiment, reviews_with_analysis
