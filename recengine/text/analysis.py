@@ -489,9 +489,10 @@ def _sentiment_decision(
     decision = _Decision(
         method="learned",
         reason=(
-            f"Logistic regression on encoder vectors and the lexicon score, trained on {model.trained_on:,} "
-            "rated reviews (a positive-vs-negative model with a threshold chosen by cross-validation on "
-            "the training reviews decides the polarity, a 3-class one decides neutral); "
+            f"Logistic regression on encoder vectors, the lexicon score and the review's words (hashed "
+            f"1-2 word phrases), trained on {model.trained_on:,} rated reviews (a positive-vs-negative "
+            "model with a threshold chosen by cross-validation on the training reviews decides the "
+            "polarity, a 3-class one decides neutral); "
             "see the held-out scores next to the lexicon's."
         ),
         labels=labels,
