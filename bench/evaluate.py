@@ -47,7 +47,7 @@ from recengine.evaluate.bundles import evaluate_bundles  # noqa: E402
 from recengine.evaluate.datasets import DATASETS, DatasetUnavailableError  # noqa: E402
 from recengine.evaluate.review_analysis import ReviewAnalysisRun, with_review_analysis  # noqa: E402
 from recengine.evaluate.runner import EvaluationContext, EvaluationResult, summarise  # noqa: E402
-from recengine.evaluate.splits import leave_last_out, make_splits  # noqa: E402
+from recengine.evaluate.splits import make_splits  # noqa: E402
 from recengine.evaluate.tuning import (  # noqa: E402
     TuningResult,
     average_folds,
@@ -55,7 +55,12 @@ from recengine.evaluate.tuning import (  # noqa: E402
     tune_hybrid_weights,
     tune_ranker,
 )
-from recengine.evaluate.weights import COLLABORATIVE_FIELDS, WEIGHT_GRID, suggest_weights  # noqa: E402
+from recengine.evaluate.weights import (  # noqa: E402
+    COLLABORATIVE_FIELDS,
+    WEIGHT_GRID,
+    suggest_weights,
+    validation_folds,
+)
 from recengine.progress import StderrProgress  # noqa: E402
 
 K = 10
@@ -156,11 +161,9 @@ def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) 
         data, analysis = analyse_reviews(key, data, progress)
     text = {"keywords": data.keywords, "sentiment": data.sentiment}
     splits = make_splits(data.interactions)
-    validation = EvaluationContext(splits.validation, data.items)
-    folds = [validation]
-    if len(validation.user_ids) <= MAX_TUNING_USERS:
-        # Second fold: each customer's third-to-last product, predicted from what came before it.
-        folds.append(EvaluationContext(leave_last_out(splits.validation.train), data.items))
+    # The product's tuning folds: second-to-last product, and third-to-last on the small data sets.
+    folds = validation_folds(splits, data.items)
+    validation = folds[0]
 
     tuning_started = time.perf_counter()
     tuned: list[TuningResult] = []
@@ -180,8 +183,8 @@ def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) 
     # The product's own search (`recengine tune-weights`): the weight grid with each co-occurrence
     # setting, on the same validation folds, against the defaults.
     suggestion = suggest_weights(
-        data, settings=defaults, grid=HYBRID_GRID, k=K, max_customers=MAX_TUNING_USERS, n_resamples=resamples,
-        progress=progress,
+        data, settings=defaults, grid=HYBRID_GRID, folds=folds, k=K, max_customers=MAX_TUNING_USERS,
+        n_resamples=resamples, progress=progress,
     )
     # The reported hybrid takes the best on all validation customers, as the baselines do (the product
     # picks on half of them and confirms on the other half before it changes anything).

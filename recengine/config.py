@@ -150,12 +150,7 @@ class Settings(BaseSettings):
     @classmethod
     def load(cls, config_file: Path | None = None) -> Settings:
         """Read settings from `config_file` (TOML, optional) and the environment."""
-        values: dict[str, Any] = {}
-        if config_file is not None and config_file.exists():
-            try:
-                values = tomllib.loads(config_file.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{config_file} is not valid TOML: {exc}") from exc
+        values = read_config_file(config_file) if config_file is not None else {}
         try:
             return cls(**values)
         except ValidationError as exc:
@@ -169,6 +164,16 @@ class Settings(BaseSettings):
     def to_toml(self) -> str:
         """Render as TOML (sections of scalars only), the format `load` reads back."""
         return toml_text(self.model_dump())
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    """The values of a config.toml ({} when there is no such file)."""
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}", hint="Fix or remove the file.") from exc
 
 
 def toml_text(values: Mapping[str, Any]) -> str:

@@ -13,7 +13,6 @@ no reason to change what merchandisers see.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,13 +22,13 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from recengine.config import RecommendSettings, Settings, toml_text
+from recengine.config import RecommendSettings, Settings, read_config_file, toml_text
 from recengine.errors import ConfigError, NotReadyError
 from recengine.evaluate.baselines import HybridRanker
 from recengine.evaluate.data import EvaluationData, from_workspace
 from recengine.evaluate.metrics import PairedTest, bootstrap_indices, paired_test
 from recengine.evaluate.runner import METRIC_LABELS, EvaluationContext
-from recengine.evaluate.splits import leave_last_out, make_splits
+from recengine.evaluate.splits import Splits, leave_last_out, make_splits
 from recengine.evaluate.tuning import TuningResult, average_folds, parameter_grid, tune_hybrid_weights
 from recengine.progress import Progress, no_progress, scaled
 from recengine.recommend.scoring import COMPONENTS, weights_from_settings
@@ -141,6 +140,7 @@ def suggest_weights(
     settings: RecommendSettings | None = None,
     grid: Sequence[Mapping[str, float]] | None = None,
     collaborative_grid: Sequence[Mapping[str, float]] | None = None,
+    folds: Sequence[EvaluationContext] | None = None,
     k: int = 10,
     metric: str = "ndcg",
     max_customers: int = 4000,
@@ -157,6 +157,8 @@ def suggest_weights(
         collaborative_grid: co-occurrence settings (`COLLABORATIVE_FIELDS`) to try, each with every
             weight setting (default `COLLABORATIVE_GRID`; [] = only the current ones). Each one refits
             the recommender, the weights are then ranked from one pass of component scores.
+        folds: the validation splits to tune on (default `validation_folds` of the data's interactions;
+            a caller that already cut them passes them).
         max_customers: validation customers scored per fold (a random sample above this).
     """
     report = progress or no_progress
@@ -173,7 +175,7 @@ def suggest_weights(
         candidate = {**current_collaborative, **{name: float(value) for name, value in variant.items()}}
         if candidate not in variants:
             variants.append(candidate)
-    folds = _validation_folds(data)
+    folds = list(folds) if folds is not None else validation_folds(make_splits(data.interactions), data.items)
     candidates = [current, *(grid if grid is not None else WEIGHT_GRID)]
     steps = len(variants) * len(folds)
     per_variant: list[TuningResult] = []
@@ -253,12 +255,10 @@ def choose_and_confirm(tuned: TuningResult, *, n_resamples: int = 1000, seed: in
     order = np.random.default_rng(seed).permutation(len(customers))
     selecting = {customers[index] for index in order[: len(customers) // 2]}
     in_selection = np.array([customer in selecting for customer in tuned.customer_ids])
-    if in_selection.all() or not in_selection.any():
-        in_selection = np.ones(len(in_selection), dtype=bool)  # one customer: nothing to confirm on
     selection, confirmation = tuned.per_user[in_selection], tuned.per_user[~in_selection]
+    if len(selection) == 0:  # one customer: nothing to confirm on, so choose and test on the same rows
+        selection = confirmation
     row = int(selection.mean(axis=0).argmax())
-    if len(confirmation) == 0:
-        confirmation = selection
     chosen, first = confirmation[:, row], confirmation[:, 0]
     return ConfirmedChoice(
         row=row,
@@ -268,9 +268,10 @@ def choose_and_confirm(tuned: TuningResult, *, n_resamples: int = 1000, seed: in
     )
 
 
-def _validation_folds(data: EvaluationData) -> list[EvaluationContext]:
-    splits = make_splits(data.interactions)
-    first = EvaluationContext(splits.validation, data.items)
+def validation_folds(splits: Splits, items: pd.DataFrame) -> list[EvaluationContext]:
+    """Where settings are tuned: each customer's second-to-last product, and on shops with at most
+    `SECOND_FOLD_MAX_USERS` such customers also the third-to-last (a second fold halves the noise)."""
+    first = EvaluationContext(splits.validation, items)
     if not first.user_ids:
         raise NotReadyError(
             "Too little history to suggest weights: no customer has three or more products.",
@@ -278,7 +279,7 @@ def _validation_folds(data: EvaluationData) -> list[EvaluationContext]:
         )
     folds = [first]
     if len(first.user_ids) <= SECOND_FOLD_MAX_USERS:
-        second = EvaluationContext(leave_last_out(splits.validation.train), data.items)
+        second = EvaluationContext(leave_last_out(splits.validation.train), items)
         if second.user_ids:
             folds.append(second)
     return folds
@@ -313,12 +314,7 @@ def save_weights(
     if unknown:
         raise ConfigError(f"Unknown co-occurrence setting {unknown[0]!r}.", hint=f"Use {', '.join(COLLABORATIVE_FIELDS)}.")
     path = workspace.root / CONFIG_FILE
-    values: dict[str, Any] = {}
-    if path.exists():
-        try:
-            values = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-            raise ConfigError(f"{path} is not valid TOML: {error}", hint="Fix or remove the file first.") from error
+    values = read_config_file(path)
     section = dict(values.get("recommend", {}))
     section.update({f"weight_{name}": float(value) for name, value in checked.items()})
     section.update({name: float(value) for name, value in (collaborative or {}).items()})
