@@ -33,7 +33,7 @@ from recengine.store.files import write_text_atomic, write_with_atomic
 from recengine.text.sentences import split_sentences
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     from scipy.sparse import csr_matrix
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -207,20 +207,15 @@ def text_features(texts: Sequence[str]) -> csr_matrix:
     from sklearn.feature_extraction.text import HashingVectorizer
     from sklearn.preprocessing import normalize
 
-    vectorizer = HashingVectorizer(
-        analyzer="word",
-        ngram_range=(1, 2),
-        token_pattern=str(TEXT_FEATURES["token_pattern"]),
-        lowercase=True,
-        n_features=TEXT_HASH_FEATURES,
-        alternate_sign=False,
-        norm=None,
-        dtype=np.float64,
-    )
+    # Built from TEXT_FEATURES, the record saved with the model, so the two cannot drift apart; "tf" and
+    # "norm" are applied below (the vectorizer's own norm would come before the sublinear tf).
+    hashing = {key: TEXT_FEATURES[key] for key in ("analyzer", "token_pattern", "lowercase", "n_features", "alternate_sign")}
+    ngram_range = tuple(TEXT_FEATURES["ngram_range"])  # type: ignore[call-overload]
+    vectorizer = HashingVectorizer(**hashing, ngram_range=ngram_range, norm=None, dtype=np.float64)  # type: ignore[arg-type]
     counts = vectorizer.transform([text or "" for text in texts]).tocsr()
     # Sublinear tf: a word said five times is not five times the evidence.
     counts.data = 1.0 + np.log(counts.data)
-    return normalize(counts, norm="l2", copy=False)
+    return normalize(counts, norm=str(TEXT_FEATURES["norm"]), copy=False)
 
 
 @dataclass(frozen=True)
@@ -641,18 +636,33 @@ def _fit_text_model(text_matrix: csr_matrix, target: np.ndarray, seed: int) -> t
     all the weight. With fewer than two reviews of the rarer class the margins stay 0 (no weight).
     liblinear: on sparse hashed features it fits in a third of lbfgs's time, same quality.
     """
-    from sklearn.model_selection import StratifiedKFold
 
     def fit(rows: np.ndarray) -> object:
         return _logistic(text_matrix[rows], target[rows], seed, c=TEXT_C, solver="liblinear")
 
+    margins = _out_of_fold_margins(text_matrix, target, fit, TEXT_FOLDS, seed)
+    return fit(np.arange(len(target))), margins if margins is not None else np.zeros(len(target))
+
+
+def _out_of_fold_margins(
+    features: np.ndarray | csr_matrix,
+    target: np.ndarray,
+    fit: Callable[[np.ndarray], object],
+    folds: int,
+    seed: int,
+) -> np.ndarray | None:
+    """Every row's margin from a model `fit` on the other folds (stratified; fewer folds when the rarer
+    class has fewer reviews); None with fewer than two reviews of the rarer class."""
+    from sklearn.model_selection import StratifiedKFold
+
+    folds = min(folds, int(min((target == 0).sum(), (target == 1).sum())))
+    if folds < 2:
+        return None
     margins = np.zeros(len(target))
-    folds = min(TEXT_FOLDS, int(min((target == 0).sum(), (target == 1).sum())))
-    if folds >= 2:
-        splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
-        for train, test in splitter.split(np.zeros(len(target)), target):
-            margins[test] = fit(train).decision_function(text_matrix[test])  # type: ignore[attr-defined]
-    return fit(np.arange(len(target))), margins
+    # With at most one fold per review of the rarer class, every training part holds both classes.
+    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(target)), target):
+        margins[test] = fit(train).decision_function(features[test])  # type: ignore[attr-defined]
+    return margins
 
 
 def choose_threshold(features: np.ndarray, target: np.ndarray, seed: int = 0, folds: int = THRESHOLD_FOLDS) -> float:
@@ -672,19 +682,10 @@ def choose_threshold(features: np.ndarray, target: np.ndarray, seed: int = 0, fo
     Returns:
         The threshold to subtract from the margin.
     """
-    from sklearn.model_selection import StratifiedKFold
-
-    minority = int(min((target == 0).sum(), (target == 1).sum()))
-    folds = min(folds, minority)
-    if folds < 2:
-        return 0.0
-    margins = np.zeros(len(target))
-    for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(features, target):
-        if len(set(target[train].tolist())) < 2:
-            return 0.0
-        classifier = _logistic(features[train], target[train], seed)
-        margins[test] = classifier.decision_function(features[test])  # type: ignore[attr-defined]
-    return _best_threshold(margins, target)
+    margins = _out_of_fold_margins(
+        features, target, lambda rows: _logistic(features[rows], target[rows], seed), folds, seed
+    )
+    return 0.0 if margins is None else _best_threshold(margins, target)
 
 
 def _best_threshold(margins: np.ndarray, target: np.ndarray) -> float:
