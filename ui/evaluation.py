@@ -86,7 +86,12 @@ def run(
 
 def current_result(root: str) -> EvaluationResult | None:
     """The last evaluation run in this session on this workspace."""
-    stored = st.session_state.get(RESULT_KEY)
+    return _stored_for(RESULT_KEY, root)
+
+
+def _stored_for(key: str, root: str) -> Any:
+    """What this session stored under `key` as (root, value), when it was for this workspace."""
+    stored = st.session_state.get(key)
     if stored and stored[0] == root:
         return stored[1]
     return None
@@ -282,10 +287,8 @@ def suggest(root: str) -> WeightSuggestion:
 
 
 def current_suggestion(root: str) -> WeightSuggestion | None:
-    stored = st.session_state.get(SUGGESTION_KEY)
-    if stored and stored[0] == root:
-        return stored[1]
-    return None
+    """The last weight suggestion made in this session for this workspace."""
+    return _stored_for(SUGGESTION_KEY, root)
 
 
 def suggestion_frame(suggestion: WeightSuggestion) -> pd.DataFrame:
