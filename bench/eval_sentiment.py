@@ -234,6 +234,9 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--folds", type=int, default=5, help="k of the k-fold cross-validation table.")
     parser.add_argument("--no-write", action="store_true", help="Print only; leave docs/EVALUATION.md alone.")
+    parser.add_argument("--model", default="bundled:all-MiniLM-L6-v2",
+                        help="Encoder (embed.model setting: bundled name or local folder) whose review vectors "
+                        "the learned model reads.")
     arguments = parser.parse_args()
     if not DATA.exists():
         print(f"eval_sentiment: the real data folder {DATA} is absent; nothing to evaluate.", file=sys.stderr)
@@ -242,7 +245,7 @@ def main() -> int:
     from recengine.config import EmbedSettings
     from recengine.embed import load_encoder
 
-    settings = EmbedSettings(model="bundled:all-MiniLM-L6-v2", max_seq_length=arguments.max_seq_length)
+    settings = EmbedSettings(model=arguments.model, max_seq_length=arguments.max_seq_length)
     started = time.perf_counter()
     encoder = load_encoder(settings)
     print(f"encoder {encoder.fingerprint} loaded in {time.perf_counter() - started:.1f}s", file=sys.stderr)

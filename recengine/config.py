@@ -94,6 +94,13 @@ class RecommendSettings(BaseModel):
     )
     collaborative_shrink: float = Field(5.0, ge=0, description="Damps similarities built on few users.")
     collaborative_neighbours: int = Field(100, ge=5, description="Neighbours kept per item.")
+    collaborative_ease_l2: float = Field(
+        0.0, ge=0, description="0 = co-occurrence (shrunk cosine); above 0 = EASE item weights with this "
+        "L2 penalty (tune-weights tries it; catalogs up to collaborative_ease_max_items interacted items).",
+    )
+    collaborative_ease_max_items: int = Field(
+        10_000, ge=1, description="Above this many interacted items EASE falls back to co-occurrence."
+    )
     history_recency_weight: float = Field(
         1.0, ge=0, le=1, description="1 = full recency decay of the user's history, 0 = none."
     )

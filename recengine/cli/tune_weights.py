@@ -19,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "tune-weights",
         help="Suggest the hybrid's score weights from this shop's data (validation split).",
         description=(
-            "Try score weights and co-occurrence settings on each customer's second-to-last product (never the products the "
+            "Try score weights and collaborative settings (co-occurrence or EASE) on each customer's second-to-last product (never the products the "
             "evaluate command tests), compare the best with the current weights by a paired bootstrap over "
             "customers, and with --apply save it to the workspace's config.toml when it is significantly "
             "better."

@@ -22,7 +22,7 @@ from recengine.errors import NotFoundError, NotReadyError
 from recengine.progress import Progress, no_progress
 from recengine.recommend.candidates import merge_candidates
 from recengine.recommend.catalog import Catalog
-from recengine.recommend.collaborative import item_similarity
+from recengine.recommend.collaborative import ease_similarity, item_similarity
 from recengine.recommend.explain import (
     ExplainContext,
     components_dict,
@@ -71,6 +71,7 @@ class Recommender:
         statistics: Any,
         similarity: sparse.csr_matrix,
         vectors: np.ndarray | None,
+        collaborative: sparse.csr_matrix | None = None,
         search: VectorSearch | None,
         keywords: Mapping[str, Sequence[str]],
         encode_query: Callable[[str], np.ndarray] | None = None,
@@ -80,7 +81,10 @@ class Recommender:
         self.settings = settings
         self.history = history
         self.statistics = statistics
-        self.similarity = similarity
+        self.similarity = similarity  # co-occurrence: explanations, similar items and bundles read it
+        # What the collaborative component scores with: EASE weights when configured, else co-occurrence.
+        self.collaborative = similarity if collaborative is None else collaborative
+        self.collaborative_method = "co-occurrence" if collaborative is None else "EASE"
         self.vectors = vectors
         self.search = search
         self.keywords = dict(keywords)
@@ -90,7 +94,7 @@ class Recommender:
         self.stars = stars
         self.scorers: dict[str, Any] = {
             "semantic": SemanticScorer(vectors, search),
-            "collaborative": CollaborativeScorer(similarity),
+            "collaborative": CollaborativeScorer(self.collaborative),
             "popularity": StaticScorer("popularity", popularity_values(statistics)),
             "quality": StaticScorer("quality", quality),
             "recency": StaticScorer("recency", recency_values(statistics)),
@@ -181,6 +185,15 @@ class Recommender:
             shrink=settings.collaborative_shrink,
             neighbours=settings.collaborative_neighbours,
         )
+        collaborative = None
+        if settings.collaborative_ease_l2 > 0:
+            report(0.55, "EASE item weights")
+            collaborative = ease_similarity(
+                history.presence,
+                l2=settings.collaborative_ease_l2,
+                neighbours=settings.collaborative_neighbours,
+                max_items=settings.collaborative_ease_max_items,
+            )
         report(0.7, "aligning item vectors")
         vectors, fingerprint = _align_vectors(item_vectors, catalog)
         search = None
@@ -195,6 +208,7 @@ class Recommender:
             history=history,
             statistics=statistics,
             similarity=similarity,
+            collaborative=collaborative,
             vectors=vectors,
             search=search,
             keywords=keywords or {},
@@ -460,7 +474,7 @@ class Recommender:
                      for index in range(len(batch))]
                 ).tocsr()
                 if weights_used["collaborative"]:
-                    collaborative = np.asarray((confidence @ self.similarity).todense(), dtype=np.float32)
+                    collaborative = np.asarray((confidence @ self.collaborative).todense(), dtype=np.float32)
                     masked = np.where(np.asarray(seen_known.todense()) > 0, 0.0, collaborative)
                     norm = np.maximum(masked.max(axis=1, keepdims=True), 1e-9)
                     block[known] += weights_used["collaborative"] * np.clip(collaborative / norm, 0, 1)

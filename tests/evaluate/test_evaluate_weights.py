@@ -15,7 +15,13 @@ from recengine.errors import ConfigError
 from recengine.evaluate.data import EvaluationData
 from recengine.evaluate.metrics import PairedTest
 from recengine.evaluate.tuning import TuningResult
-from recengine.evaluate.weights import WeightSuggestion, choose_and_confirm, save_weights, suggest_weights
+from recengine.evaluate.weights import (
+    COLLABORATIVE_FIELDS,
+    WeightSuggestion,
+    choose_and_confirm,
+    save_weights,
+    suggest_weights,
+)
 from recengine.workspace import CONFIG_FILE, Workspace
 
 POPULARITY_ONLY = {"weight_semantic": 0.0, "weight_collaborative": 0.0, "weight_popularity": 1.0,
@@ -69,9 +75,17 @@ def test_co_occurrence_settings_are_tried_with_every_weight_setting(checkerboard
     )
     assert len(suggestion.trials) == 4  # (current, alpha 0.7) x (current weights, the grid's one)
     assert sorted(suggestion.trials["collaborative_alpha"].unique().tolist()) == [0.5, 0.7]
-    assert suggestion.current_collaborative == {"collaborative_alpha": 0.5, "collaborative_shrink": 5.0}
+    assert suggestion.current_collaborative == {
+        "collaborative_alpha": 0.5, "collaborative_shrink": 5.0, "collaborative_ease_l2": 0.0
+    }
     assert suggestion.suggested_collaborative["collaborative_alpha"] in (0.5, 0.7)
-    assert [row[0] for row in suggestion.rows()][-2:] == ["collaborative_alpha", "collaborative_shrink"]
+    assert [row[0] for row in suggestion.rows()][-3:] == list(COLLABORATIVE_FIELDS)
+
+
+def test_the_default_grid_tries_ease_against_co_occurrence(checkerboard: EvaluationData) -> None:
+    suggestion = suggest_weights(checkerboard, grid=[{"collaborative": 1.0}], k=2, n_resamples=200)
+    methods = set(suggestion.trials["collaborative_ease_l2"].tolist())
+    assert 0.0 in methods and any(value > 0 for value in methods)  # co-occurrence and EASE side by side
 
 
 def test_save_weights_keeps_other_settings_and_takes_effect(workspace: Workspace) -> None:

@@ -6,11 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from recommend_fixtures import FakeItemVectors
+from scipy import sparse
 
 from recengine.config import RecommendSettings
-from recengine.evaluate.baselines import ItemKNN
+from recengine.evaluate.baselines import EASE, ItemKNN
 from recengine.recommend import Recommender
 from recengine.recommend.bundles import bundle_for_item_id
+from recengine.recommend.collaborative import ease_weights
 from recengine.recommend.explain import _co_chosen_with, history_co_occurrence
 from recengine.recommend.vector_search import VectorSearch
 
@@ -128,3 +130,53 @@ def test_coarse_scan_probing_every_list_equals_the_exact_scan() -> None:
     np.testing.assert_array_equal(got, want)
     np.testing.assert_allclose(got_scores, want_scores, rtol=1e-5)
     assert not set(got.tolist()) & set(excluded.tolist())
+
+
+def test_ease_weights_solve_each_items_ridge_regression() -> None:
+    rng = np.random.default_rng(3)
+    presence = (rng.random((40, 6)) < 0.4).astype(np.float64)
+    presence[:, 5] = 0.0  # an item nobody bought: no weights either way
+    l2 = 2.0
+    weights = ease_weights(sparse.csr_matrix(presence), l2=l2)
+    assert np.all(np.diag(weights) == 0) and not weights[5].any() and not weights[:, 5].any()
+    for item in range(5):
+        others = [j for j in range(5) if j != item]
+        block = presence[:, others]
+        expected = np.linalg.solve(block.T @ block + l2 * np.eye(len(others)), block.T @ presence[:, item])
+        np.testing.assert_allclose(weights[others, item], expected, rtol=1e-4, atol=1e-5)
+
+
+def test_collaborative_component_with_ease_scores_by_its_positive_weights(
+    items: pd.DataFrame, interactions: pd.DataFrame
+) -> None:
+    settings = RecommendSettings(collaborative_ease_l2=5.0, history_recency_weight=0.0, collaborative_neighbours=100)
+    model = Recommender.fit(items, interactions, None, settings)
+    assert model.collaborative_method == "EASE"
+    knn = ItemKNN().fit(interactions, items)  # only for its binary user x item matrix in catalog order
+    positive = np.clip(ease_weights(knn.data.matrix, l2=5.0), 0.0, None)
+    for user in sorted(interactions["user_id"].unique()):
+        ours = model.score_items(user, weights=COLLABORATIVE_ONLY)
+        unseen = np.isfinite(ours)
+        reference = np.asarray(knn.data.rows_for([user]) @ positive).ravel()[unseen]
+        if reference.max() > 0:
+            np.testing.assert_allclose(ours[unseen], reference / reference.max(), rtol=1e-4, atol=1e-5)
+    # Explanations and bundles still read co-occurrence: facts about what was bought together.
+    assert model.similarity is not model.collaborative
+
+
+def test_ease_falls_back_to_co_occurrence_on_a_catalog_too_large_for_it(
+    items: pd.DataFrame, interactions: pd.DataFrame, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = RecommendSettings(collaborative_ease_l2=5.0, collaborative_ease_max_items=2)
+    with caplog.at_level("WARNING"):
+        model = Recommender.fit(items, interactions, None, settings)
+    assert model.collaborative_method == "co-occurrence"
+    assert model.collaborative is model.similarity
+    assert "using co-occurrence instead" in caplog.text
+
+
+def test_ease_baseline_ranks_with_its_full_weights(items: pd.DataFrame, interactions: pd.DataFrame) -> None:
+    baseline = EASE(l2=5.0).fit(interactions, items)
+    users = sorted(interactions["user_id"].unique())[:3]
+    expected = np.asarray(baseline.data.rows_for(users) @ ease_weights(baseline.data.matrix, l2=5.0))
+    np.testing.assert_allclose(baseline.score(users), expected, rtol=1e-5)
