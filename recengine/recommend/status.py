@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from recengine.status import register_status_section
 
 if TYPE_CHECKING:
+    from recengine.config import RecommendSettings
     from recengine.workspace import Workspace
 
 
@@ -21,6 +22,7 @@ class RecommendStatus:
     embeddings: str  # "ready" or what to run
     review_keywords: str
     weights: str
+    collaborative: str  # which item-item signal the collaborative component scores with
 
 
 def recommend_status(workspace: Workspace) -> RecommendStatus:
@@ -50,7 +52,21 @@ def recommend_status(workspace: Workspace) -> RecommendStatus:
         embeddings="ready" if embedded else "missing: run `recengine embed` (semantic part is off until then)",
         review_keywords="ready" if keywords else "missing: run `recengine analyze` (explanations without keywords)",
         weights=weights,
+        collaborative=collaborative_description(settings, chosen),
     )
+
+
+def collaborative_description(settings: RecommendSettings, products_with_history: int) -> str:
+    """The collaborative signal in words, saying so when EASE is set but the catalog is over its limit."""
+    co_occurrence = f"co-occurrence (alpha {settings.collaborative_alpha:g}, shrink {settings.collaborative_shrink:g})"
+    if settings.collaborative_ease_l2 <= 0:
+        return co_occurrence
+    if products_with_history > settings.collaborative_ease_max_items:
+        return (
+            f"{co_occurrence}: EASE is set, but {products_with_history:,} products have history, over its "
+            f"limit of {settings.collaborative_ease_max_items:,} (collaborative_ease_max_items)"
+        )
+    return f"EASE (L2 {settings.collaborative_ease_l2:g})"
 
 
 register_status_section("recommendations", recommend_status)

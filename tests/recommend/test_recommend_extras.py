@@ -91,6 +91,17 @@ def test_status_section_reports_what_recommendations_can_use(filled_workspace) -
     assert section.customers_with_history == 20
     assert section.products_never_chosen == 2  # J7 and G7
     assert "semantic" in section.weights
+    assert section.collaborative == "co-occurrence (alpha 0.5, shrink 5)"
+
+
+def test_status_says_which_collaborative_signal_is_used() -> None:
+    from recengine.config import RecommendSettings
+    from recengine.recommend.status import collaborative_description
+
+    ease = RecommendSettings(collaborative_ease_l2=250.0, collaborative_ease_max_items=100)
+    assert collaborative_description(ease, 100) == "EASE (L2 250)"
+    over = collaborative_description(ease, 101)
+    assert over.startswith("co-occurrence") and "over its limit of 100" in over
 
 
 def test_favourite_aspects_from_review_analysis(filled_workspace) -> None:  # type: ignore[no-untyped-def]
