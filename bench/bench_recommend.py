@@ -84,11 +84,14 @@ def percentile(values: list[float], share: float) -> float:
     return float(np.percentile(np.array(values), share))
 
 
-def bench_single(items: int, users: int, requests: int) -> dict[str, float]:
+def bench_single(items: int, users: int, requests: int, settings: RecommendSettings | None = None) -> dict[str, float]:
     catalog, interactions, vectors, keywords = synthetic(items, users, 20)
     started = time.perf_counter()
-    model = Recommender.fit(catalog, interactions, vectors, RecommendSettings(), keywords=keywords)
+    model = Recommender.fit(catalog, interactions, vectors, settings or RecommendSettings(), keywords=keywords)
     fit_s = time.perf_counter() - started
+    import resource
+
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
     rng = np.random.default_rng(1)
     chosen = rng.choice(model.user_ids, size=requests, replace=False)
     model.recommend(str(chosen[0]), 10)  # warm-up (first-call allocations)
@@ -107,7 +110,32 @@ def bench_single(items: int, users: int, requests: int) -> dict[str, float]:
         "items": items, "users": users, "interactions": len(interactions), "fit_s": fit_s,
         "p50_ms": percentile(timings, 50), "p95_ms": percentile(timings, 95), "max_ms": max(timings),
         "cold_p95_ms": percentile(cold, 95), "search_mode": model.search.mode if model.search else "none",
+        "collaborative": model.collaborative_method, "peak_gb": peak_gb,
+        "items_with_history": int(np.count_nonzero(np.diff(model.history.presence.tocsc().indptr))),
     }
+
+
+def bench_ease_at_limit(items: int) -> dict[str, float]:
+    """EASE's fit on a catalog where every one of `items` items has history (its cost is items^3)."""
+    import tracemalloc
+
+    from scipy import sparse
+
+    from recengine.recommend.collaborative import ease_similarity
+
+    rng = np.random.default_rng(3)
+    users = items * 5
+    rows = np.repeat(np.arange(users), 20)
+    presence = sparse.csr_matrix((np.ones(rows.size, dtype=np.float32), (rows, rng.integers(0, items, rows.size))),
+                                 shape=(users, items))
+    tracemalloc.start()
+    started = time.perf_counter()
+    weights = ease_similarity(presence, l2=250.0, max_items=items)
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert weights is not None
+    return {"items": items, "ease_fit_s": seconds, "ease_peak_gb": peak / 2**30}
 
 
 def bench_batch(items: int, users: int, workers: list[int]) -> list[dict[str, float]]:
@@ -156,6 +184,12 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     arguments = parser.parse_args()
     load_start = os.getloadavg()[0]
+    # First, so that the process's peak memory after it is EASE's (the larger runs come later).
+    ease = bench_single(arguments.batch_items, arguments.batch_users, arguments.requests,
+                        RecommendSettings(collaborative_ease_l2=250.0))
+    print(json.dumps(ease), flush=True)
+    limit = bench_ease_at_limit(RecommendSettings().collaborative_ease_max_items)
+    print(json.dumps(limit), flush=True)
     single = bench_single(arguments.items, arguments.users, arguments.requests)
     print(json.dumps(single), flush=True)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -191,6 +225,9 @@ scoring, rules and explanations (closest history items, shared keywords, reason 
 | fit at {single['items']:,} items, {single['interactions']:,} interactions | {single['fit_s']:.1f} s | |
 {batch_rows}
 | fit at {batch['items']:,} items | {batch['fit_s']:.1f} s | |
+| with EASE as the collaborative signal (`collaborative_ease_l2` 250): fit at {ease['items']:,} items ({ease['items_with_history']:,} with history) | {ease['fit_s']:.1f} s (process peak {ease['peak_gb']:.1f} GB) | |
+| same, one user's top-10 with explanations, p95 | {ease['p95_ms']:.1f} ms ({ease['collaborative']}) | |
+| EASE item weights at its limit, {limit['items']:,} items all with history | {limit['ease_fit_s']:.1f} s, {limit['ease_peak_gb']:.1f} GB peak (numpy allocations) | |
 
 Semantic candidates at {single['items']:,} items use the `{single['search_mode']}` vector scan
 (settings.recommend.coarse_search_above = {RecommendSettings().coarse_search_above:,}): a full exact
