@@ -292,7 +292,16 @@ def current_suggestion(root: str) -> WeightSuggestion | None:
 
 
 def suggestion_frame(suggestion: WeightSuggestion) -> pd.DataFrame:
-    return pd.DataFrame(suggestion.rows(), columns=["setting", "current", "suggested"])
+    """Current and suggested value of each setting, with what the setting means (from its definition)."""
+    from recengine.config import RecommendSettings
+
+    fields = RecommendSettings.model_fields
+    rows = [
+        (name, current, suggested,
+         fields[name].description or f"weight of the {name.removeprefix('weight_')} score component")
+        for name, current, suggested in suggestion.rows()
+    ]
+    return pd.DataFrame(rows, columns=["setting", "current", "suggested", "meaning"])
 
 
 def apply_suggestion(root: str, suggestion: WeightSuggestion) -> str:

@@ -130,6 +130,8 @@ def test_weights_are_suggested_and_saved_from_the_page(workspace) -> None:  # ty
     assert table.loc["weight_popularity", "current"] == 1.0 and table.loc["weight_collaborative", "current"] == 0.0
     assert table.loc["weight_collaborative", "suggested"] > 0
     assert table.loc["collaborative_alpha", "current"] == 0.5  # the co-occurrence settings are tuned too
+    assert "EASE" in table.loc["collaborative_ease_l2", "meaning"]  # each setting says what it means
+    assert table.loc["weight_popularity", "meaning"] == "weight of the popularity score component"
     next(button for button in app.button if button.label == "Save as this shop's weights").click()
     app = app.run()
     assert not app.exception, app.exception
