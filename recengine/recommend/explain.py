@@ -173,7 +173,7 @@ def _what_user_did(profile: UserProfile, item_id: str, catalog: Catalog) -> str:
     rating = history.ratings[index]
     who = profile.user_id or "this customer"
     if not np.isnan(rating):
-        return f"which {who} rated {rating:g} stars"
+        return f"which {who} rated {rating:g} star{'' if rating == 1 else 's'}"
     code = int(history.events[index]) if history.events.size else 0
     verb = _EVENT_VERBS.get(EVENTS[code - 1], "chose") if 1 <= code <= len(EVENTS) else "chose"
     return f"which {who} {verb}"

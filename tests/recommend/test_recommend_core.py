@@ -271,3 +271,13 @@ def test_reason_names_the_co_chosen_item_when_collaborative_leads(recommender: R
     assert top.explanation.reason.startswith("Often chosen together with 'Jazz record")
     history_titles = {str(recommender.catalog.titles[p]) for p in recommender.user_history("j0").positions}
     assert any(f"'{title}'" in top.explanation.reason for title in history_titles)
+
+
+def test_reason_quotes_the_customers_own_rating_in_plain_words(
+    items: pd.DataFrame, interactions: pd.DataFrame, vectors: FakeItemVectors
+) -> None:
+    rated = interactions.assign(rating=1.0)  # everyone gave one star, and one star is not a dislike here
+    model = Recommender.fit(items, rated, vectors, RecommendSettings(dislike_below_rating=0.5))
+    collaborative = {"semantic": 0, "collaborative": 1.0, "popularity": 0, "quality": 0, "recency": 0}
+    reason = model.recommend("j0", k=1, weights=collaborative)[0].explanation.reason
+    assert "which j0 rated 1 star" in reason and "1 stars" not in reason
