@@ -175,6 +175,8 @@ with guarded("Reading the review analysis"):
         st.caption(f"Sentiment method in use: {status['sentiment_method']}.")
         show_text(status["method_reason"])
         st.dataframe(insights.quality_frame(status), hide_index=True, key="quality_table")
+        if status.get("advice"):
+            st.info(status["advice"], icon=":material/lightbulb:")
         held_out = status.get("held_out_reviews")
         if held_out:
             st.caption(

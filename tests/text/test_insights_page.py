@@ -106,3 +106,16 @@ def test_insights_page_on_the_demo_workspace(tmp_path: Path) -> None:
     quality = next(frame.value for frame in app.dataframe if "polarity macro-F1 (no 3★)" in frame.value.columns)
     assert quality["polarity macro-F1 (no 3★)"].notna().all()
     assert len(app.get("plotly_chart")) == 2
+    # The advice box follows the held-out figure: shown under the target, absent above it.
+    learned_f1 = float(quality["polarity macro-F1 (no 3★)"].iloc[0])
+    advised = any("all-mpnet-base-v2" in box.value for box in app.info)
+    assert advised == (learned_f1 < 0.85)
+
+
+def test_weak_sentiment_figures_come_with_a_next_step() -> None:
+    from recengine.text.status import quality_advice
+
+    assert "scripts/install-mpnet.sh" in quality_advice("learned", 0.80, "bundled:all-MiniLM-L6-v2")
+    assert quality_advice("learned", 0.90, "bundled:all-MiniLM-L6-v2") == ""
+    assert quality_advice("learned", 0.80, "bundled:all-mpnet-base-v2") == ""  # already the larger encoder
+    assert quality_advice("lexicon", None, "bundled:all-MiniLM-L6-v2") == ""
