@@ -46,7 +46,15 @@ COMPONENT_HELP = {
     "quality": "Ratings and review sentiment, shrunk towards the catalog average.",
     "recency": "How much it is chosen lately (trending).",
 }
+EASE_HELP = "How strongly the customer's purchases predict it (EASE item weights learned from all purchases)."
 _EVENT_NAMES = {1: "view", 2: "click", 3: "cart", 4: "purchase", 5: "review"}
+
+
+def component_help(model: Recommender, name: str) -> str:
+    """What a score component measures, for the signal this model actually uses."""
+    if name == "collaborative" and model.collaborative_method == "EASE":
+        return EASE_HELP
+    return COMPONENT_HELP[name]
 
 
 # A spinner rather than a progress bar: elements drawn inside a cached function are replayed on every
@@ -237,7 +245,7 @@ def _weight_sliders(model: Recommender, prefix: str, container: Any) -> dict[str
     for name in COMPONENTS:
         default = float(getattr(model.settings, f"weight_{name}"))
         weights[name] = container.slider(
-            name.capitalize(), 0.0, 1.0, default, 0.05, key=f"{prefix}_w_{name}", help=COMPONENT_HELP[name]
+            name.capitalize(), 0.0, 1.0, default, 0.05, key=f"{prefix}_w_{name}", help=component_help(model, name)
         )
     return weights
 

@@ -105,3 +105,15 @@ def test_sidebar_weights_can_be_saved_as_the_shops_defaults(tmp_path: Path) -> N
     # From the next rerun the page's model carries the saved weights: nothing left to save.
     app = app.run()
     assert not [button for button in app.button if button.label == "Save as this shop's default weights"]
+
+
+def test_weight_help_names_the_collaborative_signal_in_use(items, interactions) -> None:  # type: ignore[no-untyped-def]
+    from recengine.config import RecommendSettings
+    from recengine.recommend import Recommender
+    from ui.recommend import component_help
+
+    co_occurrence = Recommender.fit(items, interactions, None, RecommendSettings())
+    ease = Recommender.fit(items, interactions, None, RecommendSettings(collaborative_ease_l2=5.0))
+    assert "co-occurrence" in component_help(co_occurrence, "collaborative")
+    assert "EASE" in component_help(ease, "collaborative")
+    assert component_help(ease, "popularity") == component_help(co_occurrence, "popularity")
