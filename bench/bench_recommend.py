@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -89,8 +90,6 @@ def bench_single(items: int, users: int, requests: int, settings: RecommendSetti
     started = time.perf_counter()
     model = Recommender.fit(catalog, interactions, vectors, settings or RecommendSettings(), keywords=keywords)
     fit_s = time.perf_counter() - started
-    import resource
-
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
     rng = np.random.default_rng(1)
     chosen = rng.choice(model.user_ids, size=requests, replace=False)
@@ -166,8 +165,6 @@ def bench_batch(items: int, users: int, workers: list[int]) -> list[dict[str, fl
 
 def _children_cpu() -> float:
     """User + system CPU seconds of finished child processes (the export's workers)."""
-    import resource
-
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
