@@ -235,7 +235,7 @@ def _analyse_texts(
     force: bool,
 ) -> tuple[_Pending, AspectLexicon, int]:
     started = time.perf_counter()
-    texts = [review_text(_as_text(title), _as_text(text)) for title, text in zip(frame["title"], frame["text"], strict=True)]
+    texts = _review_texts(frame)
     sentences_per_review: list[list[str]] = []
     scores_per_review: list[list[float]] = []
     keys_per_review: list[list[str]] = []
