@@ -324,7 +324,7 @@ def save_weights(
         raise ConfigError("All score weights are 0: nothing would rank the products.")
     unknown = sorted(set(collaborative or {}) - set(COLLABORATIVE_FIELDS))
     if unknown:
-        raise ConfigError(f"Unknown co-occurrence setting {unknown[0]!r}.", hint=f"Use {', '.join(COLLABORATIVE_FIELDS)}.")
+        raise ConfigError(f"Unknown collaborative setting {unknown[0]!r}.", hint=f"Use {', '.join(COLLABORATIVE_FIELDS)}.")
     path = workspace.root / CONFIG_FILE
     values = read_config_file(path)
     section = dict(values.get("recommend", {}))

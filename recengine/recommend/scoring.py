@@ -78,7 +78,7 @@ class SemanticScorer:
 
 
 class CollaborativeScorer:
-    """Item-to-item co-occurrence with the user's (recency-weighted) history."""
+    """Item-to-item signal (co-occurrence or EASE weights) summed over the user's (recency-weighted) history."""
 
     name = "collaborative"
 
