@@ -183,10 +183,10 @@ def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) 
         for fold in folds
     ])
     from recengine.config import RecommendSettings
-    from recengine.recommend.scoring import COMPONENTS
+    from recengine.recommend.scoring import COMPONENTS, weights_from_settings
 
     defaults = RecommendSettings()
-    default_weights = {name: float(getattr(defaults, f"weight_{name}")) for name in COMPONENTS}
+    default_weights = weights_from_settings(defaults)
     # The product's own search (`recengine tune-weights`): the weight grid with each co-occurrence
     # setting, on the same validation folds, against the defaults.
     suggestion = suggest_weights(

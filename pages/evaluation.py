@@ -107,11 +107,7 @@ with guarded("Reading the workspace"):
                         st.toast(f"Saved experiment {experiment_id}.")
 
     st.subheader("Score weights from this shop's data", anchor=False)
-    st.caption(
-        "Tries 25 weight settings with 6 collaborative settings (co-occurrence, EASE) on each customer's second-to-last product "
-        "(never the products the evaluation above tests), picks the best on half of the customers and "
-        "checks on the other half whether it is really better than the current settings."
-    )
+    st.caption(ev.SEARCH_CAPTION)
     if st.button("Suggest weights", icon=":material/tune:"):
         ev.suggest(root)
     suggestion = ev.current_suggestion(root)

@@ -24,6 +24,8 @@ from recengine.evaluate import (
 from recengine.evaluate.runner import METRIC_LABELS
 from recengine.evaluate.versions import MAX_VERSIONS, registry_versions
 from recengine.evaluate.weights import (
+    COLLABORATIVE_GRID,
+    WEIGHT_GRID,
     WeightSuggestion,
     overridden_by_environment,
     save_weights,
@@ -277,6 +279,15 @@ def comparison_chart(frame: pd.DataFrame, metric: str) -> go.Figure:
 
 
 # -- score weights from the shop's data ---------------------------------------------------------------
+
+
+SEARCH_CAPTION = (
+    f"Tries the current settings and {len(WEIGHT_GRID)} other weight settings, each with "
+    f"{len(COLLABORATIVE_GRID)} collaborative settings (co-occurrence, and EASE where the catalog allows), "
+    "on each customer's second-to-last product (never the products the evaluation "
+    "above tests), picks the best on half of the customers and checks on the other half whether it is "
+    "really better than the current settings."
+)
 
 
 def suggest(root: str) -> WeightSuggestion:

@@ -27,6 +27,7 @@ from recengine.recommend import (
     Recommender,
     RuleSet,
 )
+from recengine.recommend.scoring import weights_from_settings
 from recengine.recommend.workspace_model import recommender_for
 from ui.auth import is_editor, require_editor
 from ui.common import guarded, workspace_at
@@ -72,9 +73,8 @@ def _fitted_recommender(root: str, version: str, settings: str) -> Recommender:
 
 def save_weights_button(root: str, model: Recommender, weights: dict[str, float]) -> None:
     """In the weights expander: save the sliders as the shop's default weights (editors, when changed)."""
-    if not is_editor() or all(
-        abs(weights[name] - float(getattr(model.settings, f"weight_{name}"))) < 1e-9 for name in COMPONENTS
-    ):
+    current = weights_from_settings(model.settings)
+    if not is_editor() or all(abs(weights[name] - current[name]) < 1e-9 for name in COMPONENTS):
         return
     if st.button("Save as this shop's default weights", key="rec_save_weights", icon=":material/save:"):
         with guarded("Saving the weights"):
@@ -242,8 +242,7 @@ class Controls:
 
 def _weight_sliders(model: Recommender, prefix: str, container: Any) -> dict[str, float]:
     weights = {}
-    for name in COMPONENTS:
-        default = float(getattr(model.settings, f"weight_{name}"))
+    for name, default in weights_from_settings(model.settings).items():
         weights[name] = container.slider(
             name.capitalize(), 0.0, 1.0, default, 0.05, key=f"{prefix}_w_{name}", help=component_help(model, name)
         )
