@@ -261,7 +261,6 @@ def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) 
         "never_bought": never_bought,
         "seconds": time.perf_counter() - started,
         "tuning_seconds": tuning_seconds,
-        "resamples": resamples,
         "suggestion": suggestion,
         "catalog_with_interactions": int((test.item_user_counts > 0).sum()),
         "analysis": analysis,
@@ -421,8 +420,9 @@ def tune_weights_note(outcome: dict[str, Any]) -> str:
     chosen = ", ".join(f"{name}={current:g}->{new:g}" for name, current, new in suggestion.rows() if current != new)
     if suggestion.worth_applying:
         return f"`recengine tune-weights --apply` would save {chosen}: {gain}."
-    return ("`recengine tune-weights --apply` would keep the defaults (the Hybrid (default weights) row): "
-            f"{gain}.")
+    scored = any(method.name == "Hybrid (default weights)" for method in outcome["result"].methods)
+    defaults = "the defaults (the Hybrid (default weights) row)" if scored else "the defaults"
+    return f"`recengine tune-weights --apply` would keep {defaults}: {gain}."
 
 
 def default_weights_note(outcome: dict[str, Any], rivals: list[str]) -> str:
