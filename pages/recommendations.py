@@ -20,9 +20,9 @@ with guarded("Preparing recommendations"):
     root = str(workspace.root.resolve())
     version = data_version(workspace)
     require_items(workspace)
-    model = ui.recommender(root, version)
+    controls = ui.sidebar_controls(root, version)
+    model = controls.model
     history_ids: list[str] = []
-    controls = ui.sidebar_controls(model, root)
     table = ui.customers(root, version)
 
     # -- find a customer -----------------------------------------------------------------------------
@@ -134,17 +134,19 @@ with guarded("Preparing recommendations"):
                         show_text("\n".join(item.explanation.rules))
 
     if controls.compare:
+        model_b = controls.model_b
         if interests.strip():
-            other = model.recommend_for_text(interests, controls.k, rules=controls.rules_b, weights=controls.weights_b)
+            other = model_b.recommend_for_text(interests, controls.k, rules=controls.rules_b, weights=controls.weights_b)
         else:
-            other = model.recommend(user_id, controls.k, rules=controls.rules_b, weights=controls.weights_b)
+            other = model_b.recommend(user_id, controls.k, rules=controls.rules_b, weights=controls.weights_b)
         left, right = st.columns(2)
         with left:
-            st.caption("Configuration A (sidebar weights and rules)")
+            st.caption(f"Configuration A (sidebar weights and rules) · {ui.collaborative_label(model.settings.collaborative_ease_l2)}")
             cards(recommendations, "a")
         with right:
             overlap = len({item.item_id for item in recommendations} & {item.item_id for item in other})
-            st.caption(f"Configuration B · {overlap} of {len(other)} products in common")
+            st.caption(f"Configuration B · {ui.collaborative_label(model_b.settings.collaborative_ease_l2)} · "
+                       f"{overlap} of {len(other)} products in common")
             cards(other, "b")
     else:
         cards(recommendations, "a")

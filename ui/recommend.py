@@ -14,7 +14,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from recengine.evaluate.weights import save_weights
+from recengine.config import RecommendSettings
+from recengine.evaluate.weights import COLLABORATIVE_GRID, save_weights
 from recengine.recommend import (
     COMPONENTS,
     BoostRule,
@@ -58,28 +59,61 @@ def component_help(model: Recommender, name: str) -> str:
     return COMPONENT_HELP[name]
 
 
+def collaborative_options(settings: RecommendSettings) -> list[float]:
+    """The collaborative signals the page offers, as `collaborative_ease_l2` values: 0 (co-occurrence),
+    the EASE settings that tune-weights tries, and the shop's saved one."""
+    offered = {0.0, float(settings.collaborative_ease_l2)}
+    offered |= {float(variant["collaborative_ease_l2"]) for variant in COLLABORATIVE_GRID if variant.get("collaborative_ease_l2")}
+    return sorted(offered)
+
+
+def collaborative_label(ease_l2: float) -> str:
+    return "Co-occurrence" if ease_l2 == 0 else f"EASE (L2 {ease_l2:g})"
+
+
+def collaborative_picker(settings: RecommendSettings, default: float, key: str, container: Any) -> float:
+    """A select box of the collaborative signal; returns the chosen `collaborative_ease_l2`."""
+    options = collaborative_options(settings)
+    return float(container.selectbox(
+        "Collaborative signal", options, index=options.index(default) if default in options else 0,
+        format_func=collaborative_label, key=key,
+        help="Co-occurrence: shrunk cosine of who bought what together. EASE: item weights learned from all "
+        "purchases (one ridge regression; slower to prepare on large catalogs). The recommender is "
+        "prepared again for a signal not used before.",
+    ))
+
+
 # A spinner rather than a progress bar: elements drawn inside a cached function are replayed on every
 # cache hit, so a bar would stay on the page after the model is ready.
-def recommender(root: str, version: str) -> Recommender:
+def recommender(root: str, version: str, ease_l2: float | None = None) -> Recommender:
     """The workspace's fitted recommender (refitted when the data version or its settings change, e.g.
-    after score weights are saved from the Evaluation page)."""
-    return _fitted_recommender(root, version, workspace_at(root).settings.recommend.model_dump_json())
+    after score weights are saved from the Evaluation page); `ease_l2` overrides the saved
+    collaborative signal for this page only (0 = co-occurrence)."""
+    settings = workspace_at(root).settings.recommend
+    if ease_l2 is not None and ease_l2 != settings.collaborative_ease_l2:
+        settings = settings.model_copy(update={"collaborative_ease_l2": float(ease_l2)})
+    return _fitted_recommender(root, version, settings.model_dump_json())
 
 
-@st.cache_resource(show_spinner="Preparing recommendations (embeddings, co-occurrence)…", max_entries=4)
+@st.cache_resource(show_spinner="Preparing recommendations (embeddings, collaborative signal)…", max_entries=4)
 def _fitted_recommender(root: str, version: str, settings: str) -> Recommender:
-    return recommender_for(workspace_at(root))
+    return recommender_for(workspace_at(root), settings=RecommendSettings.model_validate_json(settings))
 
 
 def save_weights_button(root: str, model: Recommender, weights: dict[str, float]) -> None:
-    """In the weights expander: save the sliders as the shop's default weights (editors, when changed)."""
-    current = weights_from_settings(model.settings)
-    if not is_editor() or all(abs(weights[name] - current[name]) < 1e-9 for name in COMPONENTS):
+    """In the weights expander: save the sliders (and the collaborative signal picked) as the shop's
+    defaults (editors, when changed)."""
+    saved = workspace_at(root).settings.recommend
+    current = weights_from_settings(saved)
+    signal = {"collaborative_ease_l2": model.settings.collaborative_ease_l2}
+    signal_changed = model.settings.collaborative_ease_l2 != saved.collaborative_ease_l2
+    if not is_editor() or (not signal_changed and all(abs(weights[name] - current[name]) < 1e-9 for name in COMPONENTS)):
         return
-    if st.button("Save as this shop's default weights", key="rec_save_weights", icon=":material/save:"):
+    if st.button("Save as this shop's default weights", key="rec_save_weights", icon=":material/save:",
+                 help="Writes the weights" + (" and the collaborative signal" if signal_changed else "") + " to config.toml."):
         with guarded("Saving the weights"):
             require_editor("Saving score weights")
-            path = save_weights(workspace_at(root), weights)
+            path = save_weights(workspace_at(root), weights, signal if signal_changed else None)
             st.toast(f"Saved to {path}.")
 
 
@@ -230,12 +264,15 @@ def map_figure(points: pd.DataFrame, history: list[str], recommended: list[str])
 
 @dataclass(frozen=True)
 class Controls:
-    """What the sidebar sets: list length, weights, rules, and an optional second configuration."""
+    """What the sidebar sets: the model (its collaborative signal), list length, weights, rules, and an
+    optional second configuration with its own model."""
 
+    model: Recommender
     k: int
     weights: dict[str, float]
     rules: RuleSet
     compare: bool
+    model_b: Recommender
     weights_b: dict[str, float]
     rules_b: RuleSet
 
@@ -249,10 +286,25 @@ def _weight_sliders(model: Recommender, prefix: str, container: Any) -> dict[str
     return weights
 
 
-def sidebar_controls(model: Recommender, root: str) -> Controls:
-    """Weights and business rules in the sidebar; the list re-ranks live as they change."""
+def _signal_model(root: str, version: str, default: float, key: str, container: Any) -> Recommender:
+    """The collaborative-signal picker and the recommender fitted with the signal picked."""
+    saved = workspace_at(root).settings.recommend
+    signal = collaborative_picker(saved, default, key, container)
+    model = recommender(root, version, signal)
+    if signal and model.collaborative_method != "EASE":
+        container.caption(
+            f"More than {saved.collaborative_ease_max_items:,} products have history, above EASE's limit "
+            "(collaborative_ease_max_items): co-occurrence is used."
+        )
+    return model
+
+
+def sidebar_controls(root: str, version: str) -> Controls:
+    """The collaborative signal, weights and business rules in the sidebar; the list re-ranks live as
+    they change (a signal not used before prepares the recommender again)."""
     sidebar = st.sidebar
     sidebar.subheader("Recommendation settings")
+    model = _signal_model(root, version, workspace_at(root).settings.recommend.collaborative_ease_l2, "rec_signal", sidebar)
     k = sidebar.slider("Products to show", 3, 30, 10, key="rec_k")
     with sidebar.expander("Score weights", expanded=False):
         weights = _weight_sliders(model, "rec", st)
@@ -292,10 +344,12 @@ def sidebar_controls(model: Recommender, root: str) -> Controls:
         if diversity < 1:
             rules.append(Diversity(diversity))
     compare = sidebar.toggle("Compare with a second configuration", key="rec_compare")
+    model_b = model
     weights_b = dict(weights)
     rules_b = RuleSet(enabled=False)
     if compare:
         with sidebar.expander("Configuration B", expanded=True):
-            weights_b = _weight_sliders(model, "recb", st)
+            model_b = _signal_model(root, version, model.settings.collaborative_ease_l2, "recb_signal", st)
+            weights_b = _weight_sliders(model_b, "recb", st)
             rules_b = RuleSet(tuple(rules), enabled=st.toggle("Apply the same rules", value=False, key="recb_rules_on"))
-    return Controls(k, weights, RuleSet(tuple(rules), enabled=enabled), compare, weights_b, rules_b)
+    return Controls(model, k, weights, RuleSet(tuple(rules), enabled=enabled), compare, model_b, weights_b, rules_b)

@@ -117,3 +117,36 @@ def test_weight_help_names_the_collaborative_signal_in_use(items, interactions) 
     assert "co-occurrence" in component_help(co_occurrence, "collaborative")
     assert "EASE" in component_help(ease, "collaborative")
     assert component_help(ease, "popularity") == component_help(co_occurrence, "popularity")
+
+
+def test_collaborative_signal_switches_live_and_per_configuration(filled_workspace: Workspace) -> None:
+    app = open_page("recommendations.py", filled_workspace)
+    app.selectbox(key="rec_user").set_value("j3").run()
+    assert app.selectbox(key="rec_signal").value == 0.0  # the saved setting: co-occurrence
+    assert "co-occurrence" in app.slider(key="rec_w_collaborative").help
+    app.selectbox(key="rec_signal").set_value(50.0).run()
+    assert not app.exception, app.exception
+    assert "EASE" in app.slider(key="rec_w_collaborative").help
+    app.toggle(key="rec_compare").set_value(True).run()
+    assert app.selectbox(key="recb_signal").value == 50.0  # B starts from A's signal
+    app.selectbox(key="recb_signal").set_value(0.0).run()
+    assert not app.exception, app.exception
+    captions = [element.value for element in app.caption]
+    assert any(caption.startswith("Configuration A") and "EASE (L2 50)" in caption for caption in captions), captions
+    assert any(caption.startswith("Configuration B · Co-occurrence") for caption in captions), captions
+    assert "co-occurrence" in app.slider(key="recb_w_collaborative").help
+
+
+def test_a_picked_signal_is_saved_with_the_weights(tmp_path: Path) -> None:
+    from recengine.workspace import CONFIG_FILE
+
+    workspace = fill_workspace(Workspace.open(tmp_path / "ws"))
+    app = open_page("recommendations.py", workspace)
+    app.selectbox(key="rec_signal").set_value(250.0).run()
+    next(button for button in app.button if button.label == "Save as this shop's default weights").click()
+    app = app.run()
+    assert not app.exception, app.exception
+    assert "collaborative_ease_l2 = 250.0" in (workspace.root / CONFIG_FILE).read_text()
+    app = app.run()
+    assert app.selectbox(key="rec_signal").value == 250.0
+    assert not [button for button in app.button if button.label == "Save as this shop's default weights"]
