@@ -7,12 +7,16 @@ import csv
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recengine.cli.common import add_workspace_argument, open_workspace, print_json, print_table
 from recengine.distributed import add_engine_arguments, check_engine_arguments
 from recengine.errors import ConfigError, NotFoundError, RecEngineError
 from recengine.progress import StderrProgress
 from recengine.recommend import COMPONENTS, Recommendation, RuleSet
+
+if TYPE_CHECKING:
+    from recengine.workspace import Workspace
 
 CSV_COLUMNS = ("user_id", "rank", "item_id", "score", *COMPONENTS, "rules_delta", "because", "shared_keywords", "rules", "reason")
 
@@ -43,8 +47,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--include-seen", action="store_true", help="Allow products the customer already has.")
     parser.add_argument("--weight", action="append", default=[], metavar="COMPONENT=W",
                         help=f"Override a score weight ({', '.join(COMPONENTS)}); repeatable.")
+    parser.add_argument("--ease-l2", type=float, default=None, metavar="L2",
+                        help="Collaborative signal for this run: 0 = co-occurrence, above 0 = EASE with this L2 "
+                        "penalty (default: the collaborative_ease_l2 setting; the dashboard's 'Collaborative signal').")
     add_engine_arguments(parser, workers=False)
     parser.set_defaults(handler=run)
+
+
+def use_collaborative_signal(workspace: Workspace, ease_l2: float | None) -> None:
+    """Override the workspace's collaborative signal for this process only (config.toml is not touched)."""
+    if ease_l2 is None:
+        return
+    if ease_l2 < 0:
+        raise ConfigError(f"--ease-l2 {ease_l2:g} must be 0 (co-occurrence) or above (EASE).")
+    recommend = workspace.settings.recommend.model_copy(update={"collaborative_ease_l2": float(ease_l2)})
+    workspace.settings = workspace.settings.model_copy(update={"recommend": recommend})
 
 
 def parse_weights(pairs: list[str]) -> dict[str, float]:
@@ -111,6 +128,7 @@ def run(arguments: argparse.Namespace) -> int:
     if use_ray and arguments.users_file is None:
         raise ConfigError("--engine ray is for batch exports.", hint="Use --users-file F --format jsonl|csv --out F.")
     workspace = open_workspace(arguments)
+    use_collaborative_signal(workspace, arguments.ease_l2)
     rules = load_rules(arguments.rules, arguments.no_rules)
     weights = parse_weights(arguments.weight)
     from recengine.recommend.workspace_model import recommender_for

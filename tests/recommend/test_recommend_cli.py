@@ -48,6 +48,23 @@ def test_recommend_json_has_explanations(filled_workspace: Workspace, capsys: py
         assert {"because", "shared_keywords", "rules", "reason"} <= set(explanation)
 
 
+def test_ease_l2_switches_the_collaborative_signal_for_one_run(
+    filled_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def collaborative(*extra: str) -> dict[str, float]:
+        assert run("recommend", "--workspace", str(filled_workspace.root), "--user", "j0", "-k", "5",
+                   "--format", "json", *extra) == 0
+        payload = json.loads(capsys.readouterr().out)
+        return {item["item_id"]: item["explanation"]["components"]["collaborative"] for item in payload["recommendations"]}
+
+    co_occurrence = collaborative()
+    ease = collaborative("--ease-l2", "5")
+    assert any(value > 0 for value in ease.values())
+    assert ease != co_occurrence
+    assert collaborative("--ease-l2", "0") == co_occurrence
+    assert Workspace.open(filled_workspace.root).settings.recommend.collaborative_ease_l2 == 0  # nothing saved
+
+
 def test_recommend_table_with_explain(filled_workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("recommend", "--workspace", str(filled_workspace.root), "--user", "g1", "--explain") == 0
     out = capsys.readouterr().out
@@ -81,6 +98,7 @@ def test_batch_export_jsonl_and_csv(filled_workspace: Workspace, tmp_path: Path)
         ("--user", "j0", "--format", "jsonl"),
         ("--users-file", "missing.txt", "--format", "jsonl", "--out", "x.jsonl"),
         ("--user", "j0", "--weight", "semantic=lots"),
+        ("--user", "j0", "--ease-l2", "-1"),
     ],
 )
 def test_bad_input_is_a_readable_error(filled_workspace: Workspace, argv: tuple[str, ...]) -> None:
