@@ -11,7 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -120,6 +120,16 @@ class TextSettings(BaseModel):
     )
     keyword_method: str = Field(
         "tfidf", description="Per-review key phrases: tfidf (fast), yake, or embedding (KeyBERT-style, MMR)."
+    )
+    sentiment_encoder_tuning: Literal["auto", "always", "never"] = Field(
+        "auto", description="Tune a copy of the encoder for sentiment on the rated reviews before training "
+        "the sentiment model (SetFit-style; recengine.text.sentiment_encoder). auto: when the plain model's "
+        "held-out polarity F1 is under 0.85 and a GPU is used or the workspace has at most "
+        "sentiment_encoder_cpu_max_reviews reviews (every review is encoded a second time)."
+    )
+    sentiment_encoder_steps: int = Field(60, ge=1, description="Training steps of 16 reviews when tuning.")
+    sentiment_encoder_cpu_max_reviews: int = Field(
+        20_000, ge=0, description="auto tuning on a CPU only up to this many reviews (about 20 reviews/s to encode)."
     )
 
 

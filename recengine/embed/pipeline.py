@@ -27,6 +27,7 @@ from recengine.progress import Progress, scaled
 from recengine.store import write_text_atomic
 
 if TYPE_CHECKING:
+    from recengine.config import EmbedSettings
     from recengine.index import ItemIndex
     from recengine.workspace import Workspace
 
@@ -125,10 +126,19 @@ def item_vectors(workspace: Workspace, progress: Progress | None = None) -> Item
     return ItemVectors(item_ids, vectors, fingerprint)
 
 
-def review_vectors(workspace: Workspace, progress: Progress | None = None) -> ReviewVectors:
-    """Vectors of every review, encoding only uncached texts."""
+def review_vectors(workspace: Workspace, progress: Progress | None = None, *, model: str | None = None) -> ReviewVectors:
+    """Vectors of every review, encoding only uncached texts.
+
+    `model` (a bundled name or a SentenceTransformer folder) replaces the `embed.model` setting: the
+    sentiment stage's copy of the encoder tuned for sentiment (recengine.text.sentiment_encoder). Its
+    vectors are cached under their own fingerprint and recorded as their own kind of run.
+    """
     review_ids, texts = review_texts(workspace)
-    vectors, fingerprint, _keys, _run = _vectors_for(workspace, texts, "reviews", progress)
+    settings = workspace.settings.embed
+    if model is not None:
+        settings = settings.model_copy(update={"model": model})
+    kind = "reviews" if model is None else "sentiment reviews"
+    vectors, fingerprint, _keys, _run = _vectors_for(workspace, texts, kind, progress, settings=settings)
     return ReviewVectors(review_ids, vectors, fingerprint)
 
 
@@ -149,11 +159,12 @@ def _item_vectors_and_keys(
 
 
 def _vectors_for(
-    workspace: Workspace, texts: Sequence[str], kind: str, progress: Progress | None
+    workspace: Workspace, texts: Sequence[str], kind: str, progress: Progress | None,
+    *, settings: EmbedSettings | None = None,
 ) -> tuple[np.ndarray, str, list[str], EncodeRun]:
     started = time.perf_counter()
     report = progress or (lambda fraction, message: None)
-    settings = workspace.settings.embed
+    settings = settings or workspace.settings.embed
     source = resolve_model(settings.model)
     cache = EmbeddingCache(workspace.subdir(EMBEDDINGS_DIR), source.fingerprint, source.dimension)
     lookup = CacheLookup.of(cache, texts)
@@ -162,7 +173,7 @@ def _vectors_for(
     new_vectors = None
     if missing:
         report(0.0, f"{lookup.cached:,} cached, encoding {len(missing):,} {kind}")
-        encoder = _encoder(workspace, lookup.missing_texts)
+        encoder = _encoder(workspace, lookup.missing_texts, settings)
         device = getattr(encoder, "device", "cpu")
         precision = getattr(encoder, "precision", "fp32")
         new_vectors = encoder.encode(lookup.missing_texts, progress=scaled(progress, 0.0, 0.97))
@@ -190,9 +201,10 @@ def _vectors_for(
 # -- encoder and precision -----------------------------------------------------------------------------
 
 
-def _encoder(workspace: Workspace, sample_texts: Sequence[str]) -> Encoder:
-    """The active encoder, in reduced precision only where its agreement with fp32 was found good."""
-    settings = workspace.settings.embed
+def _encoder(workspace: Workspace, sample_texts: Sequence[str], settings: EmbedSettings | None = None) -> Encoder:
+    """The active encoder (or the one `settings` name), in reduced precision only where its agreement
+    with fp32 was found good."""
+    settings = settings or workspace.settings.embed
     runtime = encoder_runtime(settings)
     if runtime.precision == "fp32":
         return load_encoder(settings)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -56,11 +57,12 @@ from recengine.text.sentiment import (
     sentence_scores,
     train_sentiment_model,
 )
+from recengine.text.sentiment_encoder import TuningArguments, tune_for_rated_reviews, tuning_decision
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from recengine.embed import Encoder
+    from recengine.embed import Encoder, ReviewVectors
     from recengine.workspace import Workspace
 
 RELEARN_MIN_SENTENCES = 500  # a batch this large (and twice the last one) re-learns the aspect lexicon
@@ -175,6 +177,8 @@ def analyze_reviews(
     if decision.model_to_save is not None:
         model, model_dir = decision.model_to_save
         model.save(model_dir)
+        # Only now is a replaced tuned encoder unreferenced (before, the saved model still named it).
+        tables.prune_sentiment_encoders(workspace, keep=model.extra.get("sentiment_encoder"))
     if removed_ids:
         _delete_removed(workspace, removed_ids)
     stages["write"] = time.perf_counter() - write_started
@@ -441,6 +445,7 @@ def _sentiment_decision(
         vectors = review_vectors(workspace, progress=scaled(progress, 0.0, 0.8))
     except RecEngineError as error:
         return lexicon_decision(f"The encoder could not be used ({error}); the lexicon (VADER) is used.")
+    base_fingerprint = vectors.fingerprint
     position = {review_id: index for index, review_id in enumerate(vectors.review_ids)}
     rated = rated[rated["review_id"].isin(position)]
     # The model's lexical channel reads the same "title. body" text the vectors were made from.
@@ -450,27 +455,42 @@ def _sentiment_decision(
         model = None if force else SentimentModel.load(model_dir)
     except ModelError:
         model = None  # a damaged file is replaced by retraining
+    tuning_setting = workspace.settings.text.sentiment_encoder_tuning
+    tuned_dir = tuned_encoder_path(workspace, model)
     stale = (
         model is None
-        or model.encoder_fingerprint != vectors.fingerprint
+        or model.extra.get("base_encoder", model.encoder_fingerprint) != vectors.fingerprint
         or model.dimension != vectors.vectors.shape[1]
         or abs(len(rated) - model.rated_reviews) >= RETRAIN_GROWTH * max(model.rated_reviews, 1)
+        or model.extra.get("encoder_tuning", "auto") != tuning_setting
+        or (bool(model.extra.get("sentiment_encoder")) and tuned_dir is None)  # its tuned encoder is gone
     )
     retrained = False
+    tuning_note = ""
     if stale:
-        progress(0.85, f"training the sentiment model on {len(rated):,} rated reviews")
-        rated_index = [position[review_id] for review_id in rated["review_id"]]
+        progress(0.82, f"training the sentiment model on {len(rated):,} rated reviews")
+        rated_inputs = _RatedInputs(
+            index=[position[review_id] for review_id in rated["review_id"]],
+            stars=rated["rating"].astype(float).tolist(),
+            lexicon=[lexicon_by_id.get(review_id, 0.0) for review_id in rated["review_id"]],
+            texts=[text_by_id[review_id] for review_id in rated["review_id"]],
+        )
         try:
-            model = train_sentiment_model(
-                vectors.vectors[rated_index],
-                rated["rating"].astype(float).tolist(),
-                [lexicon_by_id.get(review_id, 0.0) for review_id in rated["review_id"]],
-                texts=[text_by_id[review_id] for review_id in rated["review_id"]],
-                encoder_fingerprint=vectors.fingerprint,
+            model = rated_inputs.train(vectors)
+            model, vectors, tuning_note = _with_tuned_encoder(
+                workspace, model, vectors, rated_inputs, scaled(progress, 0.84, 0.98)
             )
         except ModelError as error:
             return lexicon_decision(f"{error} The lexicon (VADER) is used.")
+        model = replace(model, extra={**model.extra, "base_encoder": base_fingerprint, "encoder_tuning": tuning_setting})
         retrained = True
+    elif tuned_dir is not None:
+        progress(0.84, "embedding reviews with the encoder tuned for sentiment")
+        try:
+            vectors = review_vectors(workspace, progress=scaled(progress, 0.84, 0.98), model=str(tuned_dir))
+        except RecEngineError as error:
+            return lexicon_decision(f"The encoder tuned for sentiment could not be used ({error}); the lexicon (VADER) is used.")
+    position = {review_id: index for index, review_id in enumerate(vectors.review_ids)}
     assert model is not None
     quality = model.quality
     pending_index = [position.get(review_id) for review_id in pending.review_ids]
@@ -488,13 +508,7 @@ def _sentiment_decision(
             scores[index] = float(learned_scores[offset])
     decision = _Decision(
         method="learned",
-        reason=(
-            f"Logistic regression on encoder vectors, the lexicon score and the review's words (hashed "
-            f"1-2 word phrases), trained on {model.trained_on:,} rated reviews (a positive-vs-negative "
-            "model with a threshold chosen by cross-validation on the training reviews decides the "
-            "polarity, a 3-class one decides neutral); "
-            "see the held-out scores next to the lexicon's."
-        ),
+        reason=_learned_reason(model, tuning_note),
         labels=labels,
         scores=scores,
         retrained=retrained,
@@ -518,6 +532,91 @@ def _sentiment_decision(
             decision.rescore_method = "learned"
     progress(1.0, "sentiment scored")
     return decision
+
+
+@dataclass(frozen=True)
+class _RatedInputs:
+    """The rated reviews' rows in the review vectors, stars, lexicon scores and texts, aligned."""
+
+    index: list[int]
+    stars: list[float]
+    lexicon: list[float]
+    texts: list[str]
+
+    def train(self, vectors: ReviewVectors) -> SentimentModel:
+        return train_sentiment_model(
+            vectors.vectors[self.index], self.stars, self.lexicon, texts=self.texts,
+            encoder_fingerprint=vectors.fingerprint,
+        )
+
+
+def _with_tuned_encoder(
+    workspace: Workspace, plain: SentimentModel, vectors: ReviewVectors, rated: _RatedInputs, progress: Progress
+) -> tuple[SentimentModel, ReviewVectors, str]:
+    """The plain model, or (when `tuning_decision` says so) a model on a copy of the encoder tuned for
+    sentiment; with the vectors the model reads and a note for the method's reason.
+
+    The copy is tuned on the same training part of the rated reviews that the model trains on, so the
+    held-out reviews of the quality figures stay unseen by both. A failed tuning keeps the plain model.
+    """
+    from recengine.embed import encoder_runtime, review_vectors
+    from recengine.embed.models import resolve_model
+
+    settings = workspace.settings
+    source = resolve_model(settings.embed.model)
+    plain_f1 = plain.quality.learned.polarity_macro_f1 if plain.quality else None
+    tune, note = tuning_decision(
+        settings.text.sentiment_encoder_tuning, plain_f1, len(vectors.review_ids),
+        encoder_runtime(settings.embed, load_torch=False).device, settings.text.sentiment_encoder_cpu_max_reviews,
+        trainable=source.kind != "fake" and source.path is not None,
+    )
+    if not tune:
+        return plain, vectors, note
+    directory = tables.sentiment_encoders_dir(workspace) / datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    try:
+        tune_for_rated_reviews(
+            str(source.path), rated.texts, rated.stars, directory,
+            arguments=TuningArguments(steps=settings.text.sentiment_encoder_steps),
+            device=encoder_runtime(settings.embed).device, progress=scaled(progress, 0.0, 0.6),
+        )
+        tuned_vectors = review_vectors(workspace, progress=scaled(progress, 0.6, 0.95), model=str(directory))
+    except (RecEngineError, ImportError, RuntimeError) as error:
+        shutil.rmtree(directory, ignore_errors=True)
+        return plain, vectors, f"Tuning the encoder for sentiment failed ({error}); the plain encoder vectors are used."
+    if tuned_vectors.review_ids != vectors.review_ids:  # reviews changed meanwhile: rows would not line up
+        shutil.rmtree(directory, ignore_errors=True)
+        return plain, vectors, "The reviews changed while the encoder was tuned; the plain encoder vectors are used."
+    model = rated.train(tuned_vectors)
+    extra = {"sentiment_encoder": directory.name, "encoder_tuning_steps": str(settings.text.sentiment_encoder_steps)}
+    if plain_f1 is not None:
+        extra["plain_polarity_macro_f1"] = f"{plain_f1:.4f}"
+    return replace(model, extra={**model.extra, **extra}), tuned_vectors, ""
+
+
+def tuned_encoder_path(workspace: Workspace, model: SentimentModel | None) -> Path | None:
+    """The folder of the copy of the encoder that `model` was trained on, when it has one and it exists."""
+    name = model.extra.get("sentiment_encoder") if model is not None else None
+    if not name:
+        return None
+    path = tables.sentiment_encoders_dir(workspace) / name
+    return path if (path / "config.json").exists() else None
+
+
+def _learned_reason(model: SentimentModel, tuning_note: str) -> str:
+    tuned = model.extra.get("sentiment_encoder")
+    vectors = (
+        f"the vectors of a copy of the encoder tuned for sentiment on the training reviews "
+        f"({model.extra.get('encoder_tuning_steps', '?')} steps; on the plain encoder the held-out polarity F1 "
+        f"was {model.extra.get('plain_polarity_macro_f1', 'not measured')})"
+        if tuned else "encoder vectors"
+    )
+    reason = (
+        f"Logistic regression on {vectors}, the lexicon score and the review's words (hashed 1-2 word "
+        f"phrases), trained on {model.trained_on:,} rated reviews (a positive-vs-negative model with a "
+        "threshold chosen by cross-validation on the training reviews decides the polarity, a 3-class "
+        "one decides neutral); see the held-out scores next to the lexicon's."
+    )
+    return f"{reason} {tuning_note}" if tuning_note else reason
 
 
 def _review_texts(reviews: pd.DataFrame) -> list[str]:

@@ -160,6 +160,10 @@ class ModelQuality:
     held_out_reviews: int
 
 
+HELD_OUT_FRACTION = 0.2  # rated reviews held out (stratified) for the quality figures
+# The quality the issue's target names: under it the Insights page and `recengine status` suggest a
+# next step, and `text.sentiment_encoder_tuning = "auto"` tunes a copy of the encoder for sentiment.
+GOOD_POLARITY_F1 = 0.85
 MODEL_FORMAT = 4  # 4: the lexical (hashed text) channel; 3 and older are retrained, not misread
 # The lexicon's review score is the model's last input, scaled so that its coefficient is not shrunk
 # away by the regularisation tuned for unit-length encoder vectors. With it the classifier needs fewer
@@ -488,7 +492,7 @@ def train_sentiment_model(
     *,
     texts: Sequence[str],
     encoder_fingerprint: str,
-    held_out_fraction: float = 0.2,
+    held_out_fraction: float = HELD_OUT_FRACTION,
     seed: int = 0,
     tune_threshold: bool = True,
 ) -> SentimentModel:
@@ -526,7 +530,7 @@ def train_sentiment_model(
         raise ModelError(f"{len(truth)} rated reviews but {len(texts)} texts.")
     text_list = list(texts)
     text_matrix = text_features(text_list)  # hashed once: stateless, so every fit can share it
-    train_index, test_index = _stratified_split(truth, held_out_fraction, seed)
+    train_index, test_index = held_out_split(truth, held_out_fraction, seed)
 
     def fit(index: np.ndarray) -> SentimentModel:
         return _fit_model(
@@ -725,7 +729,7 @@ def _cap_per_class(index: np.ndarray, truth: np.ndarray, limit: int, seed: int) 
     return np.sort(np.concatenate(kept))
 
 
-def _stratified_split(truth: np.ndarray, held_out_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def held_out_split(truth: np.ndarray, held_out_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Hold out `held_out_fraction` of every class (rounded down), so a class with a single review
     stays in training: 5-star-heavy shops often have only a handful of negative reviews."""
     rng = np.random.default_rng(seed)

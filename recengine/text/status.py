@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from recengine.status import register_status_section
 from recengine.text import tables
+from recengine.text.sentiment import GOOD_POLARITY_F1
 
 if TYPE_CHECKING:
     from recengine.workspace import Workspace
@@ -32,9 +33,6 @@ class AnalysisStatus:
     last_run: str | None
     advice: str = ""  # what could make the sentiment figures better, when they are weak
 
-
-# The target of the review-intelligence work (docs/EVALUATION.md): below it, say what helps.
-GOOD_POLARITY_F1 = 0.85
 
 
 def quality_advice(method: str, polarity_f1: float | None, model: str) -> str:

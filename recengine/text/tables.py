@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -77,6 +78,22 @@ def models_dir(workspace: Workspace) -> Path:
 
 def sentiment_model_dir(workspace: Workspace) -> Path:
     return models_dir(workspace) / "sentiment"
+
+
+def sentiment_encoders_dir(workspace: Workspace) -> Path:
+    """Copies of the encoder tuned for sentiment (recengine.text.sentiment_encoder), one folder each."""
+    return models_dir(workspace) / "sentiment-encoders"
+
+
+def prune_sentiment_encoders(workspace: Workspace, keep: str | None) -> None:
+    """Delete every tuned encoder but `keep` (the one the saved sentiment model reads), and scratch
+    folders a killed run left behind."""
+    folder = sentiment_encoders_dir(workspace)
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        if path.name != keep:
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def aspect_lexicon_path(workspace: Workspace) -> Path:

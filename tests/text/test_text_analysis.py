@@ -242,7 +242,7 @@ def test_polarity_threshold_is_chosen_on_training_reviews_only(monkeypatch) -> N
     monkeypatch.setattr(sentiment, "choose_threshold", spy)
     model = sentiment.train_sentiment_model(vectors, stars, np.zeros(len(stars)), texts=[""] * len(stars),
                                             encoder_fingerprint="t", held_out_fraction=0.25)
-    train_index, test_index = sentiment._stratified_split(
+    train_index, test_index = sentiment.held_out_split(
         np.array([sentiment.star_label(star) for star in stars]), 0.25, 0
     )
     held_out = set(test_index.tolist())

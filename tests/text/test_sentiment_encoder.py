@@ -1,0 +1,104 @@
+"""Tuning a copy of the encoder for sentiment: when it is done, how batches are drawn, and the analysis
+path with a tiny real SentenceTransformer (trained for two steps, so the test is fast)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_text_analysis import analysis_rows, contrast_reviews, rated_reviews
+from text_fixtures import add_reviews
+
+from recengine.errors import ModelError
+from recengine.text.analysis import analyze_reviews
+from recengine.text.sentiment import SentimentModel
+from recengine.text.sentiment_encoder import balanced_rows, tuning_decision
+from recengine.workspace import Workspace
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize(
+    ("setting", "f1", "reviews", "device", "trainable", "tune", "note"),
+    [
+        ("never", 0.5, 100, "cpu", True, False, ""),
+        ("auto", 0.9, 100, "cpu", True, False, ""),  # good enough: nothing to gain
+        ("auto", None, 100, "cpu", True, False, ""),  # no held-out figure to judge by
+        ("auto", 0.7, 100, "cpu", True, True, ""),
+        ("auto", 0.7, 50_000, "cpu", True, False, "always"),  # too many reviews to encode again on a CPU
+        ("auto", 0.7, 50_000, "cuda", True, True, ""),
+        ("always", 0.95, 50_000, "cpu", True, True, ""),
+        ("always", 0.95, 100, "cpu", False, False, "test encoder"),
+        ("auto", 0.7, 100, "cpu", False, False, "test encoder"),
+    ],
+)
+def test_tuning_decision(setting, f1, reviews, device, trainable, tune, note) -> None:  # type: ignore[no-untyped-def]
+    decided, said = tuning_decision(setting, f1, reviews, device, 20_000, trainable)
+    assert decided is tune
+    assert (note in said) if note else said == ""
+
+
+def test_balanced_rows_give_every_label_an_equal_share() -> None:
+    labels = ["positive"] * 90 + ["negative"] * 6 + ["neutral"] * 4
+    rows = balanced_rows(labels, 960, seed=1)
+    drawn = [labels[row] for row in rows]
+    assert len(rows) == 960
+    assert {label: drawn.count(label) for label in set(drawn)} == {"positive": 320, "negative": 320, "neutral": 320}
+    assert set(rows[np.array(drawn) == "negative"]) == set(range(90, 96))  # every negative, drawn again and again
+    assert drawn[:20] != sorted(drawn[:20])  # shuffled, so the trainer's batches mix the labels
+    with pytest.raises(ModelError):
+        balanced_rows(["positive"] * 10, 32, seed=0)
+
+
+def test_the_fake_encoder_is_never_tuned_and_says_so_when_asked(make_workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RECENGINE_TEXT__MIN_RATED_REVIEWS_FOR_MODEL", "50")
+    monkeypatch.setenv("RECENGINE_TEXT__SENTIMENT_ENCODER_TUNING", "always")
+    workspace = make_workspace(rated_reviews(150) + contrast_reviews())
+    report = analyze_reviews(workspace)
+    assert report.sentiment_method == "learned"
+    assert "no weights to tune" in report.method_reason
+    assert not (workspace.root / "models" / "sentiment-encoders").exists()
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sys.path.insert(0, str(ROOT / "tests" / "train"))
+    from train_fixtures import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-st")
+
+
+def test_a_tuned_encoder_is_trained_used_incrementally_and_dropped(make_workspace, monkeypatch, tiny_model) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("RECENGINE_EMBED__MODEL", str(tiny_model))
+    monkeypatch.setenv("RECENGINE_TEXT__MIN_RATED_REVIEWS_FOR_MODEL", "50")
+    monkeypatch.setenv("RECENGINE_TEXT__SENTIMENT_ENCODER_TUNING", "always")
+    monkeypatch.setenv("RECENGINE_TEXT__SENTIMENT_ENCODER_STEPS", "2")
+    workspace = make_workspace(rated_reviews(150) + contrast_reviews())
+    report = analyze_reviews(workspace)
+    assert report.sentiment_method == "learned" and report.model_retrained
+    assert "tuned for sentiment" in report.method_reason and "plain encoder" in report.method_reason
+    model = SentimentModel.load(workspace.root / "models" / "sentiment")
+    assert model is not None
+    folders = sorted((workspace.root / "models" / "sentiment-encoders").iterdir())
+    assert [folder.name for folder in folders] == [model.extra["sentiment_encoder"]]
+    assert (folders[0] / "config.json").exists() and not (folders[0] / "README.md").exists()
+    assert model.extra["base_encoder"] != model.encoder_fingerprint  # it reads the tuned copy's vectors
+    runs = json.loads((workspace.root / "embeddings" / "last_run.json").read_text())
+    assert runs["sentiment reviews"]["fingerprint"] == model.encoder_fingerprint
+
+    # A new review: no retraining, the tuned copy encodes just that review, and it gets a learned score.
+    add_reviews(workspace, [("NEW1", "P1", None, None, "Awful battery, broke quickly.", "2024-06-01")])
+    again = analyze_reviews(workspace)
+    assert (again.analyzed, again.model_retrained) == (1, False)
+    runs = json.loads((workspace.root / "embeddings" / "last_run.json").read_text())
+    assert runs["sentiment reviews"]["encoded"] == 1
+    assert analysis_rows(workspace)["NEW1"]["sentiment_method"] == "learned"
+
+    # Switched off: retrained on the plain vectors, and the tuned copy is deleted.
+    monkeypatch.setenv("RECENGINE_TEXT__SENTIMENT_ENCODER_TUNING", "never")
+    off = analyze_reviews(Workspace.open(workspace.root))  # settings are read when a workspace is opened
+    assert off.model_retrained and "tuned" not in off.method_reason
+    assert list((workspace.root / "models" / "sentiment-encoders").iterdir()) == []
