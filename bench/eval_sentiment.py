@@ -593,8 +593,8 @@ first and last sentence, after-"but" clause score) 0.821 at threshold 0 and 0.80
 threshold, against 0.821 / 0.817 with the review score alone; C chosen by inner cross-validation from
 1/4/16, 0.798; C=0.5 / 2 / 8: 0.747 / 0.815 / 0.821 (C=8 kept).
 
-Encoding throughput during this run: {throughput} (2 cores shared with other agents, load average
-around 10). Reading the figures: 5-core Amazon data is mostly 5 stars, so the negative class is small
+Encoding throughput during this run: {throughput} (load average at the end {os.getloadavg()[0]:.1f} on
+{os.cpu_count()} cores). Reading the figures: 5-core Amazon data is mostly 5 stars, so the negative class is small
 (counts in the "scored" column) and a handful of reviews moves its F1, hence the macro-F1, by several
 points; Appliances (151 distinct reviews, 15 negatives) and Gift Cards (30 negatives among 2,181) are the
 noisiest rows. Beauty stays the weakest file: 56 negatives among 1,382 reviews, many of them about a

@@ -130,13 +130,19 @@ def trend_figure(reviews: pd.DataFrame) -> go.Figure:
 
 
 def quality_frame(status: dict[str, Any]) -> pd.DataFrame:
-    """Learned vs lexicon on the same held-out reviews."""
+    """Learned vs lexicon on the same held-out reviews (and, when the encoder was tuned for sentiment,
+    the learned model on the plain encoder, polarity only)."""
+    learned = "learned (encoder tuned for sentiment + logistic regression)" if status.get("tuned_encoder") \
+        else "learned (encoder + logistic regression)"
     rows = []
-    for method, prefix in (("learned (encoder + logistic regression)", "learned"), ("lexicon (VADER)", "lexicon")):
+    for method, prefix in ((learned, "learned"), ("lexicon (VADER)", "lexicon")):
         rows.append({
             "method": method,
             "accuracy (3 classes)": status.get(f"{prefix}_accuracy"),
             "macro-F1 (3 classes)": status.get(f"{prefix}_macro_f1"),
             "polarity macro-F1 (no 3★)": status.get(f"{prefix}_polarity_macro_f1"),
         })
+    if status.get("tuned_encoder") and status.get("plain_polarity_macro_f1") is not None:
+        rows.append({"method": "learned on the plain encoder (before tuning)", "accuracy (3 classes)": None,
+                     "macro-F1 (3 classes)": None, "polarity macro-F1 (no 3★)": status["plain_polarity_macro_f1"]})
     return pd.DataFrame(rows)

@@ -201,6 +201,8 @@ def analyze_reviews(
         "reason": decision.reason,
         "quality": asdict(decision.quality) if decision.quality else None,
         "lexicon_quality": asdict(decision.lexicon_quality) if decision.lexicon_quality else None,
+        "tuned_encoder": decision.tuned_encoder,
+        "plain_polarity_macro_f1": decision.plain_polarity_f1,
         "keyword_method": method,
         "analyzed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "aspects": lexicon.aspects,
@@ -384,6 +386,8 @@ class _Decision:
     lexicon_quality: MethodScores | None = None
     rescore: dict[str, tuple[str, float]] | None = None  # review_id -> (label, score) for other reviews
     rescore_method: str = ""
+    tuned_encoder: bool = False  # the learned model reads a copy of the encoder tuned for sentiment
+    plain_polarity_f1: float | None = None  # then: the held-out polarity F1 it had on the plain vectors
     # A retrained model is saved only after the scores it produced are committed: saved earlier, a
     # crash in between would leave a fresh model whose re-scoring never happened (the next run sees
     # the model up to date and re-scores nothing), so old and new scores would stay mixed.
@@ -509,6 +513,8 @@ def _sentiment_decision(
     decision = _Decision(
         method="learned",
         reason=_learned_reason(model, tuning_note),
+        tuned_encoder=bool(model.extra.get("sentiment_encoder")),
+        plain_polarity_f1=float(model.extra["plain_polarity_macro_f1"]) if "plain_polarity_macro_f1" in model.extra else None,
         labels=labels,
         scores=scores,
         retrained=retrained,

@@ -71,13 +71,14 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_model(tmp_path_factory.mktemp("tiny") / "tiny-st")
 
 
-def test_a_tuned_encoder_is_trained_used_incrementally_and_dropped(make_workspace, monkeypatch, tiny_model) -> None:  # type: ignore[no-untyped-def]
+def test_a_tuned_encoder_is_trained_used_incrementally_and_dropped(make_workspace, monkeypatch, tiny_model, capsys) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("RECENGINE_EMBED__MODEL", str(tiny_model))
     monkeypatch.setenv("RECENGINE_TEXT__MIN_RATED_REVIEWS_FOR_MODEL", "50")
     monkeypatch.setenv("RECENGINE_TEXT__SENTIMENT_ENCODER_TUNING", "always")
     monkeypatch.setenv("RECENGINE_TEXT__SENTIMENT_ENCODER_STEPS", "2")
     workspace = make_workspace(rated_reviews(150) + contrast_reviews())
     report = analyze_reviews(workspace)
+    assert capsys.readouterr().out == ""  # stdout is where the CLI writes its results: no trainer logs there
     assert report.sentiment_method == "learned" and report.model_retrained
     assert "tuned for sentiment" in report.method_reason and "plain encoder" in report.method_reason
     model = SentimentModel.load(workspace.root / "models" / "sentiment")
