@@ -470,7 +470,6 @@ def _sentiment_decision(
         or (bool(model.extra.get("sentiment_encoder")) and tuned_dir is None)  # its tuned encoder is gone
     )
     retrained = False
-    tuning_note = ""
     if stale:
         progress(0.82, f"training the sentiment model on {len(rated):,} rated reviews")
         rated_inputs = _RatedInputs(
@@ -486,7 +485,8 @@ def _sentiment_decision(
             )
         except ModelError as error:
             return lexicon_decision(f"{error} The lexicon (VADER) is used.")
-        model = replace(model, extra={**model.extra, "base_encoder": base_fingerprint, "encoder_tuning": tuning_setting})
+        model = replace(model, extra={**model.extra, "base_encoder": base_fingerprint, "encoder_tuning": tuning_setting,
+                                      "tuning_note": tuning_note})
         retrained = True
     elif tuned_dir is not None:
         progress(0.84, "embedding reviews with the encoder tuned for sentiment")
@@ -512,7 +512,7 @@ def _sentiment_decision(
             scores[index] = float(learned_scores[offset])
     decision = _Decision(
         method="learned",
-        reason=_learned_reason(model, tuning_note),
+        reason=_learned_reason(model),
         tuned_encoder=bool(model.extra.get("sentiment_encoder")),
         plain_polarity_f1=float(model.extra["plain_polarity_macro_f1"]) if "plain_polarity_macro_f1" in model.extra else None,
         labels=labels,
@@ -608,7 +608,7 @@ def tuned_encoder_path(workspace: Workspace, model: SentimentModel | None) -> Pa
     return path if (path / "config.json").exists() else None
 
 
-def _learned_reason(model: SentimentModel, tuning_note: str) -> str:
+def _learned_reason(model: SentimentModel) -> str:
     tuned = model.extra.get("sentiment_encoder")
     vectors = (
         f"the vectors of a copy of the encoder tuned for sentiment on the training reviews "
@@ -622,7 +622,8 @@ def _learned_reason(model: SentimentModel, tuning_note: str) -> str:
         "threshold chosen by cross-validation on the training reviews decides the polarity, a 3-class "
         "one decides neutral); see the held-out scores next to the lexicon's."
     )
-    return f"{reason} {tuning_note}" if tuning_note else reason
+    note = model.extra.get("tuning_note", "")  # why the encoder was not tuned, when that needs saying
+    return f"{reason} {note}" if note else reason
 
 
 def _review_texts(reviews: pd.DataFrame) -> list[str]:
