@@ -122,10 +122,12 @@ class TextSettings(BaseModel):
         "tfidf", description="Per-review key phrases: tfidf (fast), yake, or embedding (KeyBERT-style, MMR)."
     )
     sentiment_encoder_tuning: Literal["auto", "always", "never"] = Field(
-        "auto", description="Tune a copy of the encoder for sentiment on the rated reviews before training "
-        "the sentiment model (SetFit-style; recengine.text.sentiment_encoder). auto: when the plain model's "
-        "held-out polarity F1 is under 0.85 and a GPU is used or the workspace has at most "
-        "sentiment_encoder_cpu_max_reviews reviews (every review is encoded a second time)."
+        "never", description="Experimental: tune a copy of the encoder for sentiment on the rated reviews "
+        "before training the sentiment model (SetFit-style; recengine.text.sentiment_encoder). auto: when the "
+        "plain model's held-out polarity F1 is under 0.85 and a GPU is used or the workspace has at most "
+        "sentiment_encoder_cpu_max_reviews reviews (every review is encoded a second time); always; never "
+        "(the default: on the Amazon review files auto gained on Beauty and lost on Gift Cards, no gain on "
+        "average, docs/EVALUATION.md)."
     )
     sentiment_encoder_steps: int = Field(60, ge=1, description="Training steps of 16 reviews when tuning.")
     sentiment_encoder_cpu_max_reviews: int = Field(

@@ -73,3 +73,14 @@ def cpu_supports_bf16() -> bool:
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def quiet_transformers_progress() -> None:
+    """Switch off transformers' weight loading/saving bars: they would interleave with recengine's own
+    progress line on stderr."""
+    try:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass

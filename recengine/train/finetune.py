@@ -25,6 +25,7 @@ import numpy as np
 
 from recengine.errors import ModelError, NotReadyError, RecEngineError
 from recengine.progress import Progress, no_progress, scaled
+from recengine.runtime import quiet_transformers_progress
 from recengine.train.arguments import FineTuneArguments
 from recengine.train.card import ModelCard
 from recengine.train.pairs import PairSet, TrainingPair, build_pairs, split_validation
@@ -262,7 +263,7 @@ def finetune_encoder(
     """
     report = progress or no_progress
     emit = on_event or (lambda kind, values: None)
-    _quiet_progress_bars()
+    quiet_transformers_progress()
     from recengine.train.registry import configured_model
 
     # Always from the configured base, not the active fine-tuned version: versions do not stack, so
@@ -648,16 +649,6 @@ def _impact_metrics(setup: Any, model: Any, pairs: PairSet, arguments: FineTuneA
     vectors = model.encode(texts, batch_size=max(arguments.batch_size, 32), normalize_embeddings=True,
                            convert_to_numpy=True)
     return impact.recommender_metrics(setup, item_ids, np.asarray(vectors, dtype=np.float32))
-
-
-def _quiet_progress_bars() -> None:
-    # Weight loading/saving bars would interleave with our own progress line on stderr.
-    try:
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass
 
 
 def _format(metrics: dict[str, float]) -> str:

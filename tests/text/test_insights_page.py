@@ -115,16 +115,10 @@ def test_insights_page_on_the_demo_workspace(tmp_path: Path) -> None:
 def test_weak_sentiment_figures_come_with_a_next_step() -> None:
     from recengine.text.status import quality_advice
 
-    minilm, mpnet = "bundled:all-MiniLM-L6-v2", "bundled:all-mpnet-base-v2"
-    # Tuning switched off: that is the first, cheaper step.
-    assert "sentiment_encoder_tuning" in quality_advice("learned", 0.80, minilm, tuned=False, tuning="never")
-    assert "sentiment_encoder_tuning" in quality_advice("learned", 0.80, mpnet, tuned=False, tuning="never")
-    # Tuned (or tuning left to auto) and still weak: the larger encoder.
-    assert "scripts/install-mpnet.sh" in quality_advice("learned", 0.80, minilm, tuned=True, tuning="auto")
-    assert "scripts/install-mpnet.sh" in quality_advice("learned", 0.80, minilm, tuned=False, tuning="auto")
-    assert quality_advice("learned", 0.80, mpnet, tuned=True, tuning="auto") == ""  # nothing left to suggest
-    assert quality_advice("learned", 0.90, minilm, tuned=False, tuning="never") == ""
-    assert quality_advice("lexicon", None, minilm, tuned=False, tuning="auto") == ""
+    assert "scripts/install-mpnet.sh" in quality_advice("learned", 0.80, "bundled:all-MiniLM-L6-v2")
+    assert quality_advice("learned", 0.90, "bundled:all-MiniLM-L6-v2") == ""
+    assert quality_advice("learned", 0.80, "bundled:all-mpnet-base-v2") == ""  # already the larger encoder
+    assert quality_advice("lexicon", None, "bundled:all-MiniLM-L6-v2") == ""
 
 
 def test_the_quality_table_shows_the_plain_encoder_figure_when_tuned() -> None:
