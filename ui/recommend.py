@@ -29,7 +29,7 @@ from recengine.recommend import (
     RuleSet,
 )
 from recengine.recommend.scoring import weights_from_settings
-from recengine.recommend.workspace_model import recommender_for
+from recengine.recommend.workspace_model import recommender_for, with_collaborative_signal
 from ui.auth import is_editor, require_editor
 from ui.common import guarded, workspace_at
 
@@ -89,9 +89,7 @@ def recommender(root: str, version: str, ease_l2: float | None = None) -> Recomm
     """The workspace's fitted recommender (refitted when the data version or its settings change, e.g.
     after score weights are saved from the Evaluation page); `ease_l2` overrides the saved
     collaborative signal for this page only (0 = co-occurrence)."""
-    settings = workspace_at(root).settings.recommend
-    if ease_l2 is not None and ease_l2 != settings.collaborative_ease_l2:
-        settings = settings.model_copy(update={"collaborative_ease_l2": float(ease_l2)})
+    settings = with_collaborative_signal(workspace_at(root).settings.recommend, ease_l2)
     return _fitted_recommender(root, version, settings.model_dump_json())
 
 

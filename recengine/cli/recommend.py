@@ -56,11 +56,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def use_collaborative_signal(workspace: Workspace, ease_l2: float | None) -> None:
     """Override the workspace's collaborative signal for this process only (config.toml is not touched)."""
-    if ease_l2 is None:
-        return
-    if ease_l2 < 0:
-        raise ConfigError(f"--ease-l2 {ease_l2:g} must be 0 (co-occurrence) or above (EASE).")
-    recommend = workspace.settings.recommend.model_copy(update={"collaborative_ease_l2": float(ease_l2)})
+    from recengine.recommend.workspace_model import with_collaborative_signal
+
+    recommend = with_collaborative_signal(workspace.settings.recommend, ease_l2)
     workspace.settings = workspace.settings.model_copy(update={"recommend": recommend})
 
 

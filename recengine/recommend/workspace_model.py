@@ -12,7 +12,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from recengine.config import RecommendSettings
-from recengine.errors import RecEngineError
+from recengine.errors import ConfigError, RecEngineError
 from recengine.progress import Progress, scaled
 from recengine.recommend.interactions import anonymous_ratings, workspace_interactions
 
@@ -24,6 +24,21 @@ log = logging.getLogger(__name__)
 _CACHE: OrderedDict[tuple[str, str, str], Recommender] = OrderedDict()
 _CACHE_SIZE = 3
 _LOCK = threading.Lock()
+
+
+def with_collaborative_signal(settings: RecommendSettings, ease_l2: float | None) -> RecommendSettings:
+    """`settings` with the collaborative signal overridden (`collaborative_ease_l2`: 0 = co-occurrence,
+    above 0 = EASE with that L2); None or the same value keeps them as they are. For one run or one page,
+    nothing is saved.
+
+    Raises:
+        ConfigError: a negative value.
+    """
+    if ease_l2 is None or ease_l2 == settings.collaborative_ease_l2:
+        return settings
+    if ease_l2 < 0:
+        raise ConfigError(f"The EASE L2 {ease_l2:g} must be 0 (co-occurrence) or above (EASE).")
+    return settings.model_copy(update={"collaborative_ease_l2": float(ease_l2)})
 
 
 def recommender_for(

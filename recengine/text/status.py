@@ -36,7 +36,6 @@ class AnalysisStatus:
     plain_polarity_macro_f1: float | None = None  # then: its held-out polarity F1 on the plain vectors
 
 
-
 def quality_advice(method: str, polarity_f1: float | None, model: str) -> str:
     """A next step when the learned model's held-out polarity F1 is under `GOOD_POLARITY_F1`."""
     if method != "learned" or polarity_f1 is None or polarity_f1 >= GOOD_POLARITY_F1 or "mpnet" in model:
