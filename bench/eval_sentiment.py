@@ -230,7 +230,12 @@ def tuned_kfold_scores(name: str, vectors, stars, lexicon, texts: list[str], enc
     from sklearn.model_selection import StratifiedKFold
 
     from recengine.embed.models import resolve_model
-    from recengine.text.sentiment_encoder import TuningArguments, tune_for_rated_reviews, tuning_decision
+    from recengine.text.sentiment_encoder import (
+        TuningArguments,
+        tune_for_rated_reviews,
+        tune_sentiment_encoder,
+        tuning_decision,
+    )
 
     source = resolve_model(arguments.model)
     truth = np.array([star_label(star) for star in stars])
@@ -253,12 +258,18 @@ def tuned_kfold_scores(name: str, vectors, stars, lexicon, texts: list[str], enc
             labels[test], scores[test] = plain_labels[test], plain_scores[test]
             continue
         key = f"{name}|{fold}|{folds}|{arguments.seed}|{tuning}|{encoder.fingerprint}|{arguments.max_seq_length}|{len(texts)}"
+        if arguments.tune_on == "all":
+            key += "|all"
         tuned_vectors = _cached_tuned_vectors(key)
         if tuned_vectors is None:
             print(f"  {name} fold {fold + 1}/{folds}: plain held-out F1 {plain_f1:.3f}, tuning the encoder", file=sys.stderr)
             with tempfile.TemporaryDirectory() as scratch:
-                directory = tune_for_rated_reviews(str(source.path), train_texts, stars[train].tolist(),
-                                                   Path(scratch) / "tuned", arguments=tuning)
+                if arguments.tune_on == "all":
+                    directory = tune_sentiment_encoder(str(source.path), train_texts, truth[train].tolist(),
+                                                       Path(scratch) / "tuned", arguments=tuning)
+                else:
+                    directory = tune_for_rated_reviews(str(source.path), train_texts, stars[train].tolist(),
+                                                       Path(scratch) / "tuned", arguments=tuning)
                 from sentence_transformers import SentenceTransformer
 
                 model = SentenceTransformer(str(directory), device="cpu")
@@ -269,6 +280,9 @@ def tuned_kfold_scores(name: str, vectors, stars, lexicon, texts: list[str], enc
         head = train_sentiment_model(tuned_vectors[train], stars[train], lexicon[train], texts=train_texts,
                                      encoder_fingerprint="tuned", held_out_fraction=0.0, seed=arguments.seed)
         labels[test], scores[test] = head.predict(tuned_vectors[test], lexicon[test], texts=test_texts)
+        fold_f1 = method_scores(stars[test], labels[test].tolist(), scores[test]).polarity_macro_f1
+        plain_fold_f1 = method_scores(stars[test], plain_labels[test].tolist(), plain_scores[test]).polarity_macro_f1
+        print(f"  {name} fold {fold + 1}/{folds}: tuned {fold_f1:.3f}, plain {plain_fold_f1:.3f}", file=sys.stderr)
     return TunedFolds(method_scores(stars, labels.tolist(), scores), method_scores(stars, plain_labels.tolist(), plain_scores),
                       tuned, folds)
 
@@ -381,6 +395,9 @@ def main() -> int:
                         help="text.sentiment_encoder_tuning for the tuned-encoder table (auto: the product's "
                         "default; never: skip the table).")
     parser.add_argument("--tune-steps", type=int, default=60, help="text.sentiment_encoder_steps.")
+    parser.add_argument("--tune-on", choices=["train-part", "all"], default="train-part",
+                        help="Tune the encoder on the 80%% of a fold's training reviews that the held-out check "
+                        "leaves (train-part) or on all of them (all), as the classifier's final refit.")
     parser.add_argument("--model", default="bundled:all-MiniLM-L6-v2",
                         help="Encoder (embed.model setting: bundled name or local folder) whose review vectors "
                         "the learned model reads.")
