@@ -184,6 +184,8 @@ def _load(model_path: str, device: str, max_seq_length: int) -> Any:
     card = getattr(model, "model_card_data", None)
     if card is not None:
         card.generate_widget_examples = False  # it would encode and quote training reviews
+        # The trainer fills an empty widget list from the training reviews, behind a progress bar on stderr.
+        card.widget = [{"text": ""}]
     return model
 
 
