@@ -57,7 +57,12 @@ from recengine.text.sentiment import (
     sentence_scores,
     train_sentiment_model,
 )
-from recengine.text.sentiment_encoder import TuningArguments, tune_for_rated_reviews, tuning_decision
+from recengine.text.sentiment_encoder import (
+    TuningArguments,
+    side_by_side,
+    tune_for_rated_reviews,
+    tuning_decision,
+)
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -464,7 +469,7 @@ def _sentiment_decision(
     stale = (
         model is None
         or model.extra.get("base_encoder", model.encoder_fingerprint) != vectors.fingerprint
-        or model.dimension != vectors.vectors.shape[1]
+        or model.dimension != vectors.vectors.shape[1] * (2 if model.extra.get("sentiment_encoder") else 1)
         or abs(len(rated) - model.rated_reviews) >= RETRAIN_GROWTH * max(model.rated_reviews, 1)
         or model.extra.get("encoder_tuning", "never") != tuning_setting  # older models: never tuned
         or (bool(model.extra.get("sentiment_encoder")) and tuned_dir is None)  # its tuned encoder is gone
@@ -491,7 +496,9 @@ def _sentiment_decision(
     elif tuned_dir is not None:
         progress(0.84, "embedding reviews with the encoder tuned for sentiment")
         try:
-            vectors = review_vectors(workspace, progress=scaled(progress, 0.84, 0.98), model=str(tuned_dir))
+            vectors = _with_tuned_vectors(
+                vectors, review_vectors(workspace, progress=scaled(progress, 0.84, 0.98), model=str(tuned_dir))
+            )
         except RecEngineError as error:
             return lexicon_decision(f"The encoder tuned for sentiment could not be used ({error}); the lexicon (VADER) is used.")
     position = {review_id: index for index, review_id in enumerate(vectors.review_ids)}
@@ -592,11 +599,21 @@ def _with_tuned_encoder(
     if tuned_vectors.review_ids != vectors.review_ids:  # reviews changed meanwhile: rows would not line up
         shutil.rmtree(directory, ignore_errors=True)
         return plain, vectors, "The reviews changed while the encoder was tuned; the plain encoder vectors are used."
-    model = rated.train(tuned_vectors)
+    both = _with_tuned_vectors(vectors, tuned_vectors)
+    model = rated.train(both)
     extra = {"sentiment_encoder": directory.name, "encoder_tuning_steps": str(settings.text.sentiment_encoder_steps)}
     if plain_f1 is not None:
         extra["plain_polarity_macro_f1"] = f"{plain_f1:.4f}"
-    return replace(model, extra={**model.extra, **extra}), tuned_vectors, ""
+    return replace(model, extra={**model.extra, **extra}), both, ""
+
+
+def _with_tuned_vectors(plain: ReviewVectors, tuned: ReviewVectors) -> ReviewVectors:
+    """What a model on a tuned encoder reads: every review's plain and tuned vectors side by side."""
+    from recengine.embed import ReviewVectors
+
+    if tuned.review_ids != plain.review_ids:
+        raise ModelError("The plain and the tuned review vectors are of different reviews.")
+    return ReviewVectors(plain.review_ids, side_by_side(plain.vectors, tuned.vectors), f"{plain.fingerprint}+{tuned.fingerprint}")
 
 
 def tuned_encoder_path(workspace: Workspace, model: SentimentModel | None) -> Path | None:
@@ -611,7 +628,7 @@ def tuned_encoder_path(workspace: Workspace, model: SentimentModel | None) -> Pa
 def _learned_reason(model: SentimentModel) -> str:
     tuned = model.extra.get("sentiment_encoder")
     vectors = (
-        f"the vectors of a copy of the encoder tuned for sentiment on the training reviews "
+        f"the encoder vectors next to those of a copy of the encoder tuned for sentiment on the training reviews "
         f"({model.extra.get('encoder_tuning_steps', '?')} steps; on the plain encoder the held-out polarity F1 "
         f"was {model.extra.get('plain_polarity_macro_f1', 'not measured')})"
         if tuned else "encoder vectors"

@@ -12,10 +12,11 @@ import pytest
 from test_text_analysis import analysis_rows, contrast_reviews, rated_reviews
 from text_fixtures import add_reviews
 
+from recengine.embed import review_vectors
 from recengine.errors import ModelError
 from recengine.text.analysis import analyze_reviews
 from recengine.text.sentiment import SentimentModel
-from recengine.text.sentiment_encoder import balanced_rows, tuning_decision
+from recengine.text.sentiment_encoder import balanced_rows, side_by_side, tuning_decision
 from recengine.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -88,9 +89,10 @@ def test_a_tuned_encoder_is_trained_used_incrementally_and_dropped(make_workspac
     folders = sorted((workspace.root / "models" / "sentiment-encoders").iterdir())
     assert [folder.name for folder in folders] == [model.extra["sentiment_encoder"]]
     assert (folders[0] / "config.json").exists() and not (folders[0] / "README.md").exists()
-    assert model.extra["base_encoder"] != model.encoder_fingerprint  # it reads the tuned copy's vectors
     runs = json.loads((workspace.root / "embeddings" / "last_run.json").read_text())
-    assert runs["sentiment reviews"]["fingerprint"] == model.encoder_fingerprint
+    # It reads the plain vectors and the tuned copy's side by side.
+    assert model.encoder_fingerprint == f"{model.extra['base_encoder']}+{runs['sentiment reviews']['fingerprint']}"
+    assert model.dimension == 2 * review_vectors(workspace).vectors.shape[1]
 
     # A new review: no retraining, the tuned copy encodes just that review, and it gets a learned score.
     add_reviews(workspace, [("NEW1", "P1", None, None, "Awful battery, broke quickly.", "2024-06-01")])
@@ -105,3 +107,16 @@ def test_a_tuned_encoder_is_trained_used_incrementally_and_dropped(make_workspac
     off = analyze_reviews(Workspace.open(workspace.root))  # settings are read when a workspace is opened
     assert off.model_retrained and "tuned" not in off.method_reason
     assert list((workspace.root / "models" / "sentiment-encoders").iterdir()) == []
+
+
+def test_side_by_side_keeps_both_vectors_at_unit_length() -> None:
+    rng = np.random.default_rng(0)
+    plain, tuned = (rng.normal(size=(5, 4)) for _ in range(2))
+    plain /= np.linalg.norm(plain, axis=1, keepdims=True)
+    tuned /= np.linalg.norm(tuned, axis=1, keepdims=True)
+    both = side_by_side(plain, tuned)
+    assert both.shape == (5, 8) and both.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(both, axis=1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(both[:, :4] * np.sqrt(2), plain, rtol=1e-6)  # plain half first, unchanged in direction
+    with pytest.raises(ModelError, match="plain vectors"):
+        side_by_side(plain, tuned[:3])
