@@ -113,11 +113,19 @@ with guarded("Loading the fine-tuning page"):
         )
         st.toast(f"Started job {record.job_id}")
         st.rerun()
+    tuning_choices = list(ft.ENCODER_TUNING_LABELS)
+    encoder_tuning = st.selectbox(
+        "Tune a copy of the encoder for sentiment first", tuning_choices, key="ft_sentiment_tuning",
+        index=tuning_choices.index(workspace.configured_settings.text.sentiment_encoder_tuning),
+        format_func=ft.ENCODER_TUNING_LABELS.get,
+        help="Experimental (SetFit-style, a few minutes on a CPU, every review encoded a second time). "
+        "Saved as text.sentiment_encoder_tuning. The held-out scores below show whether it helped this shop.",
+    )
     if st.button("Retrain the sentiment model", icon=":material/sentiment_satisfied:",
                  disabled=active is not None or not editor, key="ft_sentiment",
                  help="Re-fit the learned sentiment classifier on the star ratings (held-out scores below)."):
         require_editor("retrain the sentiment model")
-        record = runner.submit("train_sentiment", {})
+        record = ft.start_sentiment_training(runner, encoder_tuning)
         st.toast(f"Started job {record.job_id}")
         st.rerun()
 

@@ -11,7 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -19,6 +19,11 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from recengine.errors import ConfigError
 
 DEFAULT_MODEL = "bundled:all-MiniLM-L6-v2"
+
+
+# text.sentiment_encoder_tuning: whether a copy of the encoder is tuned for sentiment (recengine.text.sentiment_encoder).
+EncoderTuning = Literal["never", "auto", "always"]
+ENCODER_TUNING_CHOICES: tuple[str, ...] = get_args(EncoderTuning)
 
 
 class IngestSettings(BaseModel):
@@ -121,7 +126,7 @@ class TextSettings(BaseModel):
     keyword_method: str = Field(
         "tfidf", description="Per-review key phrases: tfidf (fast), yake, or embedding (KeyBERT-style, MMR)."
     )
-    sentiment_encoder_tuning: Literal["auto", "always", "never"] = Field(
+    sentiment_encoder_tuning: EncoderTuning = Field(
         "never", description="Experimental: tune a copy of the encoder for sentiment on the rated reviews "
         "before training the sentiment model (SetFit-style; recengine.text.sentiment_encoder). auto: when the "
         "plain model's held-out polarity F1 is under 0.85 and a GPU is used or the workspace has at most "

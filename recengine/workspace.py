@@ -12,16 +12,19 @@ A workspace is a folder holding everything of one data set:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from pydantic import ValidationError
 
-from recengine.config import Settings
-from recengine.errors import NotFoundError, WorkspaceError
+from recengine.config import Settings, read_config_file, toml_text
+from recengine.errors import ConfigError, NotFoundError, WorkspaceError
 from recengine.store import Store, remove_stale_temporaries
+from recengine.store.files import write_text_atomic
 
 if TYPE_CHECKING:
     from recengine.embed import ItemVectors
@@ -209,3 +212,24 @@ class Workspace:
     def configured_settings(self) -> Settings:
         """The settings as configured (config.toml and environment), before the registry's choice."""
         return self.__dict__["_configured_settings"]
+
+    def save_settings(self, section: str, values: Mapping[str, Any]) -> Path:
+        """Write `values` into `section` of this workspace's config.toml and use them from now on.
+
+        Other settings in the file are kept; the values are validated before anything is written and
+        the file is replaced atomically, so a crash leaves either the old file or the new one. Returns
+        the file's path. (RECENGINE_ environment variables still win over the file.)
+
+        Raises:
+            ConfigError: an unknown setting, a value out of range, or an unreadable file.
+        """
+        path = self.root / CONFIG_FILE
+        stored = read_config_file(path)
+        stored[section] = {**stored.get(section, {}), **values}
+        try:
+            settings = Settings(**stored)
+        except ValidationError as error:
+            raise ConfigError(f"Not saved: {error.errors()[0]['msg']}.") from error
+        write_text_atomic(path, toml_text(stored))
+        self.settings = settings
+        return path

@@ -180,6 +180,20 @@ def sentiment_frame(runner: JobRunnerProtocol) -> pd.DataFrame:
     return pd.DataFrame()
 
 
+ENCODER_TUNING_LABELS = {
+    "never": "No (the default)",
+    "auto": "Only when the held-out polarity F1 is under 0.85",
+    "always": "Yes",
+}
+
+
+def start_sentiment_training(runner: JobRunnerProtocol, encoder_tuning: str) -> JobRecord:
+    """Submit the sentiment retraining job; it saves `encoder_tuning` (text.sentiment_encoder_tuning) first."""
+    if encoder_tuning not in ENCODER_TUNING_LABELS:
+        raise ValueError(f"Unknown encoder tuning {encoder_tuning!r}.")
+    return runner.submit("train_sentiment", {"encoder_tuning": encoder_tuning})
+
+
 def start_finetune(runner: JobRunnerProtocol, settings: dict[str, Any], *, activate: bool) -> JobRecord:
     arguments = FineTuneArguments.from_dict(settings)  # validates before a process starts
     return runner.submit("finetune_encoder", {"arguments": arguments.to_dict(), "activate": activate})

@@ -48,7 +48,11 @@ def run(arguments: argparse.Namespace) -> int:
         report, cluster_runs = distributed.report, distributed.runs
     else:
         report = embed_workspace(workspace, reviews=arguments.reviews, progress=StderrProgress())
-    pruned = prune_embeddings(workspace) if arguments.prune else None
+    pruned = None
+    if arguments.prune:
+        from recengine.text.analysis import sentiment_vector_fingerprints
+
+        pruned = prune_embeddings(workspace, keep=sentiment_vector_fingerprints(workspace))
     if arguments.format == "json":
         values = {"items": report.items, "index": report.index, "reviews": report.reviews, "pruned": pruned}
         if cluster_runs is not None:

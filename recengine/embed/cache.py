@@ -289,11 +289,15 @@ def cached_models(embeddings_root: Path) -> dict[str, Path]:
 
 def prune_other_models(embeddings_root: Path, keep_fingerprints: Collection[str]) -> list[str]:
     """Delete the caches of every model not in `keep_fingerprints`; return the fingerprints removed."""
+    return remove_model_caches(embeddings_root, set(cached_models(embeddings_root)) - set(keep_fingerprints))
+
+
+def remove_model_caches(embeddings_root: Path, fingerprints: Collection[str]) -> list[str]:
+    """Delete the caches of the models in `fingerprints`; return the fingerprints removed."""
     removed = []
     for fingerprint, folder in cached_models(embeddings_root).items():
-        if fingerprint in keep_fingerprints:
-            continue
-        shutil.rmtree(folder, ignore_errors=True)
-        _MEMO.pop(str(folder), None)
-        removed.append(fingerprint)
+        if fingerprint in fingerprints:
+            shutil.rmtree(folder, ignore_errors=True)
+            _MEMO.pop(str(folder), None)
+            removed.append(fingerprint)
     return removed

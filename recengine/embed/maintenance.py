@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,15 +22,17 @@ class PruneReport:
     removed_entries: int
 
 
-def prune_embeddings(workspace: Workspace, *, unused_texts: bool = False) -> PruneReport:
+def prune_embeddings(workspace: Workspace, *, unused_texts: bool = False, keep: Collection[str] = ()) -> PruneReport:
     """Delete cached vectors and indexes of every model but the active one.
 
     Args:
         unused_texts: also drop the active model's vectors of texts no item or review has any more.
+        keep: fingerprints of other models whose vectors stay too (the sentiment model's tuned encoder:
+            `recengine.text.analysis.sentiment_vector_fingerprints`).
     """
     fingerprint = resolve_model(workspace.settings.embed.model).fingerprint
     root = workspace.subdir(EMBEDDINGS_DIR)
-    removed = prune_other_models(root, {fingerprint})
+    removed = prune_other_models(root, {fingerprint, *keep})
     keep_index = {f"{index_name(fingerprint)}.faiss", f"{index_name(fingerprint)}.json"}
     removed_indexes = 0
     for path in workspace.subdir(INDEXES_DIR).glob("items-*"):

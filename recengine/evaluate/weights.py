@@ -20,9 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import ValidationError
 
-from recengine.config import RecommendSettings, Settings, read_config_file, toml_text
+from recengine.config import RecommendSettings
 from recengine.errors import ConfigError, NotReadyError
 from recengine.evaluate.baselines import HybridRanker
 from recengine.evaluate.data import EvaluationData, from_workspace
@@ -32,7 +31,6 @@ from recengine.evaluate.splits import Splits, leave_last_out, make_splits
 from recengine.evaluate.tuning import TuningResult, average_folds, parameter_grid, tune_hybrid_weights
 from recengine.progress import Progress, no_progress, scaled
 from recengine.recommend.scoring import COMPONENTS, weights_from_settings
-from recengine.store.files import write_text_atomic
 
 if TYPE_CHECKING:
     from recengine.workspace import Workspace
@@ -317,27 +315,15 @@ def save_weights(
         ConfigError: unknown component or setting, a negative weight, all weights zero, a value out of
             range, or an unreadable file.
     """
-    from recengine.workspace import CONFIG_FILE
-
     checked = weights_from_settings(workspace.configured_settings.recommend, weights)
     if sum(checked.values()) <= 0:
         raise ConfigError("All score weights are 0: nothing would rank the products.")
     unknown = sorted(set(collaborative or {}) - set(COLLABORATIVE_FIELDS))
     if unknown:
         raise ConfigError(f"Unknown collaborative setting {unknown[0]!r}.", hint=f"Use {', '.join(COLLABORATIVE_FIELDS)}.")
-    path = workspace.root / CONFIG_FILE
-    values = read_config_file(path)
-    section = dict(values.get("recommend", {}))
-    section.update({f"weight_{name}": float(value) for name, value in checked.items()})
-    section.update({name: float(value) for name, value in (collaborative or {}).items()})
-    values["recommend"] = section
-    try:
-        settings = Settings(**values)  # validates before anything is written
-    except ValidationError as error:
-        raise ConfigError(f"Not saved: {error.errors()[0]['msg']}.") from error
-    write_text_atomic(path, toml_text(values))
-    workspace.settings = settings
-    return path
+    values = {f"weight_{name}": float(value) for name, value in checked.items()}
+    values.update({name: float(value) for name, value in (collaborative or {}).items()})
+    return workspace.save_settings("recommend", values)
 
 
 def overridden_by_environment() -> list[str]:

@@ -57,13 +57,20 @@ def finetune_encoder(workspace: Workspace, params: dict[str, Any], context: JobC
 
 
 def train_sentiment(workspace: Workspace, params: dict[str, Any], context: JobContext) -> dict[str, Any]:
-    """Retrain the learned sentiment classifier on the star ratings and re-score the reviews."""
+    """Retrain the learned sentiment classifier on the star ratings and re-score the reviews.
+
+    params: `encoder_tuning` (optional: never, auto or always) is saved as text.sentiment_encoder_tuning
+    first.
+    """
     try:
         from recengine import text
     except ImportError as error:
         raise NotReadyError(
             "Sentiment training is not available in this installation (recengine.text is missing)."
         ) from error
+    if params.get("encoder_tuning"):
+        text.save_encoder_tuning(workspace, str(params["encoder_tuning"]))
+        context.log(f"text.sentiment_encoder_tuning = {params['encoder_tuning']} saved in config.toml")
     retrain = getattr(text, "retrain_sentiment", None)
     if callable(retrain):
         report = retrain(workspace, progress=context.progress)

@@ -7,19 +7,23 @@ Entry points: `analyze_reviews` (incremental, persisted in the workspace), and t
 from __future__ import annotations
 
 from recengine.text.analysis import (
+    ENCODER_TUNING_CHOICES,
     AnalysisReport,
     analysis_state,
     analyze_reviews,
     item_keywords,
     review_sentiment,
     reviews_with_analysis,
+    save_encoder_tuning,
 )
 
 __all__ = [
+    "ENCODER_TUNING_CHOICES",
     "AnalysisReport",
     "analysis_state",
     "analyze_reviews",
     "item_keywords",
     "review_sentiment",
     "reviews_with_analysis",
+    "save_encoder_tuning",
 ]

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from recengine.config import ENCODER_TUNING_CHOICES
 from recengine.errors import ConfigError, ModelError, RecEngineError
 from recengine.progress import Progress, no_progress, scaled
 from recengine.text import tables
@@ -601,7 +602,8 @@ def _with_tuned_encoder(
         return plain, vectors, "The reviews changed while the encoder was tuned; the plain encoder vectors are used."
     both = _with_tuned_vectors(vectors, tuned_vectors)
     model = rated.train(both)
-    extra = {"sentiment_encoder": directory.name, "encoder_tuning_steps": str(settings.text.sentiment_encoder_steps)}
+    extra = {"sentiment_encoder": directory.name, "sentiment_encoder_fingerprint": tuned_vectors.fingerprint,
+             "encoder_tuning_steps": str(settings.text.sentiment_encoder_steps)}
     if plain_f1 is not None:
         extra["plain_polarity_macro_f1"] = f"{plain_f1:.4f}"
     return replace(model, extra={**model.extra, **extra}), both, ""
@@ -616,6 +618,18 @@ def _with_tuned_vectors(plain: ReviewVectors, tuned: ReviewVectors) -> ReviewVec
     return ReviewVectors(plain.review_ids, side_by_side(plain.vectors, tuned.vectors), f"{plain.fingerprint}+{tuned.fingerprint}")
 
 
+def save_encoder_tuning(workspace: Workspace, tuning: str) -> Path:
+    """Save `text.sentiment_encoder_tuning` (never, auto or always) in the workspace's config.toml; the
+    next analysis retrains the sentiment model when the choice differs from the one it was trained with.
+
+    Raises:
+        ConfigError: not one of the choices.
+    """
+    if tuning not in ENCODER_TUNING_CHOICES:
+        raise ConfigError(f"Unknown encoder tuning {tuning!r}.", hint=f"Use {', '.join(ENCODER_TUNING_CHOICES)}.")
+    return workspace.save_settings("text", {"sentiment_encoder_tuning": tuning})
+
+
 def tuned_encoder_path(workspace: Workspace, model: SentimentModel | None) -> Path | None:
     """The folder of the copy of the encoder that `model` was trained on, when it has one and it exists."""
     name = model.extra.get("sentiment_encoder") if model is not None else None
@@ -623,6 +637,17 @@ def tuned_encoder_path(workspace: Workspace, model: SentimentModel | None) -> Pa
         return None
     path = tables.sentiment_encoders_dir(workspace) / name
     return path if (path / "config.json").exists() else None
+
+
+def sentiment_vector_fingerprints(workspace: Workspace) -> set[str]:
+    """Fingerprints of the cached review vectors that the saved sentiment model reads besides the
+    workspace's encoder (its tuned copy's), which pruning the embedding cache must keep."""
+    try:
+        model = SentimentModel.load(tables.sentiment_model_dir(workspace))
+    except ModelError:
+        return set()
+    fingerprint = model.extra.get("sentiment_encoder_fingerprint") if model is not None else None
+    return {fingerprint} if fingerprint else set()
 
 
 def _learned_reason(model: SentimentModel) -> str:

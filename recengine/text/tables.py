@@ -86,14 +86,22 @@ def sentiment_encoders_dir(workspace: Workspace) -> Path:
 
 
 def prune_sentiment_encoders(workspace: Workspace, keep: str | None) -> None:
-    """Delete every tuned encoder but `keep` (the one the saved sentiment model reads), and scratch
-    folders a killed run left behind."""
+    """Delete every tuned encoder but `keep` (the one the saved sentiment model reads), scratch folders a
+    killed run left behind, and the cached review vectors of the deleted encoders (nothing reads them)."""
     folder = sentiment_encoders_dir(workspace)
     if not folder.is_dir():
         return
+    removed = set()
     for path in folder.iterdir():
         if path.name != keep:
             shutil.rmtree(path, ignore_errors=True)
+            removed.add(path.name)
+    from recengine.embed.cache import cached_models, remove_model_caches
+    from recengine.embed.pipeline import EMBEDDINGS_DIR
+
+    embeddings = workspace.root / EMBEDDINGS_DIR
+    # A folder model's fingerprint is "<folder name>@<weights hash>".
+    remove_model_caches(embeddings, [fp for fp in cached_models(embeddings) if fp.split("@")[0] in removed])
 
 
 def aspect_lexicon_path(workspace: Workspace) -> Path:

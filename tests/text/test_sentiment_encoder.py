@@ -12,9 +12,10 @@ import pytest
 from test_text_analysis import analysis_rows, contrast_reviews, rated_reviews
 from text_fixtures import add_reviews
 
-from recengine.embed import review_vectors
+from recengine.embed import prune_embeddings, review_vectors
+from recengine.embed.cache import cached_models
 from recengine.errors import ModelError
-from recengine.text.analysis import analyze_reviews
+from recengine.text.analysis import analyze_reviews, sentiment_vector_fingerprints
 from recengine.text.sentiment import SentimentModel
 from recengine.text.sentiment_encoder import balanced_rows, side_by_side, tuning_decision
 from recengine.workspace import Workspace
@@ -102,11 +103,19 @@ def test_a_tuned_encoder_is_trained_used_incrementally_and_dropped(make_workspac
     assert runs["sentiment reviews"]["encoded"] == 1
     assert analysis_rows(workspace)["NEW1"]["sentiment_method"] == "learned"
 
-    # Switched off: retrained on the plain vectors, and the tuned copy is deleted.
+    # Pruning the embedding cache keeps the tuned copy's vectors when told to (as `embed --prune` is).
+    tuned_fingerprint = model.extra["sentiment_encoder_fingerprint"]
+    assert sentiment_vector_fingerprints(workspace) == {tuned_fingerprint}
+    prune_embeddings(workspace, keep=sentiment_vector_fingerprints(workspace))
+    assert tuned_fingerprint in cached_models(workspace.root / "embeddings")
+
+    # Switched off: retrained on the plain vectors; the tuned copy and its cached vectors are deleted.
     monkeypatch.setenv("RECENGINE_TEXT__SENTIMENT_ENCODER_TUNING", "never")
     off = analyze_reviews(Workspace.open(workspace.root))  # settings are read when a workspace is opened
     assert off.model_retrained and "tuned" not in off.method_reason
     assert list((workspace.root / "models" / "sentiment-encoders").iterdir()) == []
+    assert set(cached_models(workspace.root / "embeddings")) == {model.extra["base_encoder"]}
+    assert sentiment_vector_fingerprints(workspace) == set()
 
 
 def test_side_by_side_keeps_both_vectors_at_unit_length() -> None:

@@ -10,10 +10,17 @@ import numpy as np
 import pytest
 from text_fixtures import HANDMADE_REVIEWS, add_reviews, rated_reviews
 
-from recengine.errors import ModelError
-from recengine.text.analysis import analyze_reviews, item_keywords, review_sentiment, reviews_with_analysis
+from recengine.errors import ConfigError, ModelError
+from recengine.text.analysis import (
+    analyze_reviews,
+    item_keywords,
+    review_sentiment,
+    reviews_with_analysis,
+    save_encoder_tuning,
+)
 from recengine.text.mismatches import workspace_mismatches
 from recengine.text.sentiment import SentimentModel, train_sentiment_model
+from recengine.workspace import Workspace
 
 
 def analysis_rows(workspace) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
@@ -135,6 +142,22 @@ def test_cli_analyze_prints_the_report(make_workspace, capsys) -> None:  # type:
     captured = capsys.readouterr()
     assert json.loads(captured.out)["analyzed"] == len(HANDMADE_REVIEWS)
     assert "%" in captured.err  # progress on stderr
+
+
+def test_cli_analyze_saves_the_encoder_tuning_choice(make_workspace, capsys) -> None:  # type: ignore[no-untyped-def]
+    from recengine.cli import analyze as analyze_command
+
+    workspace = make_workspace()
+    parser = argparse.ArgumentParser()
+    analyze_command.register(parser.add_subparsers())
+    arguments = ["analyze", "--workspace", str(workspace.root), "--tune-encoder", "auto", "--format", "json"]
+    assert analyze_command.run(parser.parse_args(arguments)) == 0
+    assert json.loads(capsys.readouterr().out)["analyzed"] == len(HANDMADE_REVIEWS)
+    assert Workspace.open(workspace.root).settings.text.sentiment_encoder_tuning == "auto"  # kept for later runs
+    with pytest.raises(SystemExit):
+        parser.parse_args(["analyze", "--workspace", str(workspace.root), "--tune-encoder", "sometimes"])
+    with pytest.raises(ConfigError, match="Unknown encoder tuning"):
+        save_encoder_tuning(workspace, "sometimes")
 
 
 # -- learned model ----------------------------------------------------------------------------------------

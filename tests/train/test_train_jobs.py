@@ -147,3 +147,10 @@ def test_train_sentiment_kind_reports_held_out_scores(filled_workspace, monkeypa
 
     assert any(event.kind == "log" for event in read_events(tmp_path))
     assert get_job(workspace, "sentiment-test").progress == 1.0  # progress reached the record
+
+    # The page's choice of encoder tuning is saved before the retraining (the fake encoder has no weights
+    # to tune, and the reason says so).
+    insert_job(workspace, "sentiment-tuned", "train_sentiment", {"encoder_tuning": "always"})
+    tuned = train_sentiment(workspace, {"encoder_tuning": "always"}, JobContext(workspace, "sentiment-tuned", tmp_path))
+    assert Workspace.open(workspace.root).settings.text.sentiment_encoder_tuning == "always"
+    assert "no weights to tune" in tuned["method_reason"]

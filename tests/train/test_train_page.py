@@ -136,6 +136,17 @@ def test_start_submits_a_finetune_job_with_the_settings(filled_workspace, tiny_m
     assert params["arguments"]["epochs"] == 2 and params["activate"] is True
 
 
+def test_retrain_sentiment_submits_the_chosen_encoder_tuning(filled_workspace, monkeypatch) -> None:
+    runner = FakeRunner()
+    at = _app(filled_workspace.root, runner, monkeypatch)
+    _no_problems(at)
+    assert at.selectbox(key="ft_sentiment_tuning").value == "never"  # the setting's default
+    at.selectbox(key="ft_sentiment_tuning").set_value("always").run()
+    at.button(key="ft_sentiment").click().run()
+    _no_problems(at)
+    assert runner.submitted == [("train_sentiment", {"encoder_tuning": "always"})]
+
+
 def test_failed_job_shows_its_error(filled_workspace, monkeypatch) -> None:
     runner = FakeRunner()
     runner.add(JobRecord(job_id="j-bad", kind="finetune_encoder", status="failed", created_at=datetime.now(),
