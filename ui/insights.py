@@ -132,7 +132,7 @@ def trend_figure(reviews: pd.DataFrame) -> go.Figure:
 def quality_frame(status: dict[str, Any]) -> pd.DataFrame:
     """Learned vs lexicon on the same held-out reviews (and, when the encoder was tuned for sentiment,
     the learned model on the plain encoder, polarity only)."""
-    learned = "learned (encoder tuned for sentiment + logistic regression)" if status.get("tuned_encoder") \
+    learned = "learned (encoder + its copy tuned for sentiment + logistic regression)" if status.get("tuned_encoder") \
         else "learned (encoder + logistic regression)"
     rows = []
     for method, prefix in ((learned, "learned"), ("lexicon (VADER)", "lexicon")):

@@ -127,6 +127,6 @@ def test_the_quality_table_shows_the_plain_encoder_figure_when_tuned() -> None:
     status = {"tuned_encoder": True, "plain_polarity_macro_f1": 0.77, "learned_polarity_macro_f1": 0.86,
               "lexicon_polarity_macro_f1": 0.70}
     frame = quality_frame(status)
-    assert frame["method"].tolist()[0].startswith("learned (encoder tuned for sentiment")
+    assert frame["method"].tolist()[0].startswith("learned (encoder + its copy tuned for sentiment")
     assert frame["polarity macro-F1 (no 3★)"].tolist() == [0.86, 0.70, 0.77]
     assert len(quality_frame({"learned_polarity_macro_f1": 0.9})) == 2
