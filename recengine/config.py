@@ -131,8 +131,8 @@ class TextSettings(BaseModel):
         "before training the sentiment model (SetFit-style; recengine.text.sentiment_encoder). auto: when the "
         "plain model's held-out polarity F1 is under 0.85 and a GPU is used or the workspace has at most "
         "sentiment_encoder_cpu_max_reviews reviews (every review is encoded a second time); always; never "
-        "(the default: on the Amazon review files auto gained on Beauty and lost on Gift Cards, no gain on "
-        "average, docs/EVALUATION.md)."
+        "(the default: on the Amazon review files tuning gained on Beauty and Fashion and lost on Gift Cards, "
+        "within noise on average, docs/EVALUATION.md)."
     )
     sentiment_encoder_steps: int = Field(60, ge=1, description="Training steps of 16 reviews when tuning.")
     sentiment_encoder_cpu_max_reviews: int = Field(
