@@ -96,6 +96,8 @@ def prune_sentiment_encoders(workspace: Workspace, keep: str | None) -> None:
         if path.name != keep:
             shutil.rmtree(path, ignore_errors=True)
             removed.add(path.name)
+    if not removed:  # the common case, on every save of the model: no cache folder to read
+        return
     from recengine.embed.cache import cached_models, remove_model_caches
     from recengine.embed.pipeline import EMBEDDINGS_DIR
 
