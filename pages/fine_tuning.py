@@ -113,11 +113,11 @@ with guarded("Loading the fine-tuning page"):
         )
         st.toast(f"Started job {record.job_id}")
         st.rerun()
-    tuning_choices = list(ft.ENCODER_TUNING_LABELS)
+    tuning_choices = list(ft.ENCODER_TUNING_CHOICES)
     encoder_tuning = st.selectbox(
         "Tune a copy of the encoder for sentiment first", tuning_choices, key="ft_sentiment_tuning",
         index=tuning_choices.index(workspace.configured_settings.text.sentiment_encoder_tuning),
-        format_func=ft.ENCODER_TUNING_LABELS.get,
+        format_func=ft.encoder_tuning_label,
         help="Experimental (SetFit-style, a few minutes on a CPU, every review encoded a second time). "
         "Saved as text.sentiment_encoder_tuning. The held-out scores below show whether it helped this shop.",
     )

@@ -13,7 +13,9 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from recengine import config
 from recengine.jobs import JobEvent, JobRecord, JobRunnerProtocol, job_runner
+from recengine.text.sentiment import GOOD_POLARITY_F1
 from recengine.train import registry
 from recengine.train.arguments import FineTuneArguments
 from recengine.workspace import Workspace
@@ -180,16 +182,22 @@ def sentiment_frame(runner: JobRunnerProtocol) -> pd.DataFrame:
     return pd.DataFrame()
 
 
-ENCODER_TUNING_LABELS = {
-    "never": "No (the default)",
-    "auto": "Only when the held-out polarity F1 is under 0.85",
-    "always": "Yes",
-}
+ENCODER_TUNING_CHOICES = config.ENCODER_TUNING_CHOICES  # never, auto, always: the values saved
+
+
+def encoder_tuning_label(choice: str) -> str:
+    """How the page words a `text.sentiment_encoder_tuning` choice."""
+    labels = {
+        "never": "No (the default)",
+        "auto": f"Only when the held-out polarity F1 is under {GOOD_POLARITY_F1:.2f}",
+        "always": "Yes",
+    }
+    return labels.get(choice, choice)
 
 
 def start_sentiment_training(runner: JobRunnerProtocol, encoder_tuning: str) -> JobRecord:
     """Submit the sentiment retraining job; it saves `encoder_tuning` (text.sentiment_encoder_tuning) first."""
-    if encoder_tuning not in ENCODER_TUNING_LABELS:
+    if encoder_tuning not in ENCODER_TUNING_CHOICES:
         raise ValueError(f"Unknown encoder tuning {encoder_tuning!r}.")
     return runner.submit("train_sentiment", {"encoder_tuning": encoder_tuning})
 

@@ -227,8 +227,17 @@ def _resolve_folder(spec: str, path: Path) -> ModelSource:
         raise ModelError(f"{path} is not a sentence-transformers model folder (no modules.json or config.json).")
     weights_sha = _folder_weights_sha256(path)
     return ModelSource(
-        spec, "folder", path.name, f"{path.name}@{weights_sha[:16]}", path=path.resolve(), weights_sha256=weights_sha
+        spec, "folder", path.name, folder_fingerprint(path, weights_sha), path=path.resolve(), weights_sha256=weights_sha
     )
+
+
+def folder_fingerprint(path: Path, weights_sha256: str | None = None) -> str:
+    """The fingerprint of a model folder, "<folder name>@<first 16 hex of its weights' SHA-256>".
+
+    Raises:
+        ModelError: the folder holds no weights.
+    """
+    return f"{path.name}@{(weights_sha256 or _folder_weights_sha256(path))[:16]}"
 
 
 def _looks_like_hub(spec: str) -> bool:

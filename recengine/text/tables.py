@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from recengine.errors import ModelError
+
 if TYPE_CHECKING:
     from recengine.workspace import Workspace
 
@@ -91,19 +93,22 @@ def prune_sentiment_encoders(workspace: Workspace, keep: str | None) -> None:
     folder = sentiment_encoders_dir(workspace)
     if not folder.is_dir():
         return
-    removed = set()
-    for path in folder.iterdir():
-        if path.name != keep:
-            shutil.rmtree(path, ignore_errors=True)
-            removed.add(path.name)
-    if not removed:  # the common case, on every save of the model: no cache folder to read
-        return
-    from recengine.embed.cache import cached_models, remove_model_caches
-    from recengine.embed.pipeline import EMBEDDINGS_DIR
+    from recengine.embed.models import folder_fingerprint
 
-    embeddings = workspace.root / EMBEDDINGS_DIR
-    # A folder model's fingerprint is "<folder name>@<weights hash>".
-    remove_model_caches(embeddings, [fp for fp in cached_models(embeddings) if fp.split("@")[0] in removed])
+    removed: set[str] = set()
+    for path in folder.iterdir():
+        if path.name == keep:
+            continue
+        try:
+            removed.add(folder_fingerprint(path))  # read before deleting: the cache is named by it
+        except ModelError:
+            pass  # no weights (a scratch folder of a killed run): nothing was encoded with it
+        shutil.rmtree(path, ignore_errors=True)
+    if removed:  # none in the common case, on every save of the model: no cache folder to read
+        from recengine.embed.cache import remove_model_caches
+        from recengine.embed.pipeline import EMBEDDINGS_DIR
+
+        remove_model_caches(workspace.root / EMBEDDINGS_DIR, removed)
 
 
 def aspect_lexicon_path(workspace: Workspace) -> Path:
