@@ -39,6 +39,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from bench.report import EVALUATION, stamp, write_section  # noqa: E402
 from recengine.text.sentences import review_text, split_sentences  # noqa: E402
 from recengine.text.sentiment import (  # noqa: E402
+    PRIOR_FEATURE_WEIGHT,
     MethodScores,
     method_scores,
     review_lexicon_score,
@@ -75,6 +76,20 @@ default."""
 
 
 # What the tuned-encoder table shows and what was measured before it (2026-12-02, this 2-core machine).
+PRIOR_NOTE = """Weight of the borrowed model's verdict (tanh(margin / 2) x weight), measured on 2026-12-02 with
+the same folds before the setting was built (polarity F1 Beauty / Fashion / Appliances / Gift Cards /
+Magazine, mean): 0.05: 0.780 / 0.812 / 0.886 / 0.889 / 0.862, mean 0.846; 0.2: 0.793 / 0.829 / 0.914 / 0.902 /
+0.861, mean 0.860; 0.5: 0.795 / 0.843 / 0.930 / 0.895 / 0.859, mean 0.864; 1: 0.790 / 0.849 / 0.900 / 0.873 /
+0.857 (mean 0.854). 0.5 is kept; the choice was made on these files, so the exact figure flatters it
+slightly, but every weight from 0.05 to 0.5 gains on the mean and none costs a file more than 0.006. The
+rule fixed for encoder tuning (mean +0.01 or more, no file down by more than 0.02) passes at 0.2 and 0.5.
+Borrowing is a setting, off until staff name a workspace: the product ships no model trained on other
+shops' reviews (these Amazon files are for research use), so a shop borrows from its own other shops.
+With the larger encoder (all-mpnet-base-v2 review vectors, the same folds, `--model
+bundled:all-mpnet-base-v2 --tune-encoder never --no-write`), borrowing gives 0.847 / 0.874 / 0.930 /
+0.867 / 0.882, mean 0.880, against 0.823 / 0.847 / 0.854 / 0.865 / 0.884 (mean 0.855) on each file's own
+reviews: four of the five files reach 0.85, and Beauty is 0.003 short."""
+
 TUNING_NOTE = """Reading it: with side-by-side inputs the product's path (auto) gains 0.008 on the mean of the five
 (Beauty +0.051, Fashion +0.011, Gift Cards -0.018), and the tuned vectors alone, the previous version, gain
 nothing (-0.002). Measured on 2026-12-02 with the same folds, with the encoder tuned on all of each fold's training
@@ -185,7 +200,7 @@ def lexicon_scores(texts: list[str]) -> np.ndarray:
     return np.array([review_lexicon_score(sentence_scores(split_sentences(text))) for text in texts])
 
 
-def learned_scores(train_vectors, train_stars, train_lexicon, test_vectors, test_lexicon, test_stars, fingerprint, *, train_texts: list[str], test_texts: list[str], tune_threshold: bool = True) -> MethodScores:  # type: ignore[no-untyped-def]
+def learned_scores(train_vectors, train_stars, train_lexicon, test_vectors, test_lexicon, test_stars, fingerprint, *, train_texts: list[str], test_texts: list[str], tune_threshold: bool = True, prior=None) -> MethodScores:  # type: ignore[no-untyped-def]
     """Fit on the training part (as analyze_reviews does), score the test part.
 
     A training part holding one class only (tiny samples) gets all-zero scores instead of an error, so
@@ -194,12 +209,13 @@ def learned_scores(train_vectors, train_stars, train_lexicon, test_vectors, test
     if len({star_label(star) for star in train_stars}) < 2:
         return MethodScores(0.0, 0.0, 0.0, len(test_stars), 0)
     model = train_sentiment_model(train_vectors, train_stars, train_lexicon, texts=train_texts,
-                                  encoder_fingerprint=fingerprint, held_out_fraction=0.0, tune_threshold=tune_threshold)
+                                  encoder_fingerprint=fingerprint, held_out_fraction=0.0, tune_threshold=tune_threshold,
+                                  prior=prior)
     labels, scores = model.predict(test_vectors, test_lexicon, texts=test_texts)
     return method_scores(test_stars, labels, scores)
 
 
-def kfold_scores(vectors, stars, lexicon, texts: list[str], fingerprint, folds: int, seed: int, *, tune_threshold: bool = True) -> MethodScores:  # type: ignore[no-untyped-def]
+def kfold_scores(vectors, stars, lexicon, texts: list[str], fingerprint, folds: int, seed: int, *, tune_threshold: bool = True, prior=None) -> MethodScores:  # type: ignore[no-untyped-def]
     """k-fold cross-validation: every review is scored once, by a model (the product's
     `train_sentiment_model`, threshold included) fitted on the other folds only; the pooled
     out-of-fold predictions are compared with the stars."""
@@ -212,7 +228,7 @@ def kfold_scores(vectors, stars, lexicon, texts: list[str], fingerprint, folds: 
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(vectors, truth):
         model = train_sentiment_model(vectors[train], stars[train], lexicon[train], texts=[texts[i] for i in train],
                                       encoder_fingerprint=fingerprint, held_out_fraction=0.0, seed=seed,
-                                      tune_threshold=tune_threshold)
+                                      tune_threshold=tune_threshold, prior=prior)
         fold_labels, fold_scores = model.predict(vectors[test], lexicon[test], texts=[texts[i] for i in test])
         labels[test] = fold_labels
         scores[test] = fold_scores
@@ -374,6 +390,87 @@ bench/out, so a re-run only re-scores.
 """
 
 
+@dataclass
+class FileData:
+    """One review file's inputs and plain-model figures, kept for the sections that need every file."""
+
+    split: Split
+    vectors: np.ndarray
+    stars: np.ndarray
+    lexicon: np.ndarray
+    texts: list[str]
+    plain: MethodScores  # k-fold, the product's default model
+    lexicon_scores: MethodScores
+    train_vectors: np.ndarray  # the half/half split, for the learning curve
+    train_lexicon: np.ndarray
+    test_vectors: np.ndarray
+    test_lexicon: np.ndarray
+
+
+def _borrowed_section(files: dict[str, FileData], fingerprint: str, arguments: argparse.Namespace) -> str:
+    """Each file's model borrowing one trained on all reviews of the other files (text.sentiment_prior),
+    k-fold as the main table, and on the learning curve's small training sets."""
+    if len(files) < 2:
+        return ""
+    rows, curve_rows, means = [], [], []
+    for name, data in files.items():
+        others = [other for other in files.values() if other is not data]
+        started = time.perf_counter()
+        prior = train_sentiment_model(
+            np.concatenate([other.vectors for other in others]), np.concatenate([other.stars for other in others]),
+            np.concatenate([other.lexicon for other in others]), texts=sum((other.texts for other in others), []),
+            encoder_fingerprint=fingerprint, held_out_fraction=0.0, seed=arguments.seed,
+        )
+        labels, scores = prior.predict(data.vectors, data.lexicon, texts=data.texts)
+        alone = method_scores(data.stars, labels, scores)
+        borrowing = kfold_scores(data.vectors, data.stars, data.lexicon, data.texts, fingerprint, arguments.folds,
+                                 arguments.seed, prior=prior)
+        print(f"{name}: borrowed alone {alone.polarity_macro_f1:.3f}, borrowing {borrowing.polarity_macro_f1:.3f}, "
+              f"own only {data.plain.polarity_macro_f1:.3f} ({time.perf_counter() - started:.0f}s)", file=sys.stderr)
+        means.append((borrowing.polarity_macro_f1, data.plain.polarity_macro_f1, alone.polarity_macro_f1))
+        rows.append(
+            f"| {name} | {len(data.stars):,} | {sum(len(other.stars) for other in others):,} | "
+            f"**{fmt(borrowing.polarity_macro_f1)}** | {fmt(data.plain.polarity_macro_f1)} | "
+            f"{fmt(alone.polarity_macro_f1)} | {fmt(data.lexicon_scores.polarity_macro_f1)} | "
+            f"{fmt(borrowing.accuracy)} | {fmt(data.plain.accuracy)} |"
+        )
+        split, curve = data.split, []
+        for size in (100, 300):
+            subset = slice(0, size)
+            if size >= len(split.train_texts) or len({star_label(star) for star in split.train_stars[subset]}) < 2:
+                curve.append("-")
+                continue
+            pair = [
+                learned_scores(data.train_vectors[subset], split.train_stars[subset], data.train_lexicon[subset],
+                               data.test_vectors, data.test_lexicon, split.test_stars, fingerprint,
+                               train_texts=split.train_texts[subset], test_texts=split.test_texts, prior=model)
+                for model in (None, prior)
+            ]
+            curve.append(f"{fmt(pair[0].polarity_macro_f1)} / **{fmt(pair[1].polarity_macro_f1)}**")
+        curve_rows.append(f"| {name} | {' | '.join(curve)} |")
+    mean = [sum(values) / len(values) for values in zip(*means, strict=True)]
+    return f"""**A model borrowed from other shops** (`text.sentiment_prior`, recengine.text.sentiment_prior): for
+each file, a model trained on every review of the other {len(files) - 1} files (as another shop's workspace
+would hold it) is borrowed: its verdict on each review is one more input (weight {PRIOR_FEATURE_WEIGHT}) of the
+file's own model, fitted on the same {arguments.folds} folds as the first table. "borrowed alone": the other
+files' model on this file, with no training here.
+
+| data set | scored | reviews the borrowed model learned from | learned polarity F1, borrowing | own reviews only (first table) | borrowed alone | lexicon | learned acc., borrowing | own only acc. |
+|---|---|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+| mean of the {len(files)} | | | **{fmt(mean[0])}** | {fmt(mean[1])} | {fmt(mean[2])} | | | |
+
+Small shops (the learning curve's training sets of the half/half split, same test half), polarity F1 own
+reviews only / **borrowing**:
+
+| data set | 100 rated reviews | 300 rated reviews |
+|---|---|---|
+{chr(10).join(curve_rows)}
+
+{PRIOR_NOTE}
+"""
+
+
 def fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
@@ -447,6 +544,7 @@ def main() -> int:
     tuned_rows: list[str] = []
     tuned_means: list[tuple[float, float, float]] = []
     negatives: dict[str, int] = {}
+    files: dict[str, FileData] = {}
     for name, relative in DATASETS.items():
         split = load_dataset(name, relative, arguments.per_dataset, arguments.seed)
         if split is None:
@@ -484,6 +582,8 @@ def main() -> int:
             tuned_means.append((result.scores.polarity_macro_f1, result.tuned_alone.polarity_macro_f1,
                                 result.plain.polarity_macro_f1))
         negatives[name] = int((all_stars <= 2).sum())
+        files[name] = FileData(split, all_vectors, all_stars, all_lexicon, split.train_texts + split.test_texts,
+                               kfold_learned, kfold_lexicon, train_vectors, train_lexicon, test_vectors, test_lexicon)
         gains.append(kfold_learned.polarity_macro_f1 - kfold_lexicon.polarity_macro_f1)
         test_labels = pd.Series([star_label(star) for star in split.test_stars]).value_counts()
         rows.append(
@@ -579,6 +679,8 @@ review of the file instead of half of them). Column "scored": reviews (negative/
 {chr(10).join(kfold_rows)}
 
 {_tuned_section(arguments, tuned_rows, tuned_means)}
+
+{_borrowed_section(files, encoder.fingerprint, arguments)}
 
 **Half/half split** (the earlier protocol: train on one stratified half, score the other), plain encoder:
 

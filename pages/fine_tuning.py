@@ -121,13 +121,21 @@ with guarded("Loading the fine-tuning page"):
         help="Experimental (SetFit-style, a few minutes on a CPU, every review encoded a second time). "
         "Saved as text.sentiment_encoder_tuning. The held-out scores below show whether it helped this shop.",
     )
+    sentiment_prior = st.text_input(
+        "Borrow the sentiment model of another shop (its workspace folder; empty: none)",
+        workspace.configured_settings.text.sentiment_prior, key="ft_sentiment_prior",
+        help="A workspace analysed with the same encoder. Its model's verdict on each review becomes one more "
+        "input of this shop's model, which still learns from this shop's star ratings: it helps shops with few "
+        "negative reviews. Saved as text.sentiment_prior.",
+    )
     if st.button("Retrain the sentiment model", icon=":material/sentiment_satisfied:",
                  disabled=active is not None or not editor, key="ft_sentiment",
                  help="Re-fit the learned sentiment classifier on the star ratings (held-out scores below)."):
         require_editor("retrain the sentiment model")
-        record = ft.start_sentiment_training(runner, encoder_tuning)
-        st.toast(f"Started job {record.job_id}")
-        st.rerun()
+        with guarded("Retraining the sentiment model"):
+            record = ft.start_sentiment_training(runner, workspace, encoder_tuning, sentiment_prior)
+            st.toast(f"Started job {record.job_id}")
+            st.rerun()
 
     # -- versions -----------------------------------------------------------------------------------
     st.subheader("Encoder versions")

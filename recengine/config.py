@@ -134,6 +134,12 @@ class TextSettings(BaseModel):
         "(the default: on the Amazon review files tuning gained on Beauty and Fashion and lost on Gift Cards, "
         "within noise on average, docs/EVALUATION.md)."
     )
+    sentiment_prior: str = Field(
+        "", description="Borrow the sentiment model of another shop: the path of its workspace (or of its "
+        "models/sentiment folder), analysed with the same encoder. Its verdict on each review becomes one more "
+        "input of this shop's model, which still trains on this shop's rated reviews (recengine.text."
+        "sentiment_prior). Empty: borrow nothing."
+    )
     sentiment_encoder_steps: int = Field(60, ge=1, description="Training steps of 16 reviews when tuning.")
     sentiment_encoder_cpu_max_reviews: int = Field(
         20_000, ge=0, description="auto tuning on a CPU only up to this many reviews (about 20 reviews/s to encode)."

@@ -16,6 +16,7 @@ import streamlit as st
 from recengine import config
 from recengine.jobs import JobEvent, JobRecord, JobRunnerProtocol, job_runner
 from recengine.text.sentiment import GOOD_POLARITY_F1
+from recengine.text.sentiment_prior import checked_prior_folder
 from recengine.train import registry
 from recengine.train.arguments import FineTuneArguments
 from recengine.workspace import Workspace
@@ -195,11 +196,19 @@ def encoder_tuning_label(choice: str) -> str:
     return labels.get(choice, choice)
 
 
-def start_sentiment_training(runner: JobRunnerProtocol, encoder_tuning: str) -> JobRecord:
-    """Submit the sentiment retraining job; it saves `encoder_tuning` (text.sentiment_encoder_tuning) first."""
+def start_sentiment_training(
+    runner: JobRunnerProtocol, workspace: Workspace, encoder_tuning: str, sentiment_prior: str
+) -> JobRecord:
+    """Submit the sentiment retraining job; it saves `encoder_tuning` (text.sentiment_encoder_tuning) and
+    `sentiment_prior` (text.sentiment_prior, "" = none) first.
+
+    Raises:
+        ConfigError: `sentiment_prior` names no usable model (checked now, not when the job runs).
+    """
     if encoder_tuning not in ENCODER_TUNING_CHOICES:
         raise ValueError(f"Unknown encoder tuning {encoder_tuning!r}.")
-    return runner.submit("train_sentiment", {"encoder_tuning": encoder_tuning})
+    prior = str(checked_prior_folder(workspace, sentiment_prior.strip())) if sentiment_prior.strip() else ""
+    return runner.submit("train_sentiment", {"encoder_tuning": encoder_tuning, "sentiment_prior": prior})
 
 
 def start_finetune(runner: JobRunnerProtocol, settings: dict[str, Any], *, activate: bool) -> JobRecord:

@@ -132,8 +132,12 @@ def trend_figure(reviews: pd.DataFrame) -> go.Figure:
 def quality_frame(status: dict[str, Any]) -> pd.DataFrame:
     """Learned vs lexicon on the same held-out reviews (and, when the encoder was tuned for sentiment,
     the learned model on the plain encoder, polarity only)."""
-    learned = "learned (encoder + its copy tuned for sentiment + logistic regression)" if status.get("tuned_encoder") \
-        else "learned (encoder + logistic regression)"
+    inputs = ["encoder"]
+    if status.get("tuned_encoder"):
+        inputs.append("its copy tuned for sentiment")
+    if status.get("borrowed_from"):
+        inputs.append("a borrowed model")
+    learned = f"learned ({' + '.join(inputs)} + logistic regression)"
     rows = []
     for method, prefix in ((learned, "learned"), ("lexicon (VADER)", "lexicon")):
         rows.append({

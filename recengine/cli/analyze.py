@@ -34,17 +34,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "few minutes on a CPU; auto: only when the plain model's held-out polarity F1 is under 0.85). "
         "The model retrains when the choice changes.",
     )
+    parser.add_argument(
+        "--sentiment-prior", metavar="WORKSPACE", default=None,
+        help="First save text.sentiment_prior: borrow the sentiment model of another shop's workspace (same "
+        "encoder); its verdict on each review becomes one more input of this shop's model. \"none\" borrows "
+        "nothing. The model retrains when the choice changes.",
+    )
     add_engine_arguments(parser)
     parser.set_defaults(handler=run)
 
 
 def run(arguments: argparse.Namespace) -> int:
     from recengine.text.analysis import analyze_reviews, save_encoder_tuning
+    from recengine.text.sentiment_prior import save_sentiment_prior
 
     use_ray = check_engine_arguments(arguments)
     workspace = open_workspace(arguments)
     if arguments.tune_encoder is not None:
         save_encoder_tuning(workspace, arguments.tune_encoder)
+    if arguments.sentiment_prior is not None:
+        save_sentiment_prior(workspace, None if arguments.sentiment_prior.lower() in ("", "none") else arguments.sentiment_prior)
     if use_ray:
         from recengine.distributed.analyze import analyze_with_ray
 

