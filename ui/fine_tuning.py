@@ -168,16 +168,17 @@ def comparison_figure(frame: pd.DataFrame) -> go.Figure | None:
 
 
 def sentiment_frame(runner: JobRunnerProtocol) -> pd.DataFrame:
-    """Held-out sentiment scores (learned model vs lexicon) of the latest successful sentiment job."""
+    """Held-out sentiment scores (learned model vs lexicon, and a borrowed model alone) of the latest
+    successful sentiment job."""
     for record in runner.list(limit=50):
         if record.kind != "train_sentiment" or record.status != "succeeded" or not record.result:
             continue
         quality = record.result.get("quality") or {}
         rows = []
-        for method in ("learned", "lexicon"):
+        for method, label in (("learned", "learned"), ("lexicon", "lexicon"), ("borrowed", "borrowed model alone")):
             scores = quality.get(method) or {}
             if scores:
-                rows.append({"method": method, "accuracy": scores.get("accuracy"), "macro F1": scores.get("macro_f1"),
+                rows.append({"method": label, "accuracy": scores.get("accuracy"), "macro F1": scores.get("macro_f1"),
                              "polarity macro F1": scores.get("polarity_macro_f1"), "held-out reviews": scores.get("reviews")})
         return pd.DataFrame(rows)
     return pd.DataFrame()

@@ -146,6 +146,10 @@ def quality_frame(status: dict[str, Any]) -> pd.DataFrame:
             "macro-F1 (3 classes)": status.get(f"{prefix}_macro_f1"),
             "polarity macro-F1 (no 3★)": status.get(f"{prefix}_polarity_macro_f1"),
         })
+    if status.get("borrowed_polarity_macro_f1") is not None:
+        rows.append({"method": "the borrowed model alone (no training here)",
+                     "accuracy (3 classes)": status.get("borrowed_accuracy"), "macro-F1 (3 classes)": None,
+                     "polarity macro-F1 (no 3★)": status["borrowed_polarity_macro_f1"]})
     if status.get("tuned_encoder") and status.get("plain_polarity_macro_f1") is not None:
         rows.append({"method": "learned on the plain encoder (before tuning)", "accuracy (3 classes)": None,
                      "macro-F1 (3 classes)": None, "polarity macro-F1 (no 3★)": status["plain_polarity_macro_f1"]})

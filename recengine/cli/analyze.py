@@ -85,6 +85,10 @@ def run(arguments: argparse.Namespace) -> int:
             ("lexicon accuracy / macro-F1 / polarity F1",
              f"{lexicon.accuracy:.3f} / {lexicon.macro_f1:.3f} / {lexicon.polarity_macro_f1:.3f}"),
         ]
+        borrowed = report.quality.borrowed
+        if borrowed is not None:
+            rows.append(("borrowed model alone: accuracy / macro-F1 / polarity F1",
+                         f"{borrowed.accuracy:.3f} / {borrowed.macro_f1:.3f} / {borrowed.polarity_macro_f1:.3f}"))
     elif report.lexicon_quality is not None:
         lexicon = report.lexicon_quality
         rows.append(("lexicon accuracy / macro-F1 / polarity F1 (all rated)",

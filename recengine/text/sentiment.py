@@ -154,12 +154,14 @@ class MethodScores:
 
 @dataclass(frozen=True)
 class ModelQuality:
-    """The learned model next to the lexicon on the same held-out reviews."""
+    """The learned model next to the lexicon (and a borrowed model alone, when there is one) on the same
+    held-out reviews."""
 
     learned: MethodScores
     lexicon: MethodScores
     train_reviews: int
     held_out_reviews: int
+    borrowed: MethodScores | None = None  # the borrowed model (text.sentiment_prior) with no training here
 
 
 HELD_OUT_FRACTION = 0.2  # rated reviews held out (stratified) for the quality figures
@@ -523,6 +525,7 @@ def _quality_from_dict(data: dict | None) -> ModelQuality | None:
         lexicon=MethodScores(**data["lexicon"]),
         train_reviews=int(data["train_reviews"]),
         held_out_reviews=int(data["held_out_reviews"]),
+        borrowed=MethodScores(**data["borrowed"]) if data.get("borrowed") else None,
     )
 
 
@@ -642,6 +645,11 @@ def train_sentiment_model(
             vectors[test_index], lexicon_array[test_index], texts=[text_list[i] for i in test_index]
         )
         lexicon_test = lexicon_array[test_index]
+        borrowed = None
+        if prior is not None:
+            borrowed = method_scores(stars_array[test_index], *prior.predict(
+                vectors[test_index], lexicon_test, texts=[text_list[i] for i in test_index]
+            ))
         quality = ModelQuality(
             learned=method_scores(stars_array[test_index], learned_labels, learned_scores),
             lexicon=method_scores(
@@ -649,6 +657,7 @@ def train_sentiment_model(
             ),
             train_reviews=len(train_index),
             held_out_reviews=len(test_index),
+            borrowed=borrowed,
         )
     # The served model uses every rated review; its quality is that of the held-out experiment.
     final = fit(np.arange(len(truth)))

@@ -35,6 +35,8 @@ class AnalysisStatus:
     tuned_encoder: bool = False  # the learned model reads a copy of the encoder tuned for sentiment
     plain_polarity_macro_f1: float | None = None  # then: its held-out polarity F1 on the plain vectors
     borrowed_from: str = ""  # the other shop's sentiment model it reads (text.sentiment_prior), if any
+    borrowed_polarity_macro_f1: float | None = None  # then: that model alone on the same held-out reviews
+    borrowed_accuracy: float | None = None
 
 
 def quality_advice(method: str, polarity_f1: float | None, model: str, borrowing: bool = False) -> str:
@@ -100,6 +102,8 @@ def analysis_status(workspace: Workspace) -> AnalysisStatus:
         tuned_encoder=bool(state.get("tuned_encoder")),
         plain_polarity_macro_f1=state.get("plain_polarity_macro_f1"),
         borrowed_from=str(state.get("borrowed_from") or ""),
+        borrowed_polarity_macro_f1=(quality.get("borrowed") or {}).get("polarity_macro_f1"),
+        borrowed_accuracy=(quality.get("borrowed") or {}).get("accuracy"),
     )
 
 

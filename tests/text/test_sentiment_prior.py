@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -99,6 +100,17 @@ def test_analysis_borrows_the_model_of_another_workspace_three_ways(make_workspa
                      "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["model_retrained"] and "borrowed from" in report["method_reason"]
+    # Staff see how the borrowed model alone does on the same held-out reviews, next to the learned model.
+    assert report["quality"]["borrowed"]["reviews"] == report["quality"]["held_out_reviews"]
+    from recengine.text.status import analysis_status
+    from ui.insights import quality_frame
+
+    status = asdict(analysis_status(type(here).open(here.root)))
+    assert status["borrowed_from"] == str(other.root / "models" / "sentiment")
+    assert status["borrowed_polarity_macro_f1"] == report["quality"]["borrowed"]["polarity_macro_f1"]
+    methods = quality_frame(status)["method"].tolist()
+    assert methods[0] == "learned (encoder + a borrowed model + logistic regression)"
+    assert "the borrowed model alone (no training here)" in methods
     here = type(here).open(here.root)
     model = SentimentModel.load(here.root / "models" / "sentiment")
     assert model is not None and model.prior is not None
