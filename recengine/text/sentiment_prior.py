@@ -10,8 +10,8 @@ there change nothing here until this model is retrained.
 
 Measured on the Amazon review files (bench/eval_sentiment.py, docs/EVALUATION.md): each file's model
 borrowing one trained on the four other files scores a mean polarity F1 of 0.864 against 0.839 without,
-and no file loses more than 0.002. Only the borrowed model's weights travel (linear models over encoder vectors and hashed
-words): no review text, no ratings.
+and no file loses more than 0.002. Only the borrowed model's weights travel (linear models over encoder
+vectors and hashed words): no review text, no ratings.
 """
 
 from __future__ import annotations
