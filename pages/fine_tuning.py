@@ -128,6 +128,8 @@ with guarded("Loading the fine-tuning page"):
         "input of this shop's model, which still learns from this shop's star ratings: it helps shops with few "
         "negative reviews. Saved as text.sentiment_prior.",
     )
+    if caption := ft.borrowable_workspaces_caption(workspace):
+        st.caption(caption)
     if st.button("Retrain the sentiment model", icon=":material/sentiment_satisfied:",
                  disabled=active is not None or not editor, key="ft_sentiment",
                  help="Re-fit the learned sentiment classifier on the star ratings (held-out scores below)."):

@@ -16,10 +16,11 @@ import streamlit as st
 from recengine import config
 from recengine.jobs import JobEvent, JobRecord, JobRunnerProtocol, job_runner
 from recengine.text.sentiment import GOOD_POLARITY_F1
-from recengine.text.sentiment_prior import checked_prior_folder
+from recengine.text.sentiment_prior import checked_prior_folder, nearby_workspaces_with_models
 from recengine.train import registry
 from recengine.train.arguments import FineTuneArguments
 from recengine.workspace import Workspace
+from ui.common import escape_markdown
 
 RUNNER_KEY = "fine_tuning_runner"
 POLL_S = 2.0
@@ -195,6 +196,14 @@ def encoder_tuning_label(choice: str) -> str:
         "always": "Yes",
     }
     return labels.get(choice, choice)
+
+
+def borrowable_workspaces_caption(workspace: Workspace) -> str:
+    """A Markdown line naming the analysed workspaces next to this one ("" when there are none)."""
+    found = nearby_workspaces_with_models(workspace)
+    if not found:
+        return ""
+    return "Analysed workspaces next to this one: " + ", ".join(escape_markdown(path) for path in found)
 
 
 def start_sentiment_training(

@@ -44,6 +44,19 @@ def prior_model_folder(path: str | Path) -> Path:
     )
 
 
+def nearby_workspaces_with_models(workspace: Workspace, limit: int = 20) -> list[Path]:
+    """Workspaces in the same parent folder as `workspace` that hold a sentiment model: the shops a
+    merchandiser running several of them would borrow from (sorted, at most `limit`)."""
+    parent = workspace.root.resolve().parent
+    own = workspace.root.resolve()
+    try:
+        folders = sorted(path for path in parent.iterdir() if path.is_dir() and path.resolve() != own)
+    except OSError:
+        return []
+    found = [path for path in folders if (path / "models" / "sentiment" / "model.json").is_file()]
+    return found[:limit]
+
+
 def load_prior(setting: str, encoder_fingerprint: str) -> tuple[SentimentModel | None, str]:
     """The borrowed model that `text.sentiment_prior` names, and a note when it cannot be used.
 

@@ -18,7 +18,7 @@ from recengine.errors import ConfigError, ModelError
 from recengine.text import save_sentiment_prior
 from recengine.text.analysis import analyze_reviews
 from recengine.text.sentiment import SentimentModel, method_scores, train_sentiment_model
-from recengine.text.sentiment_prior import load_prior, prior_model_folder
+from recengine.text.sentiment_prior import load_prior, nearby_workspaces_with_models, prior_model_folder
 
 
 def _shop(count: int, negative_every: int, seed: int, dimensions: int = 24) -> tuple[np.ndarray, np.ndarray]:
@@ -89,6 +89,8 @@ def test_analysis_borrows_the_model_of_another_workspace_three_ways(make_workspa
     other = _analysed_shop(make_workspace, "other", 200)
     here = _analysed_shop(make_workspace, "here", 120)
     assert prior_model_folder(other.root) == (other.root / "models" / "sentiment").resolve()
+    assert nearby_workspaces_with_models(here) == [other.root.resolve()]  # offered on the Fine-tuning page
+    assert nearby_workspaces_with_models(other) == [here.root.resolve()]
     with pytest.raises(ConfigError, match="own sentiment model"):
         save_sentiment_prior(here, here.root)
     with pytest.raises(ConfigError, match="No sentiment model"):

@@ -147,6 +147,14 @@ def test_retrain_sentiment_submits_the_chosen_encoder_tuning(filled_workspace, m
     assert runner.submitted == [("train_sentiment", {"encoder_tuning": "always", "sentiment_prior": ""})]
 
 
+def test_the_page_names_analysed_workspaces_next_to_this_one(filled_workspace, monkeypatch) -> None:
+    sibling = filled_workspace.root.parent / "shoptwo"
+    (sibling / "models" / "sentiment").mkdir(parents=True)
+    (sibling / "models" / "sentiment" / "model.json").write_text("{}")
+    at = _app(filled_workspace.root, FakeRunner(), monkeypatch)
+    assert any("shoptwo" in caption.value for caption in at.caption)
+
+
 def test_retrain_sentiment_refuses_a_folder_without_a_sentiment_model(filled_workspace, tmp_path, monkeypatch) -> None:
     runner = FakeRunner()
     at = _app(filled_workspace.root, runner, monkeypatch)
