@@ -282,17 +282,8 @@ class SentimentModel:
             return features
         return np.hstack([features, prior_feature(self.prior, vectors, lexicon_scores, texts).reshape(-1, 1)])
 
-    def probabilities(
-        self,
-        vectors: np.ndarray,
-        lexicon_scores: np.ndarray | Sequence[float],
-        *,
-        texts: Sequence[str] | None = None,
-    ) -> np.ndarray:
-        """Class probabilities (n, n_classes), softmax of the linear scores (`texts`: needed with a prior)."""
-        return self._probabilities_of(self.inputs(vectors, lexicon_scores, texts=texts))
-
     def _probabilities_of(self, inputs: np.ndarray) -> np.ndarray:
+        """Class probabilities (n, n_classes) of `inputs` rows, softmax of the linear scores."""
         logits = inputs @ self.coefficients.T + self.intercepts
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
@@ -367,11 +358,13 @@ class SentimentModel:
         that finds the JSON finds the weights it describes (the JSON names their checksum)."""
         directory.mkdir(parents=True, exist_ok=True)
         weights = directory / "weights.npz"
-        prior_folder = None
+        prior_meta, prior_folder = None, None
         if self.prior is not None:
             # A folder per borrowed model, named by its hash: the JSON written last names the one it reads, so
             # a kill before the JSON leaves the previous model and its own prior folder intact.
-            prior_folder = f"{PRIOR_FOLDER_PREFIX}{self.prior.fingerprint()}"
+            prior_fingerprint = self.prior.fingerprint()
+            prior_folder = f"{PRIOR_FOLDER_PREFIX}{prior_fingerprint}"
+            prior_meta = {"folder": prior_folder, "fingerprint": prior_fingerprint}
             self.prior.save(directory / prior_folder)
 
         def write_weights(path: Path) -> None:
@@ -408,7 +401,7 @@ class SentimentModel:
             "weights_sha256": _sha256(weights),
             "quality": asdict(self.quality) if self.quality else None,
             "extra": self.extra,
-            "prior": {"folder": prior_folder, "fingerprint": self.prior.fingerprint()} if self.prior else None,
+            "prior": prior_meta,
         }
         write_text_atomic(directory / "model.json", json.dumps(meta, indent=2))
         for path in directory.glob(f"{PRIOR_FOLDER_PREFIX}*"):
