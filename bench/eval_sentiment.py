@@ -408,6 +408,26 @@ class FileData:
     train_lexicon: np.ndarray
     test_vectors: np.ndarray
     test_lexicon: np.ndarray
+    curve: list[MethodScores | None]  # curve_scores on own reviews only
+
+
+CURVE_SIZES = (100, 300)  # training reviews of the learning curve
+
+
+def curve_scores(split: Split, train_vectors, train_lexicon, test_vectors, test_lexicon, fingerprint: str, *, prior=None) -> list[MethodScores | None]:  # type: ignore[no-untyped-def]
+    """The learning curve: the model trained on the first CURVE_SIZES reviews of the half/half split's
+    training half, scored on its test half (None where the half is smaller or holds one label only)."""
+    scores: list[MethodScores | None] = []
+    for size in CURVE_SIZES:
+        subset = slice(0, size)
+        if size >= len(split.train_texts) or len({star_label(star) for star in split.train_stars[subset]}) < 2:
+            scores.append(None)
+            continue
+        scores.append(learned_scores(train_vectors[subset], split.train_stars[subset], train_lexicon[subset],
+                                     test_vectors, test_lexicon, split.test_stars, fingerprint,
+                                     train_texts=split.train_texts[subset], test_texts=split.test_texts,
+                                     prior=prior))
+    return scores
 
 
 def _borrowed_section(files: dict[str, FileData], fingerprint: str, arguments: argparse.Namespace) -> str:
@@ -437,19 +457,13 @@ def _borrowed_section(files: dict[str, FileData], fingerprint: str, arguments: a
             f"{fmt(alone.polarity_macro_f1)} | {fmt(data.lexicon_scores.polarity_macro_f1)} | "
             f"{fmt(borrowing.accuracy)} | {fmt(data.plain.accuracy)} |"
         )
-        split, curve = data.split, []
-        for size in (100, 300):
-            subset = slice(0, size)
-            if size >= len(split.train_texts) or len({star_label(star) for star in split.train_stars[subset]}) < 2:
-                curve.append("-")
-                continue
-            pair = [
-                learned_scores(data.train_vectors[subset], split.train_stars[subset], data.train_lexicon[subset],
-                               data.test_vectors, data.test_lexicon, split.test_stars, fingerprint,
-                               train_texts=split.train_texts[subset], test_texts=split.test_texts, prior=model)
-                for model in (None, prior)
-            ]
-            curve.append(f"{fmt(pair[0].polarity_macro_f1)} / **{fmt(pair[1].polarity_macro_f1)}**")
+        borrowing_curve = curve_scores(data.split, data.train_vectors, data.train_lexicon, data.test_vectors,
+                                       data.test_lexicon, fingerprint, prior=prior)
+        curve = [
+            "-" if own is None or borrowed is None
+            else f"{fmt(own.polarity_macro_f1)} / **{fmt(borrowed.polarity_macro_f1)}**"
+            for own, borrowed in zip(data.curve, borrowing_curve, strict=True)
+        ]
         curve_rows.append(f"| {name} | {' | '.join(curve)} |")
     mean = [sum(values) / len(values) for values in zip(*means, strict=True)]
     return f"""**A model borrowed from other shops** (`text.sentiment_prior`, recengine.text.sentiment_prior): for
@@ -585,8 +599,9 @@ def main() -> int:
             tuned_means.append((result.scores.polarity_macro_f1, result.tuned_alone.polarity_macro_f1,
                                 result.plain.polarity_macro_f1))
         negatives[name] = int((all_stars <= 2).sum())
+        own_curve = curve_scores(split, train_vectors, train_lexicon, test_vectors, test_lexicon, encoder.fingerprint)
         files[name] = FileData(split, all_vectors, all_stars, all_lexicon, split.train_texts + split.test_texts,
-                               kfold_learned, kfold_lexicon, train_vectors, train_lexicon, test_vectors, test_lexicon)
+                               kfold_learned, kfold_lexicon, train_vectors, train_lexicon, test_vectors, test_lexicon, own_curve)
         gains.append(kfold_learned.polarity_macro_f1 - kfold_lexicon.polarity_macro_f1)
         test_labels = pd.Series([star_label(star) for star in split.test_stars]).value_counts()
         rows.append(
@@ -595,20 +610,7 @@ def main() -> int:
             f"| **{fmt(learned.polarity_macro_f1)}** | {fmt(lexicon.polarity_macro_f1)} "
             f"| {fmt(learned.accuracy)} | {fmt(lexicon.accuracy)} | {fmt(learned.macro_f1)} | {fmt(lexicon.macro_f1)} |"
         )
-        curve = []
-        for size in (100, 300):
-            if size >= len(split.train_texts):
-                curve.append("-")
-                continue
-            subset = slice(0, size)
-            labels_present = {star_label(star) for star in split.train_stars[subset]}
-            if len(labels_present) < 2:
-                curve.append("-")
-                continue
-            scores = learned_scores(train_vectors[subset], split.train_stars[subset], train_lexicon[subset],
-                                    test_vectors, test_lexicon, split.test_stars, encoder.fingerprint,
-                                    train_texts=split.train_texts[subset], test_texts=split.test_texts)
-            curve.append(fmt(scores.polarity_macro_f1))
+        curve = ["-" if scores is None else fmt(scores.polarity_macro_f1) for scores in own_curve]
         curve_rows.append(f"| {name} | {' | '.join(curve)} | {fmt(learned.polarity_macro_f1)} ({len(split.train_texts)}) "
                           f"| {fmt(lexicon.polarity_macro_f1)} |")
         for key, value in (("train_vectors", train_vectors), ("train_stars", split.train_stars),
