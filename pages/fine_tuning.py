@@ -121,15 +121,17 @@ with guarded("Loading the fine-tuning page"):
         help="Experimental (SetFit-style, a few minutes on a CPU, every review encoded a second time). "
         "Saved as text.sentiment_encoder_tuning. The held-out scores below show whether it helped this shop.",
     )
-    sentiment_prior = st.text_input(
-        "Borrow the sentiment model of another shop (its workspace folder; empty: none)",
-        workspace.configured_settings.text.sentiment_prior, key="ft_sentiment_prior",
-        help="A workspace analysed with the same encoder. Its model's verdict on each review becomes one more "
-        "input of this shop's model, which still learns from this shop's star ratings: it helps shops with few "
-        "negative reviews. Saved as text.sentiment_prior.",
+    borrow_choices, borrowed = ft.borrow_choices(workspace)
+    sentiment_prior = st.selectbox(
+        "Borrow the sentiment model of another shop", borrow_choices, index=borrowed,
+        format_func=ft.borrow_label, key="ft_sentiment_prior_choice",
+        help="Listed: the analysed workspaces next to this one. The shop must use the same encoder. Its model's "
+        "verdict on each review becomes one more input of this shop's model, which still learns from this shop's "
+        "star ratings: it helps shops with few negative reviews. Saved as text.sentiment_prior.",
     )
-    if caption := ft.borrowable_workspaces_caption(workspace):
-        st.caption(caption)
+    if sentiment_prior == ft.ANOTHER_FOLDER:
+        sentiment_prior = st.text_input("Its workspace folder", key="ft_sentiment_prior",
+                                        placeholder="/path/to/another/workspace")
     if st.button("Retrain the sentiment model", icon=":material/sentiment_satisfied:",
                  disabled=active is not None or not editor, key="ft_sentiment",
                  help="Re-fit the learned sentiment classifier on the star ratings (held-out scores below)."):

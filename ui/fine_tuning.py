@@ -7,6 +7,7 @@ Tests put a fake runner into `st.session_state[RUNNER_KEY]`.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -20,7 +21,6 @@ from recengine.text.sentiment_prior import checked_prior_folder, nearby_workspac
 from recengine.train import registry
 from recengine.train.arguments import FineTuneArguments
 from recengine.workspace import Workspace
-from ui.common import escape_markdown
 
 RUNNER_KEY = "fine_tuning_runner"
 POLL_S = 2.0
@@ -191,19 +191,42 @@ ENCODER_TUNING_CHOICES = config.ENCODER_TUNING_CHOICES  # never, auto, always: t
 def encoder_tuning_label(choice: str) -> str:
     """How the page words a `text.sentiment_encoder_tuning` choice."""
     labels = {
-        "never": "No (the default)",
-        "auto": f"Only when the held-out polarity F1 is under {GOOD_POLARITY_F1:.2f}",
+        "never": "No",
+        "auto": f"Only when the held-out polarity F1 is under {GOOD_POLARITY_F1:.2f} (the default)",
         "always": "Yes",
     }
     return labels.get(choice, choice)
 
 
-def borrowable_workspaces_caption(workspace: Workspace) -> str:
-    """A Markdown line naming the analysed workspaces next to this one ("" when there are none)."""
-    found = nearby_workspaces_with_models(workspace)
-    if not found:
-        return ""
-    return "Analysed workspaces next to this one: " + ", ".join(escape_markdown(path) for path in found)
+ANOTHER_FOLDER = "\x00another folder"  # the choice that opens a text field for any other path
+
+
+def borrow_choices(workspace: Workspace) -> tuple[list[str], int]:
+    """The page's choices of a shop to borrow a sentiment model from, and the index of the saved one.
+
+    Choices: "" (none), the analysed workspaces next to this one, the saved setting when it names
+    another folder, and ANOTHER_FOLDER.
+    """
+    nearby = [str(path) for path in nearby_workspaces_with_models(workspace)]
+    choices = ["", *nearby]
+    saved = workspace.configured_settings.text.sentiment_prior
+    if not saved:
+        return [*choices, ANOTHER_FOLDER], 0
+    folder = (workspace.root / Path(saved).expanduser()).resolve()  # a relative setting is read from the workspace
+    for index, path in enumerate(nearby, start=1):
+        if folder in (Path(path).resolve(), (Path(path) / "models" / "sentiment").resolve()):
+            return [*choices, ANOTHER_FOLDER], index
+    return [*choices, str(folder), ANOTHER_FOLDER], len(choices)
+
+
+def borrow_label(choice: str) -> str:
+    """How the page words a choice of `borrow_choices` (a plain string: the selectbox shows it as text)."""
+    if not choice:
+        return "No (this shop's reviews only)"
+    if choice == ANOTHER_FOLDER:
+        return "Another folder..."
+    path = Path(choice)
+    return f"{path.name}  ({path.parent})"
 
 
 def start_sentiment_training(

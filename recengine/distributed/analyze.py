@@ -266,7 +266,7 @@ def _fill_review_vectors(workspace: Workspace, info: ClusterInfo, root: Path, wo
     if int(rated) < workspace.settings.text.min_rated_reviews_for_model:
         return
     from recengine.distributed.embed import encode_on_cluster
-    from recengine.embed import EmbeddingCache, resolve_model, review_texts
+    from recengine.embed import EmbeddingCache, resolve_model, review_texts, review_titles
     from recengine.embed.cache import CacheLookup
     from recengine.embed.pipeline import EMBEDDINGS_DIR
 
@@ -276,7 +276,8 @@ def _fill_review_vectors(workspace: Workspace, info: ClusterInfo, root: Path, wo
         return  # the sentiment step reports why it falls back to the lexicon
     cache = EmbeddingCache(workspace.subdir(EMBEDDINGS_DIR), source.fingerprint, source.dimension)
     _ids, texts = review_texts(workspace)
-    lookup = CacheLookup.of(cache, texts)
+    _ids, titles = review_titles(workspace)  # the model reads each title's own vector too
+    lookup = CacheLookup.of(cache, texts + [title for title in titles if title])
     if lookup.missing_keys:
         keys, vectors, _actors, _gpus = encode_on_cluster(
             lookup.missing_keys, lookup.missing_texts, workspace.settings.embed.model_dump(), root / "embed-reviews",

@@ -21,11 +21,12 @@ from recengine.embed.pipeline import (
     item_index,
     item_vectors,
     last_runs,
+    review_title_vectors,
     review_vectors,
     saved_item_index,
     similar_items,
 )
-from recengine.embed.texts import item_texts, review_texts
+from recengine.embed.texts import item_texts, review_texts, review_titles
 
 __all__ = [
     "EmbedReport",
@@ -53,6 +54,8 @@ __all__ = [
     "prune_other_models",
     "resolve_model",
     "review_texts",
+    "review_title_vectors",
+    "review_titles",
     "review_vectors",
     "saved_item_index",
     "similar_items",

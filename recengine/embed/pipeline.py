@@ -21,7 +21,7 @@ from recengine.embed.cache import CacheLookup, EmbeddingCache, model_folder_name
 from recengine.embed.encoder import Encoder, encoder_runtime, load_encoder
 from recengine.embed.models import resolve_model
 from recengine.embed.precision import PrecisionAgreement, measure_agreement
-from recengine.embed.texts import item_texts, review_texts
+from recengine.embed.texts import item_texts, review_texts, review_titles
 from recengine.errors import IndexFileError, NotFoundError
 from recengine.progress import Progress, scaled
 from recengine.store import write_text_atomic
@@ -139,6 +139,23 @@ def review_vectors(workspace: Workspace, progress: Progress | None = None, *, mo
         settings = settings.model_copy(update={"model": model})
     kind = "reviews" if model is None else "sentiment reviews"
     vectors, fingerprint, _keys, _run = _vectors_for(workspace, texts, kind, progress, settings=settings)
+    return ReviewVectors(review_ids, vectors, fingerprint)
+
+
+def review_title_vectors(workspace: Workspace, progress: Progress | None = None) -> ReviewVectors:
+    """The vector of every review's title alone (zeros for a review without one), rows as `review_vectors`.
+
+    The learned sentiment model reads them next to the review vectors (recengine.text.sentiment): a
+    title is the reviewer's verdict in a few words, which the vector of the whole review dilutes.
+    Titles are short and repeat ("Five Stars"), so encoding them costs a fraction of the reviews.
+    """
+    review_ids, titles = review_titles(workspace)
+    titled = [index for index, title in enumerate(titles) if title]
+    found, fingerprint, _keys, _run = _vectors_for(workspace, [titles[i] for i in titled], "review titles", progress)
+    dimension = (found.shape[1] if found.ndim == 2 else 0) or resolve_model(workspace.settings.embed.model).dimension or 0
+    vectors = np.zeros((len(review_ids), dimension), dtype=np.float32)
+    if titled:
+        vectors[titled] = found
     return ReviewVectors(review_ids, vectors, fingerprint)
 
 

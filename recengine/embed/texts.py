@@ -41,6 +41,13 @@ def review_texts(workspace: Workspace) -> tuple[list[str], list[str]]:
     return _render(reviews, "review_id", template)
 
 
+def review_titles(workspace: Workspace) -> tuple[list[str], list[str]]:
+    """(review ids, titles) of every review in review id order, as `review_texts`; "" where a review has none."""
+    reviews = workspace.store.query_df("SELECT review_id, title FROM reviews ORDER BY review_id")
+    titles = ["" if pd.isna(title) else str(title).strip() for title in reviews["title"].astype(object)]
+    return [str(value) for value in reviews["review_id"].tolist()], titles
+
+
 def _render(frame: pd.DataFrame, id_column: str, template: object) -> tuple[list[str], list[str]]:
     fields = list(dict.fromkeys(template.fields))  # type: ignore[attr-defined]
     ids = [str(value) for value in frame[id_column].tolist()]

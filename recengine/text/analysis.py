@@ -57,6 +57,7 @@ from recengine.text.sentiment import (
     score_label,
     sentence_scores,
     train_sentiment_model,
+    with_title_vectors,
 )
 from recengine.text.sentiment_encoder import (
     TuningArguments,
@@ -455,10 +456,11 @@ def _sentiment_decision(
         return lexicon_decision("The embedding module is not available, so the lexicon (VADER) is used.")
     progress(0.0, "embedding reviews")
     try:
-        vectors = review_vectors(workspace, progress=scaled(progress, 0.0, 0.8))
+        vectors = _sentiment_vectors(workspace, scaled(progress, 0.0, 0.8))
     except RecEngineError as error:
         return lexicon_decision(f"The encoder could not be used ({error}); the lexicon (VADER) is used.")
     base_fingerprint = vectors.fingerprint
+    encoder_dimension = vectors.vectors.shape[1] // 2  # review and title vectors
     position = {review_id: index for index, review_id in enumerate(vectors.review_ids)}
     rated = rated[rated["review_id"].isin(position)]
     # The model's lexical channel reads the same "title. body" text the vectors were made from.
@@ -470,12 +472,12 @@ def _sentiment_decision(
         model = None  # a damaged file is replaced by retraining
     tuning_setting = workspace.settings.text.sentiment_encoder_tuning
     tuned_dir = tuned_encoder_path(workspace, model)
-    prior, prior_note = load_prior(workspace.settings.text.sentiment_prior, base_fingerprint)
+    prior, prior_note = load_prior(workspace.root, workspace.settings.text.sentiment_prior, base_fingerprint)
     prior_id = prior.fingerprint() if prior is not None else ""
     stale = (
         model is None
         or model.extra.get("base_encoder", model.encoder_fingerprint) != vectors.fingerprint
-        or model.dimension != vectors.vectors.shape[1] * (2 if model.extra.get("sentiment_encoder") else 1)
+        or model.dimension != vectors.vectors.shape[1] + (encoder_dimension if model.extra.get("sentiment_encoder") else 0)
         or abs(len(rated) - model.rated_reviews) >= RETRAIN_GROWTH * max(model.rated_reviews, 1)
         or model.extra.get("encoder_tuning", "never") != tuning_setting  # older models: never tuned
         or (bool(model.extra.get("sentiment_encoder")) and tuned_dir is None)  # its tuned encoder is gone
@@ -593,7 +595,7 @@ def _with_tuned_encoder(
     tune, note = tuning_decision(
         settings.text.sentiment_encoder_tuning, plain_f1, len(vectors.review_ids),
         encoder_runtime(settings.embed, load_torch=False).device, settings.text.sentiment_encoder_cpu_max_reviews,
-        trainable=source.kind != "fake" and source.path is not None,
+        trainable=source.kind != "fake" and source.path is not None, borrowing=plain.prior is not None,
     )
     if not tune:
         return plain, vectors, note
@@ -618,6 +620,18 @@ def _with_tuned_encoder(
     if plain_f1 is not None:
         extra["plain_polarity_macro_f1"] = f"{plain_f1:.4f}"
     return replace(model, extra={**model.extra, **extra}), both, ""
+
+
+def _sentiment_vectors(workspace: Workspace, progress: Progress) -> ReviewVectors:
+    """What the learned model reads from the plain encoder: every review's vector and its title's, side by
+    side (`with_title_vectors`), under the encoder's fingerprint."""
+    from recengine.embed import ReviewVectors, review_title_vectors, review_vectors
+
+    reviews = review_vectors(workspace, progress=scaled(progress, 0.0, 0.85))
+    titles = review_title_vectors(workspace, progress=scaled(progress, 0.85, 1.0))
+    if titles.review_ids != reviews.review_ids:  # reviews changed between the two reads
+        raise ModelError("The reviews changed while they were embedded.", hint="Run the analysis again.")
+    return ReviewVectors(reviews.review_ids, with_title_vectors(reviews.vectors, titles.vectors), reviews.fingerprint)
 
 
 def _with_tuned_vectors(plain: ReviewVectors, tuned: ReviewVectors) -> ReviewVectors:
@@ -664,10 +678,10 @@ def sentiment_vector_fingerprints(workspace: Workspace) -> set[str]:
 def _learned_reason(model: SentimentModel) -> str:
     tuned = model.extra.get("sentiment_encoder")
     vectors = (
-        f"the encoder vectors next to those of a copy of the encoder tuned for sentiment on the training reviews "
-        f"({model.extra.get('encoder_tuning_steps', '?')} steps; on the plain encoder the held-out polarity F1 "
-        f"was {model.extra.get('plain_polarity_macro_f1', 'not measured')})"
-        if tuned else "encoder vectors"
+        f"the encoder vectors of each review and of its title, next to those of a copy of the encoder tuned for "
+        f"sentiment on the training reviews ({model.extra.get('encoder_tuning_steps', '?')} steps; on the plain "
+        f"encoder the held-out polarity F1 was {model.extra.get('plain_polarity_macro_f1', 'not measured')})"
+        if tuned else "the encoder vectors of each review and of its title"
     )
     borrowed = (
         f", the verdict of the sentiment model borrowed from {model.extra.get('sentiment_prior_source') or 'another shop'}"

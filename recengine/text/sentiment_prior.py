@@ -16,6 +16,7 @@ vectors and hashed words): no review text, no ratings.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -57,8 +58,10 @@ def nearby_workspaces_with_models(workspace: Workspace, limit: int = 20) -> list
     return found[:limit]
 
 
-def load_prior(setting: str, encoder_fingerprint: str) -> tuple[SentimentModel | None, str]:
+def load_prior(root: Path, setting: str, encoder_fingerprint: str) -> tuple[SentimentModel | None, str]:
     """The borrowed model that `text.sentiment_prior` names, and a note when it cannot be used.
+
+    A relative `setting` is read from `root`, the folder of the workspace whose setting it is.
 
     Returns (None, "") when the setting is empty. A model that is missing, damaged, or made for another
     encoder is not used: (None, why), so analysis goes on with this shop's own reviews only and says so.
@@ -66,7 +69,7 @@ def load_prior(setting: str, encoder_fingerprint: str) -> tuple[SentimentModel |
     if not setting:
         return None, ""
     try:
-        prior = SentimentModel.load(prior_model_folder(setting))
+        prior = SentimentModel.load(prior_model_folder(root / Path(setting).expanduser()))
     except (ConfigError, ModelError) as error:
         return None, f"The borrowed sentiment model ({setting}) was not used: {error}"
     if prior is None:
@@ -86,13 +89,13 @@ def checked_prior_folder(workspace: Workspace, path: str | Path) -> Path:
         ConfigError: `path` holds no sentiment model, it is this workspace's own, or it was trained on
             another encoder than this workspace's.
     """
-    folder = prior_model_folder(path)
+    folder = prior_model_folder(path)  # as typed: a relative path is read from the current folder
     if folder == tables.sentiment_model_dir(workspace).resolve():
         raise ConfigError("That is this workspace's own sentiment model.", hint="Name another shop's workspace.")
     from recengine.embed.models import resolve_model
 
     encoder = resolve_model(workspace.settings.embed.model).fingerprint
-    prior, note = load_prior(str(folder), encoder)
+    prior, note = load_prior(workspace.root, str(folder), encoder)
     if prior is None:
         raise ConfigError(note, hint="Borrow from a workspace that uses the same encoder (embed.model).")
     return folder
@@ -102,8 +105,15 @@ def save_sentiment_prior(workspace: Workspace, path: str | Path | None) -> Path:
     """Save `text.sentiment_prior` in the workspace's config.toml (None or "" borrows nothing); the next
     analysis retrains the sentiment model. Returns the config file's path.
 
+    A shop next to this one (same parent folder) is saved as a path relative to this workspace, so a
+    folder of shops moved or copied together keeps borrowing; any other as an absolute path.
+
     Raises:
         ConfigError: as `checked_prior_folder`; nothing is saved then.
     """
-    folder = checked_prior_folder(workspace, path) if path else ""
-    return workspace.save_settings("text", {"sentiment_prior": str(folder)})
+    if not path:
+        return workspace.save_settings("text", {"sentiment_prior": ""})
+    folder = checked_prior_folder(workspace, path)
+    root = workspace.root.resolve()
+    saved = os.path.relpath(folder, root) if root.parent in folder.parents else str(folder)
+    return workspace.save_settings("text", {"sentiment_prior": saved})

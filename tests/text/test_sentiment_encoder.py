@@ -43,6 +43,13 @@ def test_tuning_decision(setting, f1, reviews, device, trainable, tune, note) ->
     assert (note in said) if note else said == ""
 
 
+def test_auto_does_not_tune_a_model_that_borrows_and_always_does() -> None:
+    decided, said = tuning_decision("auto", 0.7, 100, "cuda", 20_000, True, borrowing=True)
+    assert not decided and "borrows another shop's sentiment model" in said
+    assert tuning_decision("auto", 0.9, 100, "cuda", 20_000, True, borrowing=True) == (False, "")  # good enough
+    assert tuning_decision("always", 0.7, 100, "cuda", 20_000, True, borrowing=True) == (True, "")
+
+
 def test_balanced_rows_give_every_label_an_equal_share() -> None:
     labels = ["positive"] * 90 + ["negative"] * 6 + ["neutral"] * 4
     rows = balanced_rows(labels, 960, seed=1)
@@ -91,9 +98,9 @@ def test_a_tuned_encoder_is_trained_used_incrementally_and_dropped(make_workspac
     assert [folder.name for folder in folders] == [model.extra["sentiment_encoder"]]
     assert (folders[0] / "config.json").exists() and not (folders[0] / "README.md").exists()
     runs = json.loads((workspace.root / "embeddings" / "last_run.json").read_text())
-    # It reads the plain vectors and the tuned copy's side by side.
+    # It reads the plain vectors (of each review and of its title) and the tuned copy's side by side.
     assert model.encoder_fingerprint == f"{model.extra['base_encoder']}+{runs['sentiment reviews']['fingerprint']}"
-    assert model.dimension == 2 * review_vectors(workspace).vectors.shape[1]
+    assert model.dimension == 3 * review_vectors(workspace).vectors.shape[1]
 
     # A new review: no retraining, the tuned copy encodes just that review, and it gets a learned score.
     add_reviews(workspace, [("NEW1", "P1", None, None, "Awful battery, broke quickly.", "2024-06-01")])

@@ -54,7 +54,7 @@ def test_a_model_for_another_encoder_cannot_be_borrowed() -> None:
     prior = _train(*_shop(100, 4, 0, dimensions=8))
     with pytest.raises(ModelError, match="same encoder"):
         _train(*_shop(100, 4, 1), prior=prior)
-    assert load_prior("", "t") == (None, "")
+    assert load_prior(Path("."), "", "t") == (None, "")
 
 
 def test_the_borrowed_model_is_saved_inside_the_model_and_checked_on_load(tmp_path: Path) -> None:
@@ -108,7 +108,8 @@ def test_analysis_borrows_the_model_of_another_workspace_three_ways(make_workspa
     from ui.insights import quality_frame
 
     status = asdict(analysis_status(type(here).open(here.root)))
-    assert status["borrowed_from"] == str(other.root / "models" / "sentiment")
+    # Saved relative to this workspace: the other shop is next to it.
+    assert status["borrowed_from"] == str(Path("..") / "other" / "models" / "sentiment")
     assert status["borrowed_polarity_macro_f1"] == report["quality"]["borrowed"]["polarity_macro_f1"]
     methods = quality_frame(status)["method"].tolist()
     assert methods[0] == "learned (encoder + a borrowed model + logistic regression)"
@@ -119,6 +120,10 @@ def test_analysis_borrows_the_model_of_another_workspace_three_ways(make_workspa
     assert model.extra["sentiment_prior"] == model.prior.fingerprint()
     # Unchanged: no retraining. The other shop retrains on more reviews: so does this one (its verdicts changed).
     assert not analyze_reviews(here).model_retrained
+    # The two shops copied together to another folder: the copy still borrows, with nothing to retrain.
+    moved = type(here).open(Path(shutil.copytree(here.root.parent, here.root.parent.parent / "moved")) / "here")
+    again = analyze_reviews(moved)
+    assert not again.model_retrained and "was not used" not in again.method_reason
     add_reviews(other, [(f"X{index}", "P1", 1 + index % 2, None, "It broke at once, useless.", "2024-07-01")
                         for index in range(6)])
     analyze_reviews(other, force=True)

@@ -19,7 +19,7 @@ from recengine.text.analysis import (
     save_encoder_tuning,
 )
 from recengine.text.mismatches import workspace_mismatches
-from recengine.text.sentiment import SentimentModel, train_sentiment_model
+from recengine.text.sentiment import MODEL_FORMAT, SentimentModel, train_sentiment_model, with_title_vectors
 from recengine.workspace import Workspace
 
 
@@ -400,12 +400,12 @@ def test_lexical_channel_catches_negatives_that_read_positive(tmp_path: Path) ->
         model.predict(vectors[:2], lexicon[:2], texts=None)  # the lexical channel cannot be skipped
 
 
-def test_format_4_round_trip_keeps_the_lexical_model_and_older_formats_are_retrained(tmp_path: Path) -> None:
+def test_round_trip_keeps_the_lexical_model_and_older_formats_are_retrained(tmp_path: Path) -> None:
     vectors, stars, lexicon, texts = _reads_positive_reviews(120)
     model = train_sentiment_model(vectors, stars, lexicon, texts=texts, encoder_fingerprint="t")
     model.save(tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
-    assert meta["format"] == 4 and meta["text_model"] and meta["text_features"]["analyzer"] == "word"
+    assert meta["format"] == MODEL_FORMAT and meta["text_model"] and meta["text_features"]["analyzer"] == "word"
     with np.load(tmp_path / "m" / "weights.npz", allow_pickle=False) as arrays:
         assert "text_coefficients" in arrays.files
     loaded = SentimentModel.load(tmp_path / "m")
@@ -415,9 +415,9 @@ def test_format_4_round_trip_keeps_the_lexical_model_and_older_formats_are_retra
     after = loaded.predict(vectors, lexicon, texts=texts)
     assert before[0] == after[0]
     np.testing.assert_array_equal(before[1], after[1])
-    # A format-3 model (no lexical channel) or one hashed with other settings is not misread: load()
-    # says "none", so analyze retrains.
-    for change in ({"format": 3}, {"text_features": {**meta["text_features"], "n_features": 2**18}}):
+    # A format-3 model (no lexical channel), a format-4 one (no title vectors) or one hashed with other
+    # settings is not misread: load() says "none", so analyze retrains.
+    for change in ({"format": 3}, {"format": 4}, {"text_features": {**meta["text_features"], "n_features": 2**18}}):
         (tmp_path / "m" / "model.json").write_text(json.dumps({**meta, **change}))
         assert SentimentModel.load(tmp_path / "m") is None
 
@@ -431,10 +431,30 @@ def test_an_old_format_model_in_a_workspace_is_retrained(make_workspace, monkeyp
     assert analyze_reviews(workspace).model_retrained
     meta_path = workspace.root / "models" / "sentiment" / "model.json"
     meta = json.loads(meta_path.read_text())
-    for key in ("text_features", "text_margin_weight", "text_model", "text_intercept"):
-        meta.pop(key)
-    meta_path.write_text(json.dumps({**meta, "format": 3}))  # what the previous version wrote
+    meta_path.write_text(json.dumps({**meta, "format": 4}))  # what the previous version wrote
     add_reviews(workspace, [("NEW1", "P1", None, None, "Didn't work for me, returned it.", "2024-06-01")])
     again = analyze_reviews(workspace)
     assert again.model_retrained and again.sentiment_method == "learned"
-    assert json.loads(meta_path.read_text())["format"] == 4
+    assert json.loads(meta_path.read_text())["format"] == MODEL_FORMAT
+    model = SentimentModel.load(meta_path.parent)
+    assert model is not None and model.dimension == 2 * embed.review_vectors(workspace).vectors.shape[1]
+
+
+def test_the_model_reads_each_titles_own_vector_zeros_where_there_is_none(make_workspace) -> None:  # type: ignore[no-untyped-def]
+    from recengine.embed import load_encoder, review_title_vectors, review_vectors
+
+    workspace = make_workspace([
+        ("R1", "P1", 5, "Love it", "Works as described.", "2024-01-01"),
+        ("R2", "P1", 1, None, "Works as described.", "2024-01-02"),
+        ("R3", "P2", 2, "  Broke in a week ", "Works as described.", "2024-01-03"),
+    ])
+    titles = review_title_vectors(workspace)
+    assert titles.review_ids == review_vectors(workspace).review_ids == ["R1", "R2", "R3"]
+    encoder = load_encoder(workspace.settings.embed)
+    np.testing.assert_allclose(titles.vectors[[0, 2]], encoder.encode(["Love it", "Broke in a week"]), atol=1e-6)
+    assert not titles.vectors[1].any()  # no title: zeros, so the model reads the review vector alone
+    combined = with_title_vectors(review_vectors(workspace).vectors, titles.vectors)
+    width = titles.vectors.shape[1]
+    assert combined.shape == (3, 2 * width)
+    np.testing.assert_array_equal(combined[:, :width], review_vectors(workspace).vectors)
+    np.testing.assert_array_equal(combined[:, width:], titles.vectors)

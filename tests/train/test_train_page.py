@@ -140,24 +140,29 @@ def test_retrain_sentiment_submits_the_chosen_encoder_tuning(filled_workspace, m
     runner = FakeRunner()
     at = _app(filled_workspace.root, runner, monkeypatch)
     _no_problems(at)
-    assert at.selectbox(key="ft_sentiment_tuning").value == "never"  # the setting's default
+    assert at.selectbox(key="ft_sentiment_tuning").value == "auto"  # the setting's default
     at.selectbox(key="ft_sentiment_tuning").set_value("always").run()
     at.button(key="ft_sentiment").click().run()
     _no_problems(at)
     assert runner.submitted == [("train_sentiment", {"encoder_tuning": "always", "sentiment_prior": ""})]
 
 
-def test_the_page_names_analysed_workspaces_next_to_this_one(filled_workspace, monkeypatch) -> None:
+def test_the_page_offers_the_analysed_workspaces_next_to_this_one(filled_workspace, monkeypatch) -> None:
     sibling = filled_workspace.root.parent / "shoptwo"
     (sibling / "models" / "sentiment").mkdir(parents=True)
     (sibling / "models" / "sentiment" / "model.json").write_text("{}")
+    # The saved setting, relative to this workspace, is shown as the sibling it names.
+    filled_workspace.save_settings("text", {"sentiment_prior": "../shoptwo/models/sentiment"})
     at = _app(filled_workspace.root, FakeRunner(), monkeypatch)
-    assert any("shoptwo" in caption.value for caption in at.caption)
+    choice = at.selectbox(key="ft_sentiment_prior_choice")
+    assert choice.options == ["No (this shop's reviews only)", f"shoptwo  ({sibling.parent})", "Another folder..."]
+    assert choice.value == str(sibling)
 
 
 def test_retrain_sentiment_refuses_a_folder_without_a_sentiment_model(filled_workspace, tmp_path, monkeypatch) -> None:
     runner = FakeRunner()
     at = _app(filled_workspace.root, runner, monkeypatch)
+    at.selectbox(key="ft_sentiment_prior_choice").set_value("\x00another folder").run()
     at.text_input(key="ft_sentiment_prior").set_value(str(tmp_path / "no-shop-here")).run()
     at.button(key="ft_sentiment").click().run()
     assert any("No sentiment model in" in error.value for error in at.error)
