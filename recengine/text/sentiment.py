@@ -492,8 +492,8 @@ def _load_prior(directory: Path, described: dict | None, depth: int) -> Sentimen
 
 
 # The borrowed model's verdict enters as tanh(margin / 2) x this weight, in [-w, w]. Chosen on the Amazon
-# files (bench/eval_sentiment.py, a model borrowed from the four other files, 5-fold): mean polarity F1 0.839
-# without, 0.846 / 0.860 / 0.864 / 0.857 at weights 0.05 / 0.2 / 0.5 / 1.
+# files (bench/eval_sentiment.py, a model borrowed from the four other files, 5-fold, model format 4): mean
+# polarity F1 0.839 without, 0.846 / 0.860 / 0.864 / 0.854 at weights 0.05 / 0.2 / 0.5 / 1.
 PRIOR_FEATURE_WEIGHT = 0.5
 
 
