@@ -118,8 +118,9 @@ with guarded("Loading the fine-tuning page"):
         "Tune a copy of the encoder for sentiment first", tuning_choices, key="ft_sentiment_tuning",
         index=tuning_choices.index(workspace.configured_settings.text.sentiment_encoder_tuning),
         format_func=ft.encoder_tuning_label,
-        help="Experimental (SetFit-style, a few minutes on a CPU, every review encoded a second time). "
-        "Saved as text.sentiment_encoder_tuning. The held-out scores below show whether it helped this shop.",
+        help="SetFit-style, a few minutes on a CPU, every review encoded a second time; not done for a model that "
+        "borrows another shop's. Saved as text.sentiment_encoder_tuning. The held-out scores below show whether "
+        "it helped this shop.",
     )
     borrow_choices, borrowed = ft.borrow_choices(workspace)
     sentiment_prior = st.selectbox(

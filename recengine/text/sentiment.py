@@ -394,9 +394,9 @@ class SentimentModel:
         write_with_atomic(weights, write_weights)
         meta = {
             "format": MODEL_FORMAT,
-            "features": "encoder vectors (review, then title: with_title_vectors), then lexicon score x LEXICON_FEATURE_WEIGHT, then (with a prior) the "
-            "borrowed model's tanh(margin / 2) x PRIOR_FEATURE_WEIGHT (polarity model: then the lexical model's "
-            "margin x TEXT_MARGIN_WEIGHT)",
+            "features": "encoder vectors (review, then title: with_title_vectors), then lexicon score x "
+            "LEXICON_FEATURE_WEIGHT, then (with a prior) the borrowed model's tanh(margin / 2) x "
+            "PRIOR_FEATURE_WEIGHT (polarity model: then the lexical model's margin x TEXT_MARGIN_WEIGHT)",
             "lexicon_feature_weight": LEXICON_FEATURE_WEIGHT,
             "text_features": TEXT_FEATURES,
             "text_margin_weight": TEXT_MARGIN_WEIGHT,
