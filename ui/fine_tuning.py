@@ -17,7 +17,12 @@ import streamlit as st
 from recengine import config
 from recengine.jobs import JobEvent, JobRecord, JobRunnerProtocol, job_runner
 from recengine.text.sentiment import GOOD_POLARITY_F1
-from recengine.text.sentiment_prior import checked_prior_folder, nearby_workspaces_with_models
+from recengine.text.sentiment_prior import (
+    MODEL_FOLDER,
+    checked_prior_folder,
+    nearby_workspaces_with_models,
+    setting_folder,
+)
 from recengine.train import registry
 from recengine.train.arguments import FineTuneArguments
 from recengine.workspace import Workspace
@@ -212,9 +217,9 @@ def borrow_choices(workspace: Workspace) -> tuple[list[str], int]:
     saved = workspace.configured_settings.text.sentiment_prior
     if not saved:
         return [*choices, ANOTHER_FOLDER], 0
-    folder = (workspace.root / Path(saved).expanduser()).resolve()  # a relative setting is read from the workspace
+    folder = setting_folder(workspace.root, saved).resolve()
     for index, path in enumerate(nearby, start=1):
-        if folder in (Path(path).resolve(), (Path(path) / "models" / "sentiment").resolve()):
+        if folder in (Path(path).resolve(), (Path(path) / MODEL_FOLDER).resolve()):
             return [*choices, ANOTHER_FOLDER], index
     return [*choices, str(folder), ANOTHER_FOLDER], len(choices)
 

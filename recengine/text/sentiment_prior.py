@@ -28,6 +28,15 @@ if TYPE_CHECKING:
     from recengine.workspace import Workspace
 
 
+MODEL_FOLDER = Path("models", "sentiment")  # where a workspace keeps its sentiment model (tables.sentiment_model_dir)
+
+
+def setting_folder(root: Path, setting: str) -> Path:
+    """The folder a `text.sentiment_prior` value names; a relative one is read from `root`, the folder of the
+    workspace whose setting it is."""
+    return root / Path(setting).expanduser()
+
+
 def prior_model_folder(path: str | Path) -> Path:
     """The sentiment model folder that `path` names: a workspace (its models/sentiment) or the folder itself.
 
@@ -35,7 +44,7 @@ def prior_model_folder(path: str | Path) -> Path:
         ConfigError: neither holds a saved sentiment model.
     """
     folder = Path(path).expanduser()
-    for candidate in (folder / "models" / "sentiment", folder):
+    for candidate in (folder / MODEL_FOLDER, folder):
         if (candidate / "model.json").is_file():
             return candidate.resolve()
     raise ConfigError(
@@ -54,14 +63,14 @@ def nearby_workspaces_with_models(workspace: Workspace, limit: int = 20) -> list
         folders = sorted(path for path in parent.iterdir() if path.is_dir() and path.resolve() != own)
     except OSError:
         return []
-    found = [path for path in folders if (path / "models" / "sentiment" / "model.json").is_file()]
+    found = [path for path in folders if (path / MODEL_FOLDER / "model.json").is_file()]
     return found[:limit]
 
 
 def load_prior(root: Path, setting: str, encoder_fingerprint: str) -> tuple[SentimentModel | None, str]:
     """The borrowed model that `text.sentiment_prior` names, and a note when it cannot be used.
 
-    A relative `setting` is read from `root`, the folder of the workspace whose setting it is.
+    A relative `setting` is read from `root` (`setting_folder`).
 
     Returns (None, "") when the setting is empty. A model that is missing, damaged, or made for another
     encoder is not used: (None, why), so analysis goes on with this shop's own reviews only and says so.
@@ -69,7 +78,7 @@ def load_prior(root: Path, setting: str, encoder_fingerprint: str) -> tuple[Sent
     if not setting:
         return None, ""
     try:
-        prior = SentimentModel.load(prior_model_folder(root / Path(setting).expanduser()))
+        prior = SentimentModel.load(prior_model_folder(setting_folder(root, setting)))
     except (ConfigError, ModelError) as error:
         return None, f"The borrowed sentiment model ({setting}) was not used: {error}"
     if prior is None:
