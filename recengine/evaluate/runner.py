@@ -447,7 +447,7 @@ def summarise(
             )
     partial = EvaluationResult(
         dataset=dataset,
-        split=context.split.description,
+        split=split_sentence(context.split),
         k=k,
         ks=tuple(sorted(set(ks) | {k})),
         users=n_users,
@@ -461,6 +461,17 @@ def summarise(
         config={**(config or {}), "n_resamples": n_resamples, "seed": seed},
     )
     return EvaluationResult(**{**partial.__dict__, "verdict": verdict_sentence(partial)})
+
+
+def split_sentence(split: Split) -> str:
+    """The split's description, and how often its held-out product ties in time with the one before."""
+    tied = split.tied_share()
+    if tied < 0.05:
+        return split.description
+    return (
+        f"{split.description}; {tied:.0%} of the held-out products have the same time stamp as the customer's "
+        "latest training product, and among those the later row of the data is held out"
+    )
 
 
 def verdict_sentence(result: EvaluationResult) -> str:

@@ -47,6 +47,25 @@ class Split:
         """Users with held-out items, in sorted order."""
         return sorted(self.test["user_id"].unique().tolist())
 
+    def tied_share(self) -> float:
+        """Share of test users whose held-out item has the same time stamp as their latest training row.
+
+        Among rows with equal time stamps the later row of the input is held out (the sort is stable).
+        Where time stamps are days, as in the Amazon review files, that is often the case (54-63% of
+        the test customers of the two 5-core files): which of a day's products is "last" is then file
+        order. A method that reads the order of rows within one time stamp is rewarded for file order
+        there (a scratch "bought next" signal gained +0.04 NDCG@10 on Gift Cards, and lost 0.01 with
+        same-time pairs left out), so none of the methods evaluated here does.
+        """
+        if self.test.empty or self.train.empty:
+            return 0.0
+        latest = self.train.groupby("user_id")["timestamp"].max()
+        held_out = self.test.groupby("user_id")["timestamp"].min()
+        common = held_out.index.intersection(latest.index)
+        if common.empty:
+            return 0.0
+        return float((held_out[common] == latest[common]).mean())
+
 
 @dataclass(frozen=True)
 class Splits:

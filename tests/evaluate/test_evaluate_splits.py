@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from recengine.errors import ConfigError
+from recengine.evaluate.runner import split_sentence
 from recengine.evaluate.splits import global_time_split, leave_last_out, make_splits, prepare_interactions
 
 
@@ -65,6 +66,26 @@ def test_leave_last_out_holds_out_the_latest_new_item() -> None:
     # The repeat of 'a' is dropped (first meeting kept); 'v' has one item only, so stays in training.
     assert sorted(split.train["item_id"].tolist()) == ["a", "a", "b"]
     assert split.test_users == ["u"]
+
+
+def test_tied_share_counts_held_out_products_that_share_the_latest_time_stamp() -> None:
+    log = pd.DataFrame(
+        {
+            "user_id": ["u", "u", "u", "v", "v", "w", "w"],
+            "item_id": ["a", "b", "c", "a", "b", "a", "c"],
+            "timestamp": pd.to_datetime(
+                ["2024-01-01", "2024-01-02", "2024-01-02", "2024-01-01", "2024-01-05", "2024-01-03", "2024-01-03"]
+            ),
+        }
+    )
+    split = leave_last_out(log)
+    # u: c held out on the day of b; w: c held out on the day of a (the later row wins the tie); v: no tie.
+    assert split.test.set_index("user_id")["item_id"].to_dict() == {"u": "c", "v": "b", "w": "c"}
+    assert split.tied_share() == pytest.approx(2 / 3)
+    assert "67% of the held-out products have the same time stamp" in split_sentence(split)
+    untied = leave_last_out(log[log["user_id"] == "v"])
+    assert untied.tied_share() == 0.0
+    assert split_sentence(untied) == untied.description
 
 
 def test_validation_is_cut_from_training_and_never_sees_test_rows() -> None:
