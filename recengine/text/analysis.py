@@ -49,6 +49,7 @@ from recengine.text.keywords import (
 )
 from recengine.text.sentences import review_text, split_sentences
 from recengine.text.sentiment import (
+    Label,
     MethodScores,
     ModelQuality,
     SentimentModel,
@@ -516,47 +517,42 @@ def _sentiment_decision(
             return lexicon_decision(f"The encoder tuned for sentiment could not be used ({error}); the lexicon (VADER) is used.")
     position = {review_id: index for index, review_id in enumerate(vectors.review_ids)}
     assert model is not None
-    quality = model.quality
-    pending_index = [position.get(review_id) for review_id in pending.review_ids]
-    labels = [score_label(score) for score in pending.lexicon_scores]
-    scores = list(pending.lexicon_scores)
-    known = [index for index, row in enumerate(pending_index) if row is not None]
-    if known:
-        learned_labels, learned_scores = model.predict(
-            vectors.vectors[[pending_index[i] for i in known]],
-            [pending.lexicon_scores[i] for i in known],
-            texts=[text_by_id.get(pending.review_ids[i], "") for i in known],
+    # One prediction pass: the pending reviews, and on a retrain (or a switch from the lexicon) every
+    # other review too, whose stored scores came from another model.
+    rescore_all = retrained or previous != "learned"
+    targets = [review_id for review_id in vectors.review_ids if review_id in lexicon_by_id] if rescore_all else [
+        review_id for review_id in pending.review_ids if review_id in position
+    ]
+    predicted: dict[str, tuple[Label, float]] = {}
+    if targets:
+        target_labels, target_scores = model.predict(
+            vectors.vectors[[position[review_id] for review_id in targets]],
+            [lexicon_by_id[review_id] for review_id in targets],
+            texts=[text_by_id.get(review_id, "") for review_id in targets],
         )
-        for offset, index in enumerate(known):
-            labels[index] = learned_labels[offset]
-            scores[index] = float(learned_scores[offset])
+        predicted = {
+            review_id: (label, float(score))
+            for review_id, label, score in zip(targets, target_labels, target_scores, strict=True)
+        }
+    # A pending review without a vector keeps its lexicon verdict.
+    fallback = zip(pending.review_ids, pending.lexicon_scores, strict=True)
+    verdicts = [predicted.get(review_id, (score_label(score), float(score))) for review_id, score in fallback]
     decision = _Decision(
         method="learned",
         reason=_learned_reason(model),
         tuned_encoder=bool(model.extra.get("sentiment_encoder")),
         borrowed_from=model.extra.get("sentiment_prior_source", "") if model.prior is not None else "",
         plain_polarity_f1=float(model.extra["plain_polarity_macro_f1"]) if "plain_polarity_macro_f1" in model.extra else None,
-        labels=labels,
-        scores=scores,
+        labels=[label for label, _ in verdicts],
+        scores=[score for _, score in verdicts],
         retrained=retrained,
-        quality=quality,
+        quality=model.quality,
         lexicon_quality=lexicon_quality,
         model_to_save=(model, model_dir) if retrained else None,
     )
-    if retrained or previous != "learned":
-        others = [review_id for review_id in vectors.review_ids if review_id in lexicon_by_id]
-        if others:
-            rows = [position[review_id] for review_id in others]
-            other_labels, other_scores = model.predict(
-                vectors.vectors[rows],
-                [lexicon_by_id[review_id] for review_id in others],
-                texts=[text_by_id.get(review_id, "") for review_id in others],
-            )
-            decision.rescore = {
-                review_id: (label, float(score))
-                for review_id, label, score in zip(others, other_labels, other_scores, strict=True)
-            }
-            decision.rescore_method = "learned"
+    if rescore_all and predicted:
+        decision.rescore = predicted  # pending reviews in it are skipped when written (they are written as new)
+        decision.rescore_method = "learned"
     progress(1.0, "sentiment scored")
     return decision
 

@@ -191,9 +191,19 @@ def test_learned_model_is_used_when_enough_rated_reviews(make_workspace, monkeyp
         pytest.skip("recengine.embed.review_vectors is not there yet (embedding work in progress)")
     monkeypatch.setenv("RECENGINE_TEXT__MIN_RATED_REVIEWS_FOR_MODEL", "50")
     workspace = make_workspace(rated_reviews(150) + contrast_reviews())
+    predicted_rows: list[int] = []
+    predict = SentimentModel.predict
+
+    def counting_predict(self, vectors, *args, **kwargs):  # type: ignore[no-untyped-def]
+        predicted_rows.append(len(vectors))
+        return predict(self, vectors, *args, **kwargs)
+
+    monkeypatch.setattr(SentimentModel, "predict", counting_predict)
     report = analyze_reviews(workspace)
     assert report.sentiment_method == "learned" and report.model_retrained
     assert report.quality is not None and report.quality.held_out_reviews == 34  # 20% of each class
+    # Each review is predicted once (all of them are new), plus the held-out ones in training.
+    assert sum(predicted_rows) == report.analyzed + 34
     assert report.quality.learned.polarity_macro_f1 >= 0.9
     model_dir = workspace.root / "models" / "sentiment"
     assert (model_dir / "weights.npz").exists() and (model_dir / "model.json").exists()
@@ -212,6 +222,7 @@ def test_learned_model_is_used_when_enough_rated_reviews(make_workspace, monkeyp
     add_reviews(workspace, [("NEW1", "P1", None, None, "Awful battery, broke quickly.", "2024-06-01")])
     again = analyze_reviews(workspace)
     assert (again.analyzed, again.rescored, again.model_retrained) == (1, 0, False)
+    assert predicted_rows[-1] == 1  # only the new review
     assert analysis_rows(workspace)["NEW1"]["sentiment_label"] == "negative"
     # Praise first, then the turn: the opinion after "but" is what the two stars follow.
     add_reviews(workspace, [("NEW2", "P1", 2, None, "Great price but it broke after two days.", "2024-06-02")])
