@@ -114,6 +114,10 @@ class RecommendSettings(BaseModel):
     coarse_search_above: int = Field(
         5_000, ge=0, description="Catalogs larger than this use a clustered vector scan for speed."
     )
+    review_vector_weight: float = Field(
+        1.0, ge=0, description="How much the mean vector of an item's reviews counts next to its catalog text "
+        "in the item vector that semantic scores, similar items, search and bundles read (0 = catalog text only).",
+    )
     similar_content_weight: float = Field(0.5, ge=0, le=1, description="Similar items: content vs co-bought.")
     search_personal_weight: float = Field(0.3, ge=0, description="Personalised search: profile weight.")
 

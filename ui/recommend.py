@@ -29,7 +29,7 @@ from recengine.recommend import (
     RuleSet,
 )
 from recengine.recommend.scoring import weights_from_settings
-from recengine.recommend.workspace_model import recommender_for, with_collaborative_signal
+from recengine.recommend.workspace_model import recommender_for, with_collaborative_signal, with_review_text
 from ui.auth import is_editor, require_editor
 from ui.common import guarded, workspace_at
 
@@ -85,11 +85,15 @@ def collaborative_picker(settings: RecommendSettings, default: float, key: str, 
 
 # A spinner rather than a progress bar: elements drawn inside a cached function are replayed on every
 # cache hit, so a bar would stay on the page after the model is ready.
-def recommender(root: str, version: str, ease_l2: float | None = None) -> Recommender:
+def recommender(
+    root: str, version: str, ease_l2: float | None = None, review_weight: float | None = None
+) -> Recommender:
     """The workspace's fitted recommender (refitted when the data version or its settings change, e.g.
     after score weights are saved from the Evaluation page); `ease_l2` overrides the saved
-    collaborative signal for this page only (0 = co-occurrence)."""
+    collaborative signal for this page only (0 = co-occurrence), `review_weight` how much the reviews'
+    text counts in item vectors (0 = catalog text only)."""
     settings = with_collaborative_signal(workspace_at(root).settings.recommend, ease_l2)
+    settings = with_review_text(settings, review_weight)
     return _fitted_recommender(root, version, settings.model_dump_json())
 
 
@@ -284,11 +288,29 @@ def _weight_sliders(model: Recommender, prefix: str, container: Any) -> dict[str
     return weights
 
 
+def review_text_toggle(saved: RecommendSettings, key: str, container: Any) -> float:
+    """A toggle: item vectors with the reviews' text (the saved weight, or 1) or catalog text only (0)."""
+    weight = saved.review_vector_weight or 1.0
+    on = container.toggle(
+        "Describe products by their reviews too", value=saved.review_vector_weight > 0, key=key,
+        help="Each product's vector also holds the mean vector of its reviews (what customers say it is for), "
+        f"at weight {weight:g} next to its catalog text. It feeds the semantic score, similar products, "
+        "search and bundles. Off: catalog text only. Reviews count once review analysis has encoded them.",
+    )
+    return weight if on else 0.0
+
+
 def _signal_model(root: str, version: str, default: float, key: str, container: Any) -> Recommender:
-    """The collaborative-signal picker and the recommender fitted with the signal picked."""
+    """The collaborative-signal picker, the reviews' text toggle and the recommender fitted with them."""
     saved = workspace_at(root).settings.recommend
     signal = collaborative_picker(saved, default, key, container)
-    model = recommender(root, version, signal)
+    review_weight = review_text_toggle(saved, f"{key}_reviews", container)
+    model = recommender(root, version, signal, review_weight)
+    if review_weight:
+        container.caption(
+            f"{model.review_text_items:,} products described by their reviews too"
+            if model.review_text_items else "No product has encoded reviews yet (run the review analysis)."
+        )
     if signal and model.collaborative_method != "EASE":
         container.caption(
             f"More than {saved.collaborative_ease_max_items:,} products have history, above EASE's limit "

@@ -50,15 +50,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ease-l2", type=float, default=None, metavar="L2",
                         help="Collaborative signal for this run: 0 = co-occurrence, above 0 = EASE with this L2 "
                         "penalty (default: the collaborative_ease_l2 setting; the dashboard's 'Collaborative signal').")
+    parser.add_argument("--review-weight", type=float, default=None, metavar="W",
+                        help="How much each product's reviews' text counts in its vector for this run: 0 = catalog "
+                        "text only (default: the review_vector_weight setting; the dashboard's 'Describe products "
+                        "by their reviews too').")
     add_engine_arguments(parser, workers=False)
     parser.set_defaults(handler=run)
 
 
-def use_collaborative_signal(workspace: Workspace, ease_l2: float | None) -> None:
-    """Override the workspace's collaborative signal for this process only (config.toml is not touched)."""
-    from recengine.recommend.workspace_model import with_collaborative_signal
+def use_run_settings(workspace: Workspace, ease_l2: float | None, review_weight: float | None = None) -> None:
+    """Override the workspace's collaborative signal and reviews' text weight for this process only
+    (config.toml is not touched)."""
+    from recengine.recommend.workspace_model import with_collaborative_signal, with_review_text
 
-    recommend = with_collaborative_signal(workspace.settings.recommend, ease_l2)
+    recommend = with_review_text(with_collaborative_signal(workspace.settings.recommend, ease_l2), review_weight)
     workspace.settings = workspace.settings.model_copy(update={"recommend": recommend})
 
 
@@ -126,7 +131,7 @@ def run(arguments: argparse.Namespace) -> int:
     if use_ray and arguments.users_file is None:
         raise ConfigError("--engine ray is for batch exports.", hint="Use --users-file F --format jsonl|csv --out F.")
     workspace = open_workspace(arguments)
-    use_collaborative_signal(workspace, arguments.ease_l2)
+    use_run_settings(workspace, arguments.ease_l2, arguments.review_weight)
     rules = load_rules(arguments.rules, arguments.no_rules)
     weights = parse_weights(arguments.weight)
     from recengine.recommend.workspace_model import recommender_for

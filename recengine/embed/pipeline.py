@@ -142,6 +142,23 @@ def review_vectors(workspace: Workspace, progress: Progress | None = None, *, mo
     return ReviewVectors(review_ids, vectors, fingerprint)
 
 
+def cached_review_vectors(workspace: Workspace) -> ReviewVectors:
+    """The vectors of the reviews the embedding cache already holds for the active model; nothing is encoded.
+
+    Review analysis (`recengine analyze`) and `recengine embed` encode the reviews; the recommender reads
+    what they left, so fitting it never waits for an encoder. Reviews not encoded yet are left out.
+    """
+    review_ids, texts = review_texts(workspace)
+    source = resolve_model(workspace.settings.embed.model)
+    cache = EmbeddingCache(workspace.subdir(EMBEDDINGS_DIR), source.fingerprint, source.dimension)
+    lookup = CacheLookup.of(cache, texts)
+    row_of = {key: row for row, (key, hit) in enumerate(zip(lookup.unique_keys, lookup.found, strict=True)) if hit}
+    found = [index for index, key in enumerate(lookup.keys) if key in row_of]
+    rows = np.array([row_of[lookup.keys[index]] for index in found], dtype=np.int64)
+    vectors = lookup.unique_vectors[rows] if len(rows) else np.zeros((0, source.dimension or 0), dtype=np.float32)
+    return ReviewVectors([review_ids[index] for index in found], vectors, source.fingerprint)
+
+
 def review_title_vectors(workspace: Workspace, progress: Progress | None = None) -> ReviewVectors:
     """The vector of every review's title alone (zeros for a review without one), rows as `review_vectors`.
 

@@ -274,17 +274,30 @@ class EmbeddingProfile:
     Args:
         item_ids: ids of the rows of `vectors` (any order; aligned to the catalog at fit).
         vectors: (n, dim) L2-normalised item vectors, e.g. `recengine.embed.item_vectors(...)`.
+        review_vectors: ReviewVectors-like of the same encoder: each item's vector then also holds the
+            mean of its training reviews' vectors (`review_weight`), as the hybrid's do.
     """
 
     name = "Embedding"
 
-    def __init__(self, item_ids: Sequence[str], vectors: np.ndarray) -> None:
+    def __init__(
+        self, item_ids: Sequence[str], vectors: np.ndarray, *, review_vectors: Any = None, review_weight: float = 1.0
+    ) -> None:
         self.vector_ids = [str(item_id) for item_id in item_ids]
         self.vectors = np.asarray(vectors, dtype=np.float32)
+        self.review_vectors = review_vectors
+        self.review_weight = review_weight
+        if review_vectors is not None:
+            self.name = "Embedding (with reviews)"
 
     def fit(self, train: pd.DataFrame, items: pd.DataFrame) -> EmbeddingProfile:
+        from recengine.recommend.review_content import review_means, with_review_text
+
         self.data = InteractionMatrix(train, items)
-        self.item_vectors = align_vectors(self.vector_ids, self.vectors, self.data.item_ids)
+        self.item_vectors = _normalise_rows(align_vectors(self.vector_ids, self.vectors, self.data.item_ids))
+        if self.review_vectors is not None:
+            means, _counts = review_means(train, self.review_vectors, self.data.item_index, len(self.data.item_ids))
+            self.item_vectors = with_review_text(self.item_vectors, means, self.review_weight)
         return self
 
     def score(self, user_ids: Sequence[str]) -> np.ndarray:
@@ -311,6 +324,8 @@ class HybridRanker:
         settings: `RecommendSettings` (weights and candidate sizes); defaults when None.
         keywords, sentiment: passed through to `Recommender.fit`.
         weights: per-component weight overrides used when scoring (e.g. tuned on a validation split).
+        review_vectors: ReviewVectors-like of the same encoder as `item_vectors`, passed to
+            `Recommender.fit` (only the reviews among the training interactions describe items).
         name: label in reports.
     """
 
@@ -322,9 +337,11 @@ class HybridRanker:
         keywords: dict[str, list[str]] | None = None,
         sentiment: pd.DataFrame | None = None,
         weights: dict[str, float] | None = None,
+        review_vectors: Any = None,
         name: str = "Hybrid",
     ) -> None:
         self.item_vectors = item_vectors
+        self.review_vectors = review_vectors
         self.settings = settings
         self.keywords = keywords
         self.sentiment = sentiment
@@ -338,7 +355,8 @@ class HybridRanker:
         settings = self.settings if self.settings is not None else RecommendSettings()
         self.item_ids = items["item_id"].astype(str).tolist()
         self.recommender = Recommender.fit(
-            items, train, self.item_vectors, settings, keywords=self.keywords, sentiment=self.sentiment
+            items, train, self.item_vectors, settings, keywords=self.keywords, sentiment=self.sentiment,
+            review_vectors=self.review_vectors,
         )
         return self
 

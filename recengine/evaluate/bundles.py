@@ -80,7 +80,9 @@ def evaluate_bundles(
     from recengine.recommend import Recommender
     from recengine.recommend.bundles import bundle_for_item_id
 
-    recommender = Recommender.fit(items, data.interactions, data.item_vectors, settings or RecommendSettings())
+    recommender = Recommender.fit(
+        items, data.interactions, data.item_vectors, settings or RecommendSettings(), review_vectors=data.review_vectors
+    )
     knn = ItemKNN().fit(data.interactions, items)
     popular = MostPopular().fit(data.interactions, items).popularity
 

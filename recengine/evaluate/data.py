@@ -38,6 +38,9 @@ class EvaluationData:
             None when taken from a workspace (analysed there) or when the data has no review text.
         version_vectors: encoder version id -> item vectors of that registry version, evaluated as
             "Embedding (<version>)" and "Hybrid (<version>)" next to the active model's.
+        review_vectors: ReviewVectors-like (review_ids, vectors) of the active encoder, or None: the
+            hybrid mixes each item's training reviews into its vector, as it does for users
+            (`RecommendSettings.review_vector_weight`). Other encoder versions get catalog text only.
     """
 
     name: str
@@ -50,6 +53,7 @@ class EvaluationData:
     data_version: str | None = None
     reviews: pd.DataFrame | None = field(default=None, repr=False)
     version_vectors: dict[str, Any] | None = field(default=None, repr=False)
+    review_vectors: Any = field(default=None, repr=False)
 
     def snapshot(self) -> dict[str, Any]:
         """What the data looked like, saved with an experiment so results can be traced to it."""
@@ -110,12 +114,13 @@ def from_workspace(
             "This workspace has no customer interactions or reviews with a user id to evaluate on.",
             hint="Ingest reviews (with a user column) or click/purchase events first.",
         )
-    vectors = None
+    vectors = review_vectors = None
     if with_vectors:
         try:
-            from recengine.embed import item_vectors
+            from recengine.embed import cached_review_vectors, item_vectors
 
             vectors = item_vectors(workspace, progress=progress)
+            review_vectors = cached_review_vectors(workspace)  # what review analysis encoded; nothing new
         except ImportError:
             vectors = None
     keywords = sentiment = None
@@ -135,6 +140,7 @@ def from_workspace(
         keywords=keywords,
         sentiment=sentiment,
         data_version=workspace.store.get_meta("data_version"),
+        review_vectors=review_vectors if review_vectors is not None and review_vectors.review_ids else None,
     )
 
 

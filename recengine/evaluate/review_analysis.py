@@ -117,8 +117,9 @@ def with_review_analysis(
         progress: callback (fraction, message).
 
     Returns:
-        The data with `keywords` (item -> review key phrases) and `sentiment` (review_id,
-        sentiment_label, sentiment_score) set, and what the step did.
+        The data with `keywords` (item -> review key phrases), `sentiment` (review_id,
+        sentiment_label, sentiment_score) and `review_vectors` (the reviews' vectors, which the hybrid
+        mixes into item vectors over training reviews only) set, and what the step did.
 
     Raises:
         NotReadyError: the data set has no review text to analyse.
@@ -153,4 +154,11 @@ def with_review_analysis(
         seconds=time.perf_counter() - started,
         rewritten=rewritten,
     )
-    return replace(data, keywords=keywords, sentiment=sentiment if len(sentiment) else None), run
+    from recengine.embed import cached_review_vectors
+
+    review_vectors = cached_review_vectors(workspace)  # encoded by the analysis above
+    analysed = replace(
+        data, keywords=keywords, sentiment=sentiment if len(sentiment) else None,
+        review_vectors=review_vectors if review_vectors.review_ids else None,
+    )
+    return analysed, run

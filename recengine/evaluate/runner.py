@@ -56,6 +56,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 METHOD_NAMES = ("MostPopular", "ItemKNN", "ALS", "TF-IDF", "Embedding", "Hybrid")
+# The active encoder's hybrid on catalog text only: what other encoder versions, whose review vectors are
+# not computed, are compared with when the shop's item vectors also hold its reviews' text.
+CATALOG_TEXT_HYBRID = "Hybrid (catalog text only)"
 FRIENDLY = {
     "MostPopular": "best-sellers",
     "ItemKNN": "item-to-item",
@@ -337,7 +340,10 @@ def default_rankers(data: EvaluationData, methods: Sequence[str] | None = None, 
             rankers.append(EmbeddingProfile(data.item_vectors.item_ids, data.item_vectors.vectors))
         elif name == "Hybrid":
             rankers.append(
-                HybridRanker(data.item_vectors, settings, keywords=data.keywords, sentiment=data.sentiment)
+                HybridRanker(
+                    data.item_vectors, settings, keywords=data.keywords, sentiment=data.sentiment,
+                    review_vectors=data.review_vectors,
+                )
             )
     return rankers + version_rankers(data, [ranker.name for ranker in rankers], settings)
 
@@ -348,6 +354,11 @@ def version_rankers(data: EvaluationData, names: Sequence[str], settings: Any = 
     from recengine.evaluate.versions import version_label
 
     rankers: list[Ranker] = []
+    if "Hybrid" in names and data.version_vectors and data.review_vectors is not None:
+        rankers.append(
+            HybridRanker(data.item_vectors, settings, keywords=data.keywords, sentiment=data.sentiment,
+                         name=CATALOG_TEXT_HYBRID)
+        )
     for version_id, vectors in (data.version_vectors or {}).items():
         if "Embedding" in names:
             embedding = EmbeddingProfile(vectors.item_ids, vectors.vectors)
@@ -532,20 +543,23 @@ def _p_text(result: EvaluationResult, p_value: float) -> str:
 def _versions_verdict(result: EvaluationResult) -> str:
     """One sentence per other encoder version: would switching to it change the hybrid's hit rate?"""
     active = result.config.get("active_model_version")
+    # With the reviews' text in the active encoder's item vectors, versions are compared on catalog text.
+    reference = CATALOG_TEXT_HYBRID if any(m.name == CATALOG_TEXT_HYBRID for m in result.methods) else result.reference
+    on_text = " (both on catalog text only)" if reference == CATALOG_TEXT_HYBRID else ""
     sentences = []
     for version_id in result.config.get("model_versions") or {}:
         name = f"Hybrid ({version_id})"
         comparison = next(
-            (
-                c for c in result.comparisons
-                if c.reference == result.reference and c.other == name and c.metric == "hit_rate"
-            ),
+            (c for c in result.comparisons if c.reference == reference and c.other == name and c.metric == "hit_rate"),
             None,
         )
         if comparison is None:
             continue
         share = result.method(name).metrics["hit_rate"].mean
-        what = f"With encoder version {version_id} instead of the active {active or 'one'}, it would find it for {share:.0%}"
+        what = (
+            f"With encoder version {version_id} instead of the active {active or 'one'}{on_text}, it would find it "
+            f"for {share:.0%}"
+        )
         p_text = _p_text(result, comparison.p_value)
         if not comparison.significant:
             sentences.append(f" {what}: no significant difference ({p_text}).")
@@ -603,8 +617,13 @@ def evaluate_data(
     version_methods = [
         run.name for run in runs if any(run.name.endswith(f"({version_id})") for version_id in version_vectors)
     ]
+    names = {run.name for run in runs}
+    hybrid_reference = CATALOG_TEXT_HYBRID if CATALOG_TEXT_HYBRID in names else None
     extra_pairs = [
         ("Embedding", run_name) for run_name in version_methods if run_name.startswith("Embedding (")
+    ] + [
+        (hybrid_reference, run_name) for run_name in version_methods
+        if hybrid_reference and run_name.startswith("Hybrid (")
     ]
     config = {
         "strategy": strategy,

@@ -191,7 +191,10 @@ def suggest_weights(
             step = number * len(folds) + fold_number
             results.append(
                 tune_hybrid_weights(
-                    HybridRanker(data.item_vectors, ranker_settings, keywords=data.keywords, sentiment=data.sentiment),
+                    HybridRanker(
+                        data.item_vectors, ranker_settings, keywords=data.keywords, sentiment=data.sentiment,
+                        review_vectors=data.review_vectors,
+                    ),
                     candidates, fold, k=k, metric=metric, max_users=max_customers, seed=seed,
                     progress=scaled(report, 0.15 + 0.85 * step / steps, 0.15 + 0.85 * (step + 1) / steps),
                 )

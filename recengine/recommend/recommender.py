@@ -40,6 +40,7 @@ from recengine.recommend.profile import (
 )
 from recengine.recommend.protocols import CandidateSource, UserContext
 from recengine.recommend.results import ProfileSummary, Recommendation, WhyNot
+from recengine.recommend.review_content import review_means, usable, with_review_text
 from recengine.recommend.rules import BoostRule, Diversity, RuleSet, apply_rules
 from recengine.recommend.scoring import (
     COMPONENTS,
@@ -76,6 +77,7 @@ class Recommender:
         keywords: Mapping[str, Sequence[str]],
         encode_query: Callable[[str], np.ndarray] | None = None,
         fingerprint: str = "",
+        review_text_items: int = 0,
     ) -> None:
         self.catalog = catalog
         self.settings = settings
@@ -90,6 +92,7 @@ class Recommender:
         self.keywords = dict(keywords)
         self.encode_query = encode_query
         self.fingerprint = fingerprint
+        self.review_text_items = review_text_items  # items whose vector includes their reviews' text
         quality, stars = quality_values(statistics, settings.quality_prior_reviews)
         self.stars = stars
         self.scorers: dict[str, Any] = {
@@ -152,6 +155,7 @@ class Recommender:
         anonymous_ratings: pd.DataFrame | None = None,
         item_index: ItemIndexLike | None = None,
         encode_query: Callable[[str], np.ndarray] | None = None,
+        review_vectors: Any | None = None,
         progress: Progress | None = None,
     ) -> Recommender:
         """Fit on frames.
@@ -167,6 +171,9 @@ class Recommender:
             anonymous_ratings: (item_id, rating) of reviews without a user, for item quality.
             item_index: recengine.index.ItemIndex for semantic candidates (optional).
             encode_query: text -> vector, for typed interests and search.
+            review_vectors: ReviewVectors-like (review_ids, vectors) of the same encoder: each item's
+                vector then also holds the mean of its reviews' vectors (`review_vector_weight`; only
+                reviews among `interactions` and `anonymous_ratings` count).
             progress: callback.
         """
         settings = settings or RecommendSettings()
@@ -196,6 +203,16 @@ class Recommender:
             )
         report(0.7, "aligning item vectors")
         vectors, fingerprint = _align_vectors(item_vectors, catalog)
+        review_text_items = 0
+        if vectors is not None and settings.review_vector_weight > 0 and usable(review_vectors, fingerprint, vectors.shape[1]):
+            reviewed = interactions
+            if anonymous_ratings is not None and "review_id" in anonymous_ratings.columns and len(anonymous_ratings):
+                reviewed = pd.concat([interactions, anonymous_ratings], ignore_index=True)
+            means, counts = review_means(reviewed, review_vectors, catalog.positions, catalog.size)
+            review_text_items = int(np.count_nonzero(counts))
+            if review_text_items:
+                vectors = with_review_text(vectors, means, settings.review_vector_weight)
+                item_index = None  # the workspace's FAISS index holds the catalog-text vectors
         search = None
         if vectors is not None:
             search = VectorSearch(
@@ -214,6 +231,7 @@ class Recommender:
             keywords=keywords or {},
             encode_query=encode_query,
             fingerprint=fingerprint,
+            review_text_items=review_text_items,
         )
 
     @classmethod

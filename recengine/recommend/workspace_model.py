@@ -41,6 +41,20 @@ def with_collaborative_signal(settings: RecommendSettings, ease_l2: float | None
     return settings.model_copy(update={"collaborative_ease_l2": float(ease_l2)})
 
 
+def with_review_text(settings: RecommendSettings, weight: float | None) -> RecommendSettings:
+    """`settings` with `review_vector_weight` overridden (0 = item vectors from catalog text only); None or
+    the same value keeps them. For one run or one page, nothing is saved.
+
+    Raises:
+        ConfigError: a negative weight.
+    """
+    if weight is None or weight == settings.review_vector_weight:
+        return settings
+    if weight < 0:
+        raise ConfigError(f"The reviews' text weight {weight:g} must be 0 (catalog text only) or above.")
+    return settings.model_copy(update={"review_vector_weight": float(weight)})
+
+
 def recommender_for(
     workspace: Workspace,
     *,
@@ -93,6 +107,7 @@ def fit_workspace(
     items = workspace.items()
     vectors, index, encode = _embeddings(workspace, scaled(progress, 0.0, 0.7), build_embeddings, len(items), settings)
     keywords, sentiment = _text_results(workspace)
+    reviews = _review_vectors(workspace) if vectors is not None and settings.review_vector_weight > 0 else None
     return Recommender.fit(
         items,
         workspace_interactions(workspace),
@@ -103,6 +118,7 @@ def fit_workspace(
         anonymous_ratings=anonymous_ratings(workspace),
         item_index=index,
         encode_query=encode,
+        review_vectors=reviews,
         progress=scaled(progress, 0.7, 1.0),
     )
 
@@ -138,6 +154,18 @@ def _embeddings(
             log.info("semantic candidates by exact scan (the active model changed while fitting)")
             index = None
     return vectors, index, encode
+
+
+def _review_vectors(workspace: Workspace) -> Any:
+    """The reviews' cached vectors (review analysis encodes them), or None; never encodes."""
+    try:
+        from recengine.embed import cached_review_vectors
+
+        found = cached_review_vectors(workspace)
+    except (RecEngineError, ImportError, OSError) as error:
+        log.info("item vectors without review text: %s", error)
+        return None
+    return found if found.review_ids else None
 
 
 def _has_vectors(workspace: Workspace) -> bool:

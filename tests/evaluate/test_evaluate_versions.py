@@ -91,6 +91,29 @@ def test_evaluation_adds_rows_per_version_with_paired_tests_against_the_active_m
     assert f"for Embedding ({first})" not in result.verdict.split(".")[0]
 
 
+def test_with_encoded_reviews_versions_are_compared_on_catalog_text(two_versions) -> None:  # type: ignore[no-untyped-def]
+    from recengine.embed import embed_workspace
+    from recengine.evaluate.runner import CATALOG_TEXT_HYBRID
+
+    workspace, first, second = two_versions
+    purchases = workspace.store.query_rows("SELECT user_id, item_id, timestamp FROM interactions LIMIT 6")
+    with workspace.store.transaction() as connection:
+        for number, (user_id, item_id, timestamp) in enumerate(purchases):
+            connection.execute(
+                "INSERT INTO reviews (review_id, user_id, item_id, rating, title, text, timestamp, row_hash) "
+                "VALUES (?, ?, ?, 5, 'Great', 'My kids love it.', ?, ?)",
+                [f"R{number}", user_id, item_id, timestamp, f"r{number}"],
+            )
+    embed_workspace(workspace, reviews=True)  # the active encoder's review vectors: the hybrid mixes them in
+    result = run_evaluation(workspace, k=2, methods=FAST_METHODS, n_resamples=50)
+    names = [method.name for method in result.methods]
+    assert names[:4] == ["MostPopular", "Embedding", "Hybrid", CATALOG_TEXT_HYBRID]
+    pairs = {(c.reference, c.other) for c in result.comparisons if c.metric == "hit_rate"}
+    # Other versions have no review vectors: each is compared with the active one on catalog text too.
+    assert (CATALOG_TEXT_HYBRID, f"Hybrid ({first})") in pairs and (CATALOG_TEXT_HYBRID, f"Hybrid ({second})") in pairs
+    assert f"encoder version {first} instead of the active base (both on catalog text only)" in result.verdict
+
+
 def test_versions_can_be_chosen_or_left_out(two_versions) -> None:  # type: ignore[no-untyped-def]
     workspace, first, _second = two_versions
     chosen = run_evaluation(workspace, k=2, methods=["Hybrid"], n_resamples=50, model_versions=[first])

@@ -65,6 +65,29 @@ def test_ease_l2_switches_the_collaborative_signal_for_one_run(
     assert Workspace.open(filled_workspace.root).settings.recommend.collaborative_ease_l2 == 0  # nothing saved
 
 
+def test_review_weight_switches_the_reviews_text_for_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recommend_fixtures import fill_workspace
+
+    from recengine.embed import embed_workspace
+
+    workspace = fill_workspace(Workspace.open(tmp_path / "ws"))
+    embed_workspace(workspace, reviews=True)
+
+    def semantic(*extra: str) -> dict[str, float]:
+        assert run("recommend", "--workspace", str(workspace.root), "--user", "j0", "-k", "5",
+                   "--format", "json", *extra) == 0
+        payload = json.loads(capsys.readouterr().out)
+        return {item["item_id"]: item["explanation"]["components"]["semantic"] for item in payload["recommendations"]}
+
+    with_reviews = semantic()
+    catalog_only = semantic("--review-weight", "0")
+    assert with_reviews != catalog_only
+    assert semantic("--review-weight", "1") == with_reviews  # the default weight
+    assert Workspace.open(workspace.root).settings.recommend.review_vector_weight == 1.0  # nothing saved
+
+
 def test_recommend_table_with_explain(filled_workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
     assert run("recommend", "--workspace", str(filled_workspace.root), "--user", "g1", "--explain") == 0
     out = capsys.readouterr().out
@@ -99,6 +122,7 @@ def test_batch_export_jsonl_and_csv(filled_workspace: Workspace, tmp_path: Path)
         ("--users-file", "missing.txt", "--format", "jsonl", "--out", "x.jsonl"),
         ("--user", "j0", "--weight", "semantic=lots"),
         ("--user", "j0", "--ease-l2", "-1"),
+        ("--user", "j0", "--review-weight", "-1"),
     ],
 )
 def test_bad_input_is_a_readable_error(filled_workspace: Workspace, argv: tuple[str, ...]) -> None:

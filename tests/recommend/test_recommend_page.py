@@ -137,6 +137,22 @@ def test_collaborative_signal_switches_live_and_per_configuration(filled_workspa
     assert "co-occurrence" in app.slider(key="recb_w_collaborative").help
 
 
+def test_the_reviews_text_toggle_refits_with_or_without_them(tmp_path: Path) -> None:
+    from recengine.embed import embed_workspace
+
+    workspace = fill_workspace(Workspace.open(tmp_path / "ws"))
+    app = open_page("recommendations.py", workspace)
+    assert app.toggle(key="rec_signal_reviews").value  # on by default (review_vector_weight 1)
+    assert any("No product has encoded reviews yet" in element.value for element in app.caption)
+    embed_workspace(workspace, reviews=True)  # what review analysis does; a new data version
+    app = open_page("recommendations.py", workspace)
+    reviewed = workspace.store.query_rows("SELECT count(DISTINCT item_id) FROM reviews")[0][0]
+    assert any(element.value == f"{reviewed:,} products described by their reviews too" for element in app.caption)
+    app.toggle(key="rec_signal_reviews").set_value(False).run()
+    assert not app.exception, app.exception
+    assert not any("described by their reviews" in element.value for element in app.caption)
+
+
 def test_a_picked_signal_is_saved_with_the_weights(tmp_path: Path) -> None:
     from recengine.workspace import CONFIG_FILE
 
