@@ -34,11 +34,7 @@ def with_collaborative_signal(settings: RecommendSettings, ease_l2: float | None
     Raises:
         ConfigError: a negative value.
     """
-    if ease_l2 is None or ease_l2 == settings.collaborative_ease_l2:
-        return settings
-    if ease_l2 < 0:
-        raise ConfigError(f"The EASE L2 {ease_l2:g} must be 0 (co-occurrence) or above (EASE).")
-    return settings.model_copy(update={"collaborative_ease_l2": float(ease_l2)})
+    return _overridden(settings, "collaborative_ease_l2", ease_l2, "The EASE L2 {:g} must be 0 (co-occurrence) or above (EASE).")
 
 
 def with_review_text(settings: RecommendSettings, weight: float | None) -> RecommendSettings:
@@ -48,11 +44,19 @@ def with_review_text(settings: RecommendSettings, weight: float | None) -> Recom
     Raises:
         ConfigError: a negative weight.
     """
-    if weight is None or weight == settings.review_vector_weight:
+    return _overridden(
+        settings, "review_vector_weight", weight, "The reviews' text weight {:g} must be 0 (catalog text only) or above."
+    )
+
+
+def _overridden(settings: RecommendSettings, name: str, value: float | None, negative: str) -> RecommendSettings:
+    """`settings` with the number `name` set to `value` (None or the same value: unchanged; below 0: the
+    `negative` message, formatted with the value)."""
+    if value is None or value == getattr(settings, name):
         return settings
-    if weight < 0:
-        raise ConfigError(f"The reviews' text weight {weight:g} must be 0 (catalog text only) or above.")
-    return settings.model_copy(update={"review_vector_weight": float(weight)})
+    if value < 0:
+        raise ConfigError(negative.format(value))
+    return settings.model_copy(update={name: float(value)})
 
 
 def recommender_for(

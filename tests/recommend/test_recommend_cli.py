@@ -48,14 +48,20 @@ def test_recommend_json_has_explanations(filled_workspace: Workspace, capsys: py
         assert {"because", "shared_keywords", "rules", "reason"} <= set(explanation)
 
 
+def component_of_top_five(
+    workspace: Workspace, capsys: pytest.CaptureFixture[str], component: str, *extra: str
+) -> dict[str, float]:
+    """`recommend --user j0 -k 5 --format json` with `extra` options: item -> that score component."""
+    assert run("recommend", "--workspace", str(workspace.root), "--user", "j0", "-k", "5", "--format", "json", *extra) == 0
+    payload = json.loads(capsys.readouterr().out)
+    return {item["item_id"]: item["explanation"]["components"][component] for item in payload["recommendations"]}
+
+
 def test_ease_l2_switches_the_collaborative_signal_for_one_run(
     filled_workspace: Workspace, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def collaborative(*extra: str) -> dict[str, float]:
-        assert run("recommend", "--workspace", str(filled_workspace.root), "--user", "j0", "-k", "5",
-                   "--format", "json", *extra) == 0
-        payload = json.loads(capsys.readouterr().out)
-        return {item["item_id"]: item["explanation"]["components"]["collaborative"] for item in payload["recommendations"]}
+        return component_of_top_five(filled_workspace, capsys, "collaborative", *extra)
 
     co_occurrence = collaborative()
     ease = collaborative("--ease-l2", "5")
@@ -76,10 +82,7 @@ def test_review_weight_switches_the_reviews_text_for_one_run(
     embed_workspace(workspace, reviews=True)
 
     def semantic(*extra: str) -> dict[str, float]:
-        assert run("recommend", "--workspace", str(workspace.root), "--user", "j0", "-k", "5",
-                   "--format", "json", *extra) == 0
-        payload = json.loads(capsys.readouterr().out)
-        return {item["item_id"]: item["explanation"]["components"]["semantic"] for item in payload["recommendations"]}
+        return component_of_top_five(workspace, capsys, "semantic", *extra)
 
     with_reviews = semantic()
     catalog_only = semantic("--review-weight", "0")
