@@ -32,6 +32,7 @@ class EvaluationData:
         keywords: item_id -> key phrases from review analysis, or None.
         sentiment: review sentiment frame, or None.
         complements: item_id -> also-bought item ids (bundle ground truth), or None.
+        substitutes: item_id -> also-viewed item ids (ground truth of similar products), or None.
         data_version: the workspace's data_version, when taken from one.
         reviews: review_id, user_id, item_id, rating, title, text, timestamp of a loaded public data
             set (its interactions carry the review_id), for `review_analysis.with_review_analysis`;
@@ -50,6 +51,7 @@ class EvaluationData:
     keywords: dict[str, list[str]] | None = None
     sentiment: pd.DataFrame | None = None
     complements: dict[str, list[str]] | None = field(default=None, repr=False)
+    substitutes: dict[str, list[str]] | None = field(default=None, repr=False)
     data_version: str | None = None
     reviews: pd.DataFrame | None = field(default=None, repr=False)
     version_vectors: dict[str, Any] | None = field(default=None, repr=False)

@@ -70,9 +70,12 @@ def _price(value: object) -> float:
     return float(match.group()) if match else float("nan")
 
 
-def amazon_catalog(meta_path: Path, interacted: pd.Series) -> tuple[pd.DataFrame, dict[str, list[str]]]:
-    """The metadata file as a catalog (plus text-less rows for interacted items it does not list) and
-    each product's published also-bought list (the bundle evaluation's ground truth)."""
+def amazon_catalog(
+    meta_path: Path, interacted: pd.Series
+) -> tuple[pd.DataFrame, dict[str, list[str]], dict[str, list[str]]]:
+    """The metadata file as a catalog (plus text-less rows for interacted items it does not list), each
+    product's published also-bought list (the bundle evaluation's ground truth) and also-viewed list (the
+    similar-products evaluation's)."""
     meta = pd.read_json(_require(meta_path), lines=True).drop_duplicates("asin", keep="first")
     # Magazine titles are mostly a broken HTML fragment: nothing is left after removing the tags.
     items = pd.DataFrame(
@@ -85,11 +88,14 @@ def amazon_catalog(meta_path: Path, interacted: pd.Series) -> tuple[pd.DataFrame
             "price": meta["price"].map(_price) if "price" in meta else np.nan,
         }
     )
-    also_buy = {
-        str(asin): [str(other) for other in also]
-        for asin, also in zip(meta["asin"], meta.get("also_buy", pd.Series([[]] * len(meta))), strict=True)
-        if isinstance(also, list) and also
-    }
+    also_buy, also_view = (
+        {
+            str(asin): [str(other) for other in also]
+            for asin, also in zip(meta["asin"], meta.get(column, pd.Series([[]] * len(meta))), strict=True)
+            if isinstance(also, list) and also
+        }
+        for column in ("also_buy", "also_view")
+    )
     missing = sorted(set(interacted.astype(str)) - set(items["item_id"]))
     if missing:
         # Interacted items absent from the catalog stay rankable, without text (as ingest's placeholders).
@@ -97,14 +103,14 @@ def amazon_catalog(meta_path: Path, interacted: pd.Series) -> tuple[pd.DataFrame
             [items, pd.DataFrame({"item_id": missing, "title": "", "brand": "", "category": "", "description": ""})],
             ignore_index=True,
         )
-    return items.sort_values("item_id").reset_index(drop=True), also_buy
+    return items.sort_values("item_id").reset_index(drop=True), also_buy, also_view
 
 
 def amazon_2018(folder: str, reviews_file: str, meta_file: str, name: str, root: Path | None = None) -> EvaluationData:
     """An Amazon 2018 category: 5-core reviews as interactions, the metadata file as the catalog."""
     base = _require(data_root(root) / folder)
     reviews = pd.read_json(_require(base / reviews_file), lines=True)
-    items, complements = amazon_catalog(base / meta_file, reviews["asin"])
+    items, complements, substitutes = amazon_catalog(base / meta_file, reviews["asin"])
     interactions = interactions_frame(
         reviews["reviewerID"],
         reviews["asin"],
@@ -131,7 +137,8 @@ def amazon_2018(folder: str, reviews_file: str, meta_file: str, name: str, root:
         }
     ).drop_duplicates("review_id", keep="first").reset_index(drop=True)
     return EvaluationData(
-        name=name, items=items, interactions=interactions, complements=complements, reviews=review_frame
+        name=name, items=items, interactions=interactions, complements=complements, substitutes=substitutes,
+        reviews=review_frame,
     )
 
 
@@ -166,7 +173,7 @@ def magazine_ratings(root: Path | None = None) -> EvaluationData:
     )
     # The file repeats rows; one rating per (customer, product), the first in time.
     ratings = ratings.sort_values("time", kind="stable").drop_duplicates(["user", "asin"], keep="first")
-    items, complements = amazon_catalog(base / "meta_Magazine_Subscriptions.json.gz", ratings["asin"])
+    items, complements, substitutes = amazon_catalog(base / "meta_Magazine_Subscriptions.json.gz", ratings["asin"])
     interactions = interactions_frame(
         ratings["user"],
         ratings["asin"],
@@ -175,7 +182,8 @@ def magazine_ratings(root: Path | None = None) -> EvaluationData:
         ratings=ratings["rating"].to_numpy(),
     )
     return EvaluationData(
-        name="Magazine Subscriptions (all ratings)", items=items, interactions=interactions, complements=complements
+        name="Magazine Subscriptions (all ratings)", items=items, interactions=interactions, complements=complements,
+        substitutes=substitutes,
     )
 
 
@@ -200,13 +208,17 @@ def grocery(root: Path | None = None) -> EvaluationData:
     interactions = interactions_frame(
         log["user_id"], log["item_id"], pd.to_datetime(log["time"], unit="s"), events="purchase"
     )
-    complements = {
-        str(item_id): [str(other) for other in json.loads(links)]
-        for item_id, links in zip(meta["item_id"], meta["r_complement"], strict=True)
-        if isinstance(links, str) and links.strip() not in ("", "[]")
-    }
+    complements, substitutes = (
+        {
+            str(item_id): [str(other) for other in json.loads(links)]
+            for item_id, links in zip(meta["item_id"], meta[column], strict=True)
+            if isinstance(links, str) and links.strip() not in ("", "[]")
+        }
+        for column in ("r_complement", "r_substitute")
+    )
     return EvaluationData(
-        name="Grocery (Amazon 2014, 5-core)", items=items, interactions=interactions, complements=complements
+        name="Grocery (Amazon 2014, 5-core)", items=items, interactions=interactions, complements=complements,
+        substitutes=substitutes,
     )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import numpy as np
 import pandas as pd
 import pytest
 from evaluate_fixtures import checkerboard_frames
@@ -111,3 +114,31 @@ def test_bundles_scored_against_also_bought_lists(checkerboard) -> None:  # type
     assert result.methods["MostPopular"]["precision"].mean < 1.0
     with pytest.raises(NotReadyError):
         evaluate_bundles(replace(checkerboard, complements=None))
+
+
+def test_similar_products_scored_against_also_viewed_lists(checkerboard) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from recengine.errors import NotReadyError
+    from recengine.evaluate.similar import REFERENCE, evaluate_similar
+
+    # The shop says: shoppers of an A item also look at A items 0-2, and likewise for B.
+    ids = checkerboard.items["item_id"].tolist()
+    substitutes = {item: [f"{item[0]}{index}" for index in range(3) if f"{item[0]}{index}" != item] for item in ids}
+    data = replace(checkerboard, substitutes=substitutes)
+    result = evaluate_similar(data, size=2, n_resamples=100)
+    assert result.anchors == len(ids)
+    # Content and co-occurrence both keep to the anchor's group; best-sellers are all A items.
+    assert result.methods[REFERENCE]["hit_rate"].mean > 0.5
+    assert result.methods["MostPopular"]["precision"].mean < result.methods[REFERENCE]["precision"].mean
+    assert "Similar (catalog text only)" not in result.methods  # no review vectors: no such row
+    # With review vectors, items whose reviews all talk alike (one direction) are scored both ways.
+    reviews = data.interactions.assign(review_id=[f"R{row}" for row in range(len(data.interactions))])
+    vectors = np.zeros((len(reviews), 8), dtype=np.float32)
+    vectors[:, 5] = 1.0
+    review_vectors = SimpleNamespace(review_ids=reviews["review_id"].tolist(), vectors=vectors, fingerprint="")
+    with_reviews = evaluate_similar(replace(data, interactions=reviews, review_vectors=review_vectors), size=2, n_resamples=100)
+    assert {"Similar (catalog text only)", "Content only (catalog text)"} <= set(with_reviews.methods)
+    assert ("Content only", "Content only (catalog text)") in with_reviews.pair_p_values
+    with pytest.raises(NotReadyError, match="also-viewed"):
+        evaluate_similar(replace(checkerboard, substitutes=None))
