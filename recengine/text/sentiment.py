@@ -352,11 +352,17 @@ class SentimentModel:
         """
         if len(vectors) == 0:
             return [], np.zeros(0)
-        inputs = self.inputs(vectors, lexicon_scores, texts=texts)  # once: a prior's verdict costs a prediction
+        # The inputs once: a borrowed model's verdict among them costs a prediction of its own.
+        return self.predict_inputs(self.inputs(vectors, lexicon_scores, texts=texts), texts)
+
+    def predict_inputs(self, inputs: np.ndarray, texts: Sequence[str] | None) -> tuple[list[Label], np.ndarray]:
+        """`predict` from inputs already made by `inputs` (training reuses those of the held-out reviews)."""
+        if len(inputs) == 0:
+            return [], np.zeros(0)
         probabilities = self._probabilities_of(inputs)
         margin = self._margin_of(inputs, texts)
         index = {name: position for position, name in enumerate(self.classes)}
-        neutral = probabilities[:, index["neutral"]] if "neutral" in index else np.zeros(len(vectors))
+        neutral = probabilities[:, index["neutral"]] if "neutral" in index else np.zeros(len(inputs))
         scores = np.clip((1.0 - neutral) * np.tanh(margin / 2.0), -1.0, 1.0)
         top = probabilities.argmax(axis=1)
         labels: list[Label] = [
@@ -504,7 +510,11 @@ def prior_feature(
     texts: Sequence[str] | None,
 ) -> np.ndarray:
     """A borrowed model's verdict on each review as one input: PRIOR_FEATURE_WEIGHT x tanh(margin / 2)."""
-    margin = prior.polarity_margin(vectors, lexicon_scores, texts=texts)
+    return prior_feature_of(prior.polarity_margin(vectors, lexicon_scores, texts=texts))
+
+
+def prior_feature_of(margin: np.ndarray) -> np.ndarray:
+    """`prior_feature` from the borrowed model's polarity margins."""
     return PRIOR_FEATURE_WEIGHT * np.tanh(np.asarray(margin, dtype=np.float64) / 2.0)
 
 
@@ -635,7 +645,10 @@ def train_sentiment_model(
                 f"({prior.dimension}-d), this workspace's are {encoder_fingerprint} ({vectors.shape[1]}-d).",
                 hint="Borrow from a workspace that uses the same encoder (embed.model).",
             )
-        features = np.hstack([features, prior_feature(prior, vectors, lexicon_array, text_list).reshape(-1, 1)])
+        # The borrowed model reads each review once: its inputs serve the feature and its held-out score.
+        prior_inputs = prior.inputs(vectors, lexicon_array, texts=text_list)
+        verdict = prior_feature_of(prior._margin_of(prior_inputs, text_list))
+        features = np.hstack([features, verdict.reshape(-1, 1)])
     text_matrix = text_features(text_list)  # hashed once: stateless, so every fit can share it
     train_index, test_index = held_out_split(truth, held_out_fraction, seed)
 
@@ -648,15 +661,12 @@ def train_sentiment_model(
     quality = None
     if len(test_index) and len(set(truth[train_index].tolist())) >= 2:
         held_out_model = fit(train_index)
-        learned_labels, learned_scores = held_out_model.predict(
-            vectors[test_index], lexicon_array[test_index], texts=[text_list[i] for i in test_index]
-        )
+        test_texts = [text_list[i] for i in test_index]
+        learned_labels, learned_scores = held_out_model.predict_inputs(features[test_index], test_texts)
         lexicon_test = lexicon_array[test_index]
         borrowed = None
         if prior is not None:
-            borrowed = method_scores(stars_array[test_index], *prior.predict(
-                vectors[test_index], lexicon_test, texts=[text_list[i] for i in test_index]
-            ))
+            borrowed = method_scores(stars_array[test_index], *prior.predict_inputs(prior_inputs[test_index], test_texts))
         quality = ModelQuality(
             learned=method_scores(stars_array[test_index], learned_labels, learned_scores),
             lexicon=method_scores(

@@ -50,6 +50,25 @@ def test_a_borrowed_model_lifts_a_shop_with_three_negative_reviews() -> None:
         assert _polarity_f1(borrowing, *test) >= _polarity_f1(alone, *test) + 0.03
 
 
+def test_training_reads_each_review_through_the_borrowed_model_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    prior = _train(*_shop(200, 4, 0))
+    vectors, stars = _shop(120, 5, 1)
+    read: list[int] = []
+    inputs = SentimentModel.inputs
+
+    def counting_inputs(self, rows, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if self is prior:
+            read.append(len(rows))
+        return inputs(self, rows, *args, **kwargs)
+
+    monkeypatch.setattr(SentimentModel, "inputs", counting_inputs)
+    model = train_sentiment_model(vectors, stars, np.zeros(len(stars)), texts=[""] * len(stars),
+                                  encoder_fingerprint="t", prior=prior)
+    # Once for all reviews: the feature and the held-out "borrowed alone" score share it.
+    assert read == [len(stars)]
+    assert model.quality is not None and model.quality.borrowed is not None
+
+
 def test_a_model_for_another_encoder_cannot_be_borrowed() -> None:
     prior = _train(*_shop(100, 4, 0, dimensions=8))
     with pytest.raises(ModelError, match="same encoder"):

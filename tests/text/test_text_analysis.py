@@ -192,13 +192,13 @@ def test_learned_model_is_used_when_enough_rated_reviews(make_workspace, monkeyp
     monkeypatch.setenv("RECENGINE_TEXT__MIN_RATED_REVIEWS_FOR_MODEL", "50")
     workspace = make_workspace(rated_reviews(150) + contrast_reviews())
     predicted_rows: list[int] = []
-    predict = SentimentModel.predict
+    predict_inputs = SentimentModel.predict_inputs  # every prediction goes through it
 
-    def counting_predict(self, vectors, *args, **kwargs):  # type: ignore[no-untyped-def]
-        predicted_rows.append(len(vectors))
-        return predict(self, vectors, *args, **kwargs)
+    def counting_predict(self, inputs, *args, **kwargs):  # type: ignore[no-untyped-def]
+        predicted_rows.append(len(inputs))
+        return predict_inputs(self, inputs, *args, **kwargs)
 
-    monkeypatch.setattr(SentimentModel, "predict", counting_predict)
+    monkeypatch.setattr(SentimentModel, "predict_inputs", counting_predict)
     report = analyze_reviews(workspace)
     assert report.sentiment_method == "learned" and report.model_retrained
     assert report.quality is not None and report.quality.held_out_reviews == 34  # 20% of each class
