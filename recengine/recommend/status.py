@@ -23,6 +23,7 @@ class RecommendStatus:
     review_keywords: str
     weights: str
     collaborative: str  # which item-item signal the collaborative component scores with
+    item_vectors: str = ""  # what an item's vector describes: catalog text, and its reviews' text or not
 
 
 def recommend_status(workspace: Workspace) -> RecommendStatus:
@@ -53,6 +54,11 @@ def recommend_status(workspace: Workspace) -> RecommendStatus:
         review_keywords="ready" if keywords else "missing: run `recengine analyze` (explanations without keywords)",
         weights=weights,
         collaborative=collaborative_description(settings, chosen),
+        item_vectors=(
+            f"catalog text + reviews' text (review_vector_weight {settings.review_vector_weight:g}; reviews count "
+            "once `recengine analyze` has encoded them)"
+            if settings.review_vector_weight > 0 else "catalog text only (review_vector_weight 0)"
+        ),
     )
 
 

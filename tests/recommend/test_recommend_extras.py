@@ -92,6 +92,16 @@ def test_status_section_reports_what_recommendations_can_use(filled_workspace) -
     assert section.products_never_chosen == 2  # J7 and G7
     assert "semantic" in section.weights
     assert section.collaborative == "co-occurrence (alpha 0.5, shrink 5)"
+    assert section.item_vectors.startswith("catalog text + reviews' text (review_vector_weight 1;")
+
+
+def test_status_says_when_item_vectors_hold_catalog_text_only(filled_workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from recengine.recommend.status import recommend_status
+    from recengine.workspace import Workspace
+
+    monkeypatch.setenv("RECENGINE_RECOMMEND__REVIEW_VECTOR_WEIGHT", "0")
+    status = recommend_status(Workspace.open(filled_workspace.root))
+    assert status.item_vectors == "catalog text only (review_vector_weight 0)"
 
 
 def test_status_says_which_collaborative_signal_is_used() -> None:
