@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from bench.evaluate import analyse_reviews, embed_items  # noqa: E402
+from bench.evaluate import analyse_reviews, embed_items, list_rows  # noqa: E402
 from bench.report import EVALUATION, machine_description, write_section  # noqa: E402
 from recengine.evaluate.datasets import DATASETS, DatasetUnavailableError  # noqa: E402
 from recengine.evaluate.linked import ListEvaluation  # noqa: E402
@@ -54,12 +54,7 @@ def table(name: str, result: ListEvaluation, seconds: float) -> str:
         f"| method | precision@{result.size} | hit rate | p vs {REFERENCE} |",
         "|---|---|---|---|",
     ]
-    for method, metrics in result.methods.items():
-        p_value = result.p_values.get(method)
-        lines.append(
-            f"| {method} | {metrics['precision'].format(3)} | {metrics['hit_rate'].format(3)} | "
-            f"{'-' if p_value is None else f'{p_value:.3f}'} |"
-        )
+    lines += list_rows(result)
     pair = ("Content only", "Content only (catalog text)")
     if pair in result.pair_p_values:
         with_reviews, catalog_text = (result.methods[name]["precision"].mean for name in pair)

@@ -459,12 +459,7 @@ def dataset_markdown(outcome: dict[str, Any]) -> str:
             f"| method | precision@{bundles.size} | hit rate | p vs bundle |",
             "|---|---|---|---|",
         ]
-        for name, metrics in bundles.methods.items():
-            p_value = bundles.p_values.get(name)
-            lines.append(
-                f"| {name} | {metrics['precision'].format(3)} | {metrics['hit_rate'].format(3)} | "
-                f"{'-' if p_value is None else f'{p_value:.3f}'} |"
-            )
+        lines += list_rows(bundles)
     lines += ["", f"Verdict: {result.verdict}", ""]
     return "\n".join(lines)
 
@@ -480,6 +475,18 @@ def order_note(outcome: dict[str, Any]) -> str:
         f"time). A diagnostic that does, against ItemKNN {knn:.4f}, NDCG@{K}: {rows}. A gain that vanishes "
         "when same-time pairs are skipped is file order, not customer behaviour."
     )
+
+
+def list_rows(evaluation: Any) -> list[str]:
+    """Table rows of a `recengine.evaluate.linked.ListEvaluation`: precision, hit rate, p vs its reference."""
+    rows = []
+    for name, metrics in evaluation.methods.items():
+        p_value = evaluation.p_values.get(name)
+        rows.append(
+            f"| {name} | {metrics['precision'].format(3)} | {metrics['hit_rate'].format(3)} | "
+            f"{'-' if p_value is None else f'{p_value:.3f}'} |"
+        )
+    return rows
 
 
 def why_not_clearly_better(outcome: dict[str, Any], rivals: list[str]) -> str:

@@ -8,13 +8,19 @@ by category), plain item-to-item co-occurrence (cosine neighbours) and best-sell
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from recengine.evaluate.baselines import ItemKNN, MostPopular
 from recengine.evaluate.data import EvaluationData
-from recengine.evaluate.linked import ListEvaluation, best_sellers, linked_anchors, score_lists, top_of_row
-from recengine.progress import Progress, no_progress
+from recengine.evaluate.linked import (
+    Builders,
+    LinkedAnchors,
+    ListEvaluation,
+    best_sellers,
+    evaluate_links,
+    top_of_row,
+)
+from recengine.progress import Progress
 
 
 def evaluate_bundles(
@@ -28,31 +34,30 @@ def evaluate_bundles(
     progress: Progress | None = None,
 ) -> ListEvaluation:
     """Compare bundle builders on anchors with a published also-bought list (fitted on all interactions)."""
-    report = progress or no_progress
-    linked = linked_anchors(
-        data.items, data.interactions, data.complements, what="also-bought", max_anchors=max_anchors, seed=seed
-    )
-    report(0.05, "fitting")
     from recengine.config import RecommendSettings
     from recengine.recommend import Recommender
     from recengine.recommend.bundles import bundle_for_item_id
 
-    items, item_ids, position = linked.items, linked.item_ids, linked.position
-    recommender = Recommender.fit(
-        items, data.interactions, data.item_vectors, settings or RecommendSettings(), review_vectors=data.review_vectors
-    )
-    knn = ItemKNN().fit(data.interactions, items)
+    def builders(linked: LinkedAnchors) -> Builders:
+        items, item_ids, position = linked.items, linked.item_ids, linked.position
+        recommender = Recommender.fit(
+            items, data.interactions, data.item_vectors, settings or RecommendSettings(),
+            review_vectors=data.review_vectors,
+        )
+        knn = ItemKNN().fit(data.interactions, items)
 
-    def product_bundle(anchor: int) -> list[int]:
-        bundle = bundle_for_item_id(recommender, item_ids[anchor], size=size)
-        return [position[item.item_id] for item in bundle.items if item.item_id in position]
+        def product_bundle(anchor: int) -> list[int]:
+            bundle = bundle_for_item_id(recommender, item_ids[anchor], size=size)
+            return [position[item.item_id] for item in bundle.items if item.item_id in position]
 
-    builders: dict[str, Callable[[int], Sequence[int]]] = {
-        "Bundle (recommender)": product_bundle,
-        "Co-occurrence (ItemKNN)": lambda anchor: top_of_row(knn.similarity, anchor, size),
-        "MostPopular": best_sellers(MostPopular().fit(data.interactions, items).popularity, size),
-    }
-    return score_lists(
-        linked, builders, size=size, reference="Bundle (recommender)", n_resamples=n_resamples, seed=seed,
-        progress=lambda fraction, message: report(0.05 + 0.95 * fraction, f"bundles: {message}"),
+        return {
+            "Bundle (recommender)": product_bundle,
+            "Co-occurrence (ItemKNN)": lambda anchor: top_of_row(knn.similarity, anchor, size),
+            "MostPopular": best_sellers(MostPopular().fit(data.interactions, items).popularity, size),
+        }
+
+    return evaluate_links(
+        data.items, data.interactions, data.complements, builders, what="also-bought", size=size,
+        reference="Bundle (recommender)", max_anchors=max_anchors, seed=seed, n_resamples=n_resamples,
+        progress=progress,
     )

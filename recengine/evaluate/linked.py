@@ -129,6 +129,35 @@ def score_lists(
     )
 
 
+Builders = dict[str, Callable[[int], Sequence[int]]]
+
+
+def evaluate_links(
+    items: pd.DataFrame,
+    interactions: pd.DataFrame,
+    links: Mapping[str, Sequence[str]] | None,
+    builders_for: Callable[[LinkedAnchors], Builders],
+    *,
+    what: str,
+    size: int,
+    reference: str,
+    pairs: Sequence[tuple[str, str]] = (),
+    max_anchors: int = 1000,
+    seed: int = 0,
+    n_resamples: int = 1000,
+    progress: Progress | None = None,
+) -> ListEvaluation:
+    """Anchors with a `what` list, the methods `builders_for` fits on them, and their scores."""
+    report = progress or no_progress
+    linked = linked_anchors(items, interactions, links, what=what, max_anchors=max_anchors, seed=seed)
+    report(0.05, "fitting")
+    builders = builders_for(linked)
+    return score_lists(
+        linked, builders, size=size, reference=reference, pairs=pairs, n_resamples=n_resamples, seed=seed,
+        progress=lambda fraction, message: report(0.1 + 0.9 * fraction, f"{what}: {message}"),
+    )
+
+
 def top_of_row(similarity: object, anchor: int, size: int) -> list[int]:
     """The `size` largest entries of one CSR row (an item's co-occurrence neighbours), best first."""
     row = similarity.getrow(anchor)  # type: ignore[attr-defined]

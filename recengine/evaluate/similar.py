@@ -9,13 +9,20 @@ data has review vectors), plain ItemKNN neighbours and best-sellers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from recengine.evaluate.baselines import ItemKNN, MostPopular
 from recengine.evaluate.data import EvaluationData
-from recengine.evaluate.linked import ListEvaluation, best_sellers, linked_anchors, score_lists, top_of_row
-from recengine.progress import Progress, no_progress
+from recengine.evaluate.linked import (
+    Builders,
+    LinkedAnchors,
+    ListEvaluation,
+    best_sellers,
+    evaluate_links,
+    top_of_row,
+)
+from recengine.progress import Progress
 
 REFERENCE = "Similar (recommender)"
 
@@ -31,42 +38,41 @@ def evaluate_similar(
     progress: Progress | None = None,
 ) -> ListEvaluation:
     """Compare similar-product lists on anchors with a published also-viewed list (fitted on all interactions)."""
-    report = progress or no_progress
-    linked = linked_anchors(
-        data.items, data.interactions, data.substitutes, what="also-viewed", max_anchors=max_anchors, seed=seed
-    )
     from recengine.config import RecommendSettings
     from recengine.recommend import Recommender
     from recengine.recommend.similar import similar_to
 
     settings = settings or RecommendSettings()
-    item_ids, position = linked.item_ids, linked.position
 
-    def fitted(review_vectors: Any) -> Any:
-        return Recommender.fit(linked.items, data.interactions, data.item_vectors, settings, review_vectors=review_vectors)
+    def builders(linked: LinkedAnchors) -> Builders:
+        item_ids, position = linked.item_ids, linked.position
 
-    def similar(recommender: Any, content_weight: float | None = None) -> Callable[[int], list[int]]:
-        def build(anchor: int) -> list[int]:
-            found = similar_to(recommender, item_ids[anchor], size, content_weight=content_weight)
-            return [position[item.item_id] for item in found if item.item_id in position]
+        def fitted(review_vectors: Any) -> Any:
+            return Recommender.fit(linked.items, data.interactions, data.item_vectors, settings, review_vectors=review_vectors)
 
-        return build
+        def similar(recommender: Any, content_weight: float | None = None) -> Callable[[int], list[int]]:
+            def build(anchor: int) -> list[int]:
+                found = similar_to(recommender, item_ids[anchor], size, content_weight=content_weight)
+                return [position[item.item_id] for item in found if item.item_id in position]
 
-    report(0.05, "fitting")
-    recommender = fitted(data.review_vectors)
-    builders: dict[str, Callable[[int], Sequence[int]]] = {REFERENCE: similar(recommender)}
-    if recommender.vectors is not None:
-        builders["Content only"] = similar(recommender, 1.0)
-    builders["Co-occurrence only"] = similar(recommender, 0.0)
-    if recommender.review_text_items:
-        catalog_text = fitted(None)
-        builders["Similar (catalog text only)"] = similar(catalog_text)
-        builders["Content only (catalog text)"] = similar(catalog_text, 1.0)
-    knn = ItemKNN().fit(data.interactions, linked.items)
-    builders["ItemKNN (cosine neighbours)"] = lambda anchor: top_of_row(knn.similarity, anchor, size)
-    builders["MostPopular"] = best_sellers(MostPopular().fit(data.interactions, linked.items).popularity, size)
-    return score_lists(
-        linked, builders, size=size, reference=REFERENCE, pairs=[("Content only", "Content only (catalog text)")],
-        n_resamples=n_resamples, seed=seed,
-        progress=lambda fraction, message: report(0.1 + 0.9 * fraction, f"similar products: {message}"),
+            return build
+
+        recommender = fitted(data.review_vectors)
+        found: Builders = {REFERENCE: similar(recommender)}
+        if recommender.vectors is not None:
+            found["Content only"] = similar(recommender, 1.0)
+        found["Co-occurrence only"] = similar(recommender, 0.0)
+        if recommender.review_text_items:
+            catalog_text = fitted(None)
+            found["Similar (catalog text only)"] = similar(catalog_text)
+            found["Content only (catalog text)"] = similar(catalog_text, 1.0)
+        knn = ItemKNN().fit(data.interactions, linked.items)
+        found["ItemKNN (cosine neighbours)"] = lambda anchor: top_of_row(knn.similarity, anchor, size)
+        found["MostPopular"] = best_sellers(MostPopular().fit(data.interactions, linked.items).popularity, size)
+        return found
+
+    return evaluate_links(
+        data.items, data.interactions, data.substitutes, builders, what="also-viewed", size=size, reference=REFERENCE,
+        pairs=[("Content only", "Content only (catalog text)")], max_anchors=max_anchors, seed=seed,
+        n_resamples=n_resamples, progress=progress,
     )
