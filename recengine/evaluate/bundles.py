@@ -10,16 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from recengine.evaluate.baselines import ItemKNN, MostPopular
 from recengine.evaluate.data import EvaluationData
-from recengine.evaluate.linked import (
-    Builders,
-    LinkedAnchors,
-    ListEvaluation,
-    best_sellers,
-    evaluate_links,
-    top_of_row,
-)
+from recengine.evaluate.linked import Builders, LinkedAnchors, ListEvaluation, evaluate_links
 from recengine.progress import Progress
 
 
@@ -44,20 +36,15 @@ def evaluate_bundles(
             items, data.interactions, data.item_vectors, settings or RecommendSettings(),
             review_vectors=data.review_vectors,
         )
-        knn = ItemKNN().fit(data.interactions, items)
 
         def product_bundle(anchor: int) -> list[int]:
             bundle = bundle_for_item_id(recommender, item_ids[anchor], size=size)
             return [position[item.item_id] for item in bundle.items if item.item_id in position]
 
-        return {
-            "Bundle (recommender)": product_bundle,
-            "Co-occurrence (ItemKNN)": lambda anchor: top_of_row(knn.similarity, anchor, size),
-            "MostPopular": best_sellers(MostPopular().fit(data.interactions, items).popularity, size),
-        }
+        return {"Bundle (recommender)": product_bundle}
 
     return evaluate_links(
         data.items, data.interactions, data.complements, builders, what="also-bought", size=size,
-        reference="Bundle (recommender)", max_anchors=max_anchors, seed=seed, n_resamples=n_resamples,
-        progress=progress,
+        reference="Bundle (recommender)", neighbours_name="Co-occurrence (ItemKNN)", max_anchors=max_anchors,
+        seed=seed, n_resamples=n_resamples, progress=progress,
     )

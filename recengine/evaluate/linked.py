@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
 from recengine.errors import NotReadyError
-from recengine.evaluate.baselines import InteractionMatrix
+from recengine.evaluate.baselines import InteractionMatrix, ItemKNN, MostPopular
 from recengine.evaluate.metrics import Estimate, bootstrap_ci, bootstrap_indices, paired_test
 from recengine.progress import Progress, no_progress
 
@@ -141,31 +142,36 @@ def evaluate_links(
     what: str,
     size: int,
     reference: str,
+    neighbours_name: str,
     pairs: Sequence[tuple[str, str]] = (),
     max_anchors: int = 1000,
     seed: int = 0,
     n_resamples: int = 1000,
     progress: Progress | None = None,
 ) -> ListEvaluation:
-    """Anchors with a `what` list, the methods `builders_for` fits on them, and their scores."""
+    """Anchors with a `what` list, the methods `builders_for` fits on them, and their scores.
+
+    The same two rivals follow every list's own methods: plain ItemKNN cosine neighbours (named
+    `neighbours_name`) and best-sellers ("MostPopular").
+    """
     report = progress or no_progress
     linked = linked_anchors(items, interactions, links, what=what, max_anchors=max_anchors, seed=seed)
     report(0.05, "fitting")
-    builders = builders_for(linked)
+    knn = ItemKNN().fit(interactions, linked.items)
+    popular = np.argsort(-MostPopular().fit(interactions, linked.items).popularity, kind="stable")
+    builders = {
+        **builders_for(linked),
+        neighbours_name: lambda anchor: _top_of_row(knn.similarity, anchor, size),
+        "MostPopular": lambda anchor: [int(index) for index in popular[: size + 1] if index != anchor][:size],
+    }
     return score_lists(
         linked, builders, size=size, reference=reference, pairs=pairs, n_resamples=n_resamples, seed=seed,
         progress=lambda fraction, message: report(0.1 + 0.9 * fraction, f"{what}: {message}"),
     )
 
 
-def top_of_row(similarity: object, anchor: int, size: int) -> list[int]:
+def _top_of_row(similarity: sparse.csr_matrix, anchor: int, size: int) -> list[int]:
     """The `size` largest entries of one CSR row (an item's co-occurrence neighbours), best first."""
-    row = similarity.getrow(anchor)  # type: ignore[attr-defined]
+    row = similarity.getrow(anchor)
     order = np.argsort(-row.data, kind="stable")[:size]
     return [int(index) for index in row.indices[order]]
-
-
-def best_sellers(popularity: np.ndarray, size: int) -> Callable[[int], list[int]]:
-    """A builder proposing the most popular products other than the anchor."""
-    order = np.argsort(-popularity, kind="stable")
-    return lambda anchor: [int(index) for index in order[: size + 1] if index != anchor][:size]

@@ -12,16 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from recengine.evaluate.baselines import ItemKNN, MostPopular
 from recengine.evaluate.data import EvaluationData
-from recengine.evaluate.linked import (
-    Builders,
-    LinkedAnchors,
-    ListEvaluation,
-    best_sellers,
-    evaluate_links,
-    top_of_row,
-)
+from recengine.evaluate.linked import Builders, LinkedAnchors, ListEvaluation, evaluate_links
 from recengine.progress import Progress
 
 REFERENCE = "Similar (recommender)"
@@ -66,13 +58,10 @@ def evaluate_similar(
             catalog_text = fitted(None)
             found["Similar (catalog text only)"] = similar(catalog_text)
             found["Content only (catalog text)"] = similar(catalog_text, 1.0)
-        knn = ItemKNN().fit(data.interactions, linked.items)
-        found["ItemKNN (cosine neighbours)"] = lambda anchor: top_of_row(knn.similarity, anchor, size)
-        found["MostPopular"] = best_sellers(MostPopular().fit(data.interactions, linked.items).popularity, size)
         return found
 
     return evaluate_links(
         data.items, data.interactions, data.substitutes, builders, what="also-viewed", size=size, reference=REFERENCE,
-        pairs=[("Content only", "Content only (catalog text)")], max_anchors=max_anchors, seed=seed,
-        n_resamples=n_resamples, progress=progress,
+        neighbours_name="ItemKNN (cosine neighbours)", pairs=[("Content only", "Content only (catalog text)")],
+        max_anchors=max_anchors, seed=seed, n_resamples=n_resamples, progress=progress,
     )
