@@ -323,7 +323,7 @@ def evaluate_dataset(key: str, resamples: int, *, review_analysis: bool = True) 
     aligned = align_vectors(vectors.item_ids, vectors.vectors, test.item_ids)
     result = summarise(
         test, runs, dataset=data.name, k=K, ks=KS, item_vectors=aligned, reference="Hybrid", n_resamples=resamples,
-        config={"data": data.snapshot()}, extra_pairs=[("Embedding (with reviews)", "Embedding")],
+        config={"data": data.snapshot()}, extra_pairs=[(EmbeddingProfile.WITH_REVIEWS, "Embedding")],
     )
     return {
         "key": key,
@@ -508,7 +508,7 @@ def why_not_clearly_better(outcome: dict[str, Any], rivals: list[str]) -> str:
         f"±{half_width:.3f} (95%); the hybrid's accuracy comes almost entirely from its {strongest} component "
         f"(alone {alone[strongest]:.4f}, against ItemKNN {ndcg('ItemKNN')}); text alone ranks far lower "
         f"(semantic component alone {alone['semantic']:.4f}; TF-IDF {ndcg('TF-IDF')}, embedding-only "
-        f"{ndcg('Embedding')}, with the reviews' text {ndcg('Embedding (with reviews)')}), and what it adds to "
+        f"{ndcg('Embedding')}, with the reviews' text {ndcg(EmbeddingProfile.WITH_REVIEWS)}), and what it adds to "
         "the collaborative signal is within that noise."
         + default_weights_note(outcome, rivals)
     )
@@ -575,14 +575,14 @@ def review_text_effect(outcome: dict[str, Any]) -> str:
     """What the reviews' text in item vectors changed: the content signal alone, and the hybrid."""
     result: EvaluationResult = outcome["result"]
     hybrid = _compared(result, "Hybrid", CATALOG_TEXT_HYBRID)
-    content = _compared(result, "Embedding (with reviews)", "Embedding")
+    content = _compared(result, EmbeddingProfile.WITH_REVIEWS, "Embedding")
     if hybrid is None or content is None:
         return ""
-    alone = {name: result.method(name).metrics["ndcg"].mean for name in ("Embedding", "Embedding (with reviews)")}
+    alone = {name: result.method(name).metrics["ndcg"].mean for name in ("Embedding", EmbeddingProfile.WITH_REVIEWS)}
     return (
         f" Reviews' text in item vectors (recengine.recommend.review_content): the content signal alone "
         f"(embedding-only ranking) went from NDCG@{K} {alone['Embedding']:.4f} to "
-        f"{alone['Embedding (with reviews)']:.4f}, {_difference(content)}; the hybrid changed by "
+        f"{alone[EmbeddingProfile.WITH_REVIEWS]:.4f}, {_difference(content)}; the hybrid changed by "
         f"{_difference(hybrid)} against the same hybrid on catalog text only."
     )
 

@@ -279,6 +279,7 @@ class EmbeddingProfile:
     """
 
     name = "Embedding"
+    WITH_REVIEWS = "Embedding (with reviews)"  # its name when item vectors include the reviews' text
 
     def __init__(
         self, item_ids: Sequence[str], vectors: np.ndarray, *, review_vectors: Any = None, review_weight: float = 1.0
@@ -288,7 +289,7 @@ class EmbeddingProfile:
         self.review_vectors = review_vectors
         self.review_weight = review_weight
         if review_vectors is not None:
-            self.name = "Embedding (with reviews)"
+            self.name = self.WITH_REVIEWS
 
     def fit(self, train: pd.DataFrame, items: pd.DataFrame) -> EmbeddingProfile:
         from recengine.recommend.review_content import review_means, with_review_text
