@@ -207,12 +207,15 @@ def encode_cached(texts: list[str], encoder, max_seq_length: int, *, allow_encod
     return np.stack([known[key] for key in keys]), seconds
 
 
-def with_titles_cached(vectors: np.ndarray | None, titles: list[str], encoder, max_seq_length: int, *,  # type: ignore[no-untyped-def]
+def with_titles_cached(texts: list[str], titles: list[str], encoder, max_seq_length: int, *,  # type: ignore[no-untyped-def]
                        allow_encode: bool = True) -> tuple[np.ndarray | None, float]:
-    """What the product's model reads (`with_title_vectors`): the review vectors, then each title's own
-    vector (zeros where a review has none), as `review_title_vectors` makes them; with seconds encoding."""
+    """What the product's model reads (`with_title_vectors`): each review's vector, then its title's own
+    vector (zeros where a review has none), as `review_title_vectors` makes them; with seconds encoding.
+    None when a vector is neither cached nor allowed to be encoded."""
+    vectors, seconds = encode_cached(texts, encoder, max_seq_length, allow_encode=allow_encode)
     titled = [index for index, title in enumerate(titles) if title]
-    found, seconds = encode_cached([titles[i] for i in titled], encoder, max_seq_length, allow_encode=allow_encode)
+    found, title_seconds = encode_cached([titles[i] for i in titled], encoder, max_seq_length, allow_encode=allow_encode)
+    seconds += title_seconds
     if vectors is None or (titled and found is None):
         return None, seconds
     title_vectors = np.zeros_like(vectors)
@@ -559,10 +562,8 @@ def _pooled_at(arguments: argparse.Namespace, encoder, stacked: dict) -> str:  #
         split = load_dataset(name, relative, arguments.per_dataset, arguments.seed)
         if split is None:
             continue
-        train_vectors, _ = with_titles_cached(encode_cached(split.train_texts, encoder, other, allow_encode=False)[0],
-                                              split.train_titles, encoder, other, allow_encode=False)
-        test_vectors, _ = with_titles_cached(encode_cached(split.test_texts, encoder, other, allow_encode=False)[0],
-                                             split.test_titles, encoder, other, allow_encode=False)
+        train_vectors, _ = with_titles_cached(split.train_texts, split.train_titles, encoder, other, allow_encode=False)
+        test_vectors, _ = with_titles_cached(split.test_texts, split.test_titles, encoder, other, allow_encode=False)
         if train_vectors is None or test_vectors is None:
             return f"(No cached {other}-token vectors to compare with.)"
         train_parts.append(train_vectors)
@@ -629,11 +630,9 @@ def main() -> int:
             continue
         print(f"{name}: {len(split.train_texts)} train / {len(split.test_texts)} test", file=sys.stderr)
         before = _cached_count(encoder, arguments.max_seq_length)
-        train_vectors, seconds_a = encode_cached(split.train_texts, encoder, arguments.max_seq_length)
-        test_vectors, seconds_b = encode_cached(split.test_texts, encoder, arguments.max_seq_length)
-        train_vectors, seconds_c = with_titles_cached(train_vectors, split.train_titles, encoder, arguments.max_seq_length)
-        test_vectors, seconds_d = with_titles_cached(test_vectors, split.test_titles, encoder, arguments.max_seq_length)
-        encode_seconds += seconds_a + seconds_b + seconds_c + seconds_d
+        train_vectors, seconds_a = with_titles_cached(split.train_texts, split.train_titles, encoder, arguments.max_seq_length)
+        test_vectors, seconds_b = with_titles_cached(split.test_texts, split.test_titles, encoder, arguments.max_seq_length)
+        encode_seconds += seconds_a + seconds_b
         encoded += _cached_count(encoder, arguments.max_seq_length) - before
         train_lexicon = lexicon_scores(split.train_texts)
         test_lexicon = lexicon_scores(split.test_texts)
