@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from bench.evaluate import analyse_reviews, embed_items, list_rows  # noqa: E402
-from bench.report import EVALUATION, machine_description, write_section  # noqa: E402
+from bench.report import EVALUATION, machine_description, publish  # noqa: E402
 from recengine.evaluate.datasets import DATASETS, DatasetUnavailableError  # noqa: E402
 from recengine.evaluate.linked import ListEvaluation  # noqa: E402
 from recengine.evaluate.similar import REFERENCE, evaluate_similar  # noqa: E402
@@ -101,12 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         *sections,
         *(["Skipped: " + "; ".join(skipped), ""] if skipped else []),
     ])
-    if arguments.no_write:
-        print(markdown)
-    else:
-        write_section(EVALUATION, SECTION, markdown)
-        print(markdown)
-        print(f"wrote {EVALUATION}", file=sys.stderr)
+    publish(EVALUATION, SECTION, markdown, write=not arguments.no_write)
     return 0
 
 

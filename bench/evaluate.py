@@ -31,7 +31,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from bench.report import EVALUATION, machine_description, write_section  # noqa: E402
+from bench.report import EVALUATION, machine_description, publish, write_section  # noqa: E402
 from recengine.errors import NotReadyError  # noqa: E402
 from recengine.evaluate.baselines import (  # noqa: E402
     ALS,
@@ -683,12 +683,7 @@ def main(argv: list[str] | None = None) -> int:
             write_section(EVALUATION, SECTION, report(arguments, outcomes, skipped, started, pending))
             print(f"wrote {EVALUATION} (partial: {', '.join(pending)} still to run)", file=sys.stderr)
     markdown = report(arguments, outcomes, skipped, started, [])
-    if arguments.no_write:
-        print(markdown)
-    else:
-        write_section(EVALUATION, SECTION, markdown)
-        print(markdown)
-        print(f"wrote {EVALUATION}", file=sys.stderr)
+    publish(EVALUATION, SECTION, markdown, write=not arguments.no_write)
     return 0
 
 

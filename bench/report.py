@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import re
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +35,15 @@ def machine_description() -> str:
 
 def stamp() -> str:
     return f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine_description()}."
+
+
+def publish(doc_path: Path, name: str, markdown: str, *, write: bool) -> None:
+    """Print a report's Markdown; with `write`, also put it in its block of `doc_path` and say so on stderr."""
+    if write:
+        write_section(doc_path, name, markdown)
+    print(markdown)
+    if write:
+        print(f"wrote {doc_path}", file=sys.stderr)
 
 
 def write_section(doc_path: Path, name: str, markdown: str) -> None:
