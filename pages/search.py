@@ -5,12 +5,15 @@ from __future__ import annotations
 import streamlit as st
 
 from recengine.recommend.bundles import bundle_for_item_id, bundle_for_user_id
-from recengine.recommend.search import search
+from recengine.recommend.intent_match import intent_for
+from recengine.recommend.search import search_with_intent
 from ui import recommend as ui
+from ui import search as search_ui
 from ui.common import data_version, escape_markdown, get_workspace, guarded, require_items, show_text
 
 st.title("Search & bundles")
-st.caption("Find products by describing them, ranked for a customer's taste when one is chosen, and build bundles.")
+st.caption("Find products by describing them (price limits, ratings, exclusions, categories and brands are read from "
+           "the words), ranked for a customer's taste when one is chosen, and build bundles.")
 
 with guarded("Searching"):
     workspace = get_workspace()
@@ -22,23 +25,21 @@ with guarded("Searching"):
 
     search_tab, bundle_tab = st.tabs(["Search", "Bundles"])
     with search_tab:
-        query = st.text_input("Describe the product", key="search_query", placeholder="warm jacket for hiking")
+        query = st.text_input("Describe the product", key="search_query", placeholder="warm jacket for hiking under $150, 4 stars and up")
         left, right = st.columns(2)
         user = left.selectbox("Personalise for", ["(nobody)", *customers], key="search_user",
                               format_func=escape_markdown)
         k = right.slider("Results", 5, 50, 10, key="search_k")
         if query.strip():
-            hits = search(model, query, user_id=None if user == "(nobody)" else user, k=k)
-            if not hits:
+            read = intent_for(model, query)
+            intent = search_ui.constraint_chips(read, key=f"search_chips:{query.strip()}")
+            response = search_with_intent(model, query, intent=intent, user_id=None if user == "(nobody)" else user, k=k)
+            if response.note:
+                st.warning(response.note, icon=":material/tune:")
+            if not response.results:
                 st.info("No product matches these words.")
             st.dataframe(
-                {
-                    "rank": [hit.rank for hit in hits],
-                    "product": [ui.item_label(model, hit.item_id) for hit in hits],
-                    "score": [hit.score for hit in hits],
-                    "query match": [hit.query for hit in hits],
-                    "customer taste": [hit.personal for hit in hits],
-                },
+                search_ui.results_table(model, response, ui.item_label),
                 hide_index=True, width="stretch", key="search_results",
             )
 

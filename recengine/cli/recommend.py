@@ -33,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     who = parser.add_mutually_exclusive_group(required=True)
     who.add_argument("--user", help="Customer id.")
     who.add_argument("--users-file", type=Path, help="File with one customer id per line (batch export).")
-    who.add_argument("--interests", help="Typed interests of a new customer, e.g. 'jazz on vinyl under $20'.")
+    who.add_argument("--interests", help="Typed interests of a new customer, e.g. 'jazz on vinyl under $20' "
+                     "(price limits, ratings, exclusions and named categories/brands are read as in `search`).")
     parser.add_argument("-k", type=int, default=10, help="Products per customer (default 10).")
     parser.add_argument("--explain", action="store_true", help="Table: add the reason and the history items.")
     parser.add_argument("--format", choices=["table", "json", "jsonl", "csv"], default=None,
@@ -144,9 +145,13 @@ def run(arguments: argparse.Namespace) -> int:
     if workspace.store.count("items") == 0:
         raise NotFoundError("The workspace has no products.", hint="Ingest a catalog first (`recengine ingest`).")
     recommender = recommender_for(workspace, progress=StderrProgress())
+    typed = None
     if arguments.interests is not None:
+        from recengine.recommend.intent_match import recommend_for_intent
+
         user_id = ""
-        recommendations = recommender.recommend_for_text(arguments.interests, arguments.k, rules=rules, weights=weights)
+        typed = recommend_for_intent(recommender, arguments.interests, arguments.k, rules=rules, weights=weights)
+        recommendations = typed.recommendations
     else:
         user_id = str(arguments.user)
         if not recommender.has_user(user_id):
@@ -160,8 +165,15 @@ def run(arguments: argparse.Namespace) -> int:
             user_id, arguments.k, rules=rules, exclude_seen=not arguments.include_seen, weights=weights
         )
     if output == "json":
-        print_json(recommendation_line(user_id, recommendations))
+        line = recommendation_line(user_id, recommendations)
+        if typed is not None:
+            line |= {"intent": typed.intent.to_dict(), "note": typed.note}
+        print_json(line)
         return 0
+    if typed is not None:
+        from recengine.cli.search import print_intent
+
+        print_intent(typed.intent, typed.note)
     titles = recommender.catalog.titles
     positions = recommender.catalog.positions
     headers = ["rank", "item_id", "score", *COMPONENTS, "title"]

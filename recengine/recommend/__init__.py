@@ -5,12 +5,23 @@ Public API:
     Recommender.from_workspace(workspace)
     recommender.recommend(user_id, k=10, rules=None, exclude_seen=True) -> list[Recommendation]
     recommender.score_items(user_id) -> np.ndarray over recommender.item_ids
-    similar_items(workspace, item_id, k), search_items(workspace, query, user_id=None, k),
+    similar_items(workspace, item_id, k),
+    search_items(workspace, query, user_id=None, k) -> SearchResponse (intent read, hits, what was relaxed),
+    parse_query(text, vocabulary) -> QueryIntent (see intent.py), recommend_for_intent(recommender, text, k),
     bundle_for_item(workspace, item_id, budget=None), bundle_for_user(workspace, user_id, budget=None)
 """
 
 from __future__ import annotations
 
+from recengine.recommend.intent import (
+    ENGLISH,
+    CatalogVocabulary,
+    Constraint,
+    IntentRules,
+    QueryIntent,
+    parse_query,
+)
+from recengine.recommend.intent_match import TextRecommendations, intent_for, recommend_for_intent
 from recengine.recommend.recommender import Recommender, parse_budget
 from recengine.recommend.results import (
     BecauseItem,
@@ -36,6 +47,15 @@ from recengine.recommend.scoring import COMPONENTS
 
 __all__ = [
     "COMPONENTS",
+    "ENGLISH",
+    "CatalogVocabulary",
+    "Constraint",
+    "IntentRules",
+    "QueryIntent",
+    "TextRecommendations",
+    "intent_for",
+    "parse_query",
+    "recommend_for_intent",
     "BecauseItem",
     "BoostRule",
     "Bundle",

@@ -7,7 +7,6 @@ gathers and small matrix products.
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -57,7 +56,6 @@ from recengine.recommend.threads import single_blas_thread
 from recengine.recommend.vector_search import ItemIndexLike, VectorSearch
 
 _PROFILE_CACHE_SIZE = 4096
-_BUDGET = re.compile(r"(?:under|below|less than|max(?:imum)?|budget(?: of)?(?: under)?)\s*\$?\s*(\d+(?:\.\d+)?)", re.I)
 
 
 class Recommender:
@@ -423,13 +421,14 @@ class Recommender:
         weights: Mapping[str, float] | None = None,
         apply_budget: bool = True,
     ) -> list[Recommendation]:
-        """Cold start from staff-typed interests; "under $20" in the text buries pricier items."""
-        profile = self.text_profile(text)
-        rule_set = rules or RuleSet()
-        budget = parse_budget(text) if apply_budget else None
-        if budget is not None:
-            rule_set = rule_set.with_rule(BoostRule("price", amount=-1.0, price_min=budget + 0.005))
-        return self.recommend("", k, rules=rule_set, weights=weights, profile=profile)
+        """Cold start from staff-typed interests, reading their price limits, rating, exclusions and the
+        categories and brands they name (`intent_match.recommend_for_intent`, which also returns the
+        intent and what had to be relaxed); `apply_budget=False` reads the text as plain words."""
+        from recengine.recommend.intent import QueryIntent
+        from recengine.recommend.intent_match import recommend_for_intent
+
+        intent = None if apply_budget else QueryIntent.literal(text)
+        return recommend_for_intent(self, text, k, intent=intent, rules=rules, weights=weights).recommendations
 
     def recommend_many(
         self, user_ids: Iterable[str], k: int = 10, *, rules: RuleSet | None = None,
@@ -652,9 +651,11 @@ class Recommender:
 
 
 def parse_budget(text: str) -> float | None:
-    """'budget under $20' -> 20.0; None when the text names no budget."""
-    match = _BUDGET.search(text or "")
-    return float(match.group(1)) if match else None
+    """'budget under $20' -> 20.0: the lowest upper price limit the text states (None when it states none)."""
+    from recengine.recommend.intent import parse_query
+
+    limits = [limit.high for limit in parse_query(text or "").of_kind("price") if limit.high is not None]
+    return min(limits) if limits else None
 
 
 def _align_vectors(item_vectors: Any | None, catalog: Catalog) -> tuple[np.ndarray | None, str]:
