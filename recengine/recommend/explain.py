@@ -12,16 +12,19 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
+from recengine.recommend.attribution import (
+    HistoryLinks,
+    collaborative_attribution,
+    history_links,
+    semantic_attribution,
+)
 from recengine.recommend.catalog import Catalog
-from recengine.recommend.interactions import EVENTS
 from recengine.recommend.profile import UserProfile
-from recengine.recommend.results import BecauseItem, Explanation
+from recengine.recommend.results import BecauseItem, ComponentAttribution, Contribution, Explanation
 from recengine.recommend.scoring import COMPONENTS, RULES_COMPONENT
 
 MAX_BECAUSE = 3
 MAX_KEYWORDS = 5
-_EVENT_VERBS = {"view": "viewed", "click": "clicked", "cart": "added to the cart", "purchase": "bought",
-                "review": "reviewed"}
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,9 @@ class ExplainContext:
 
     catalog: Catalog
     vectors: np.ndarray | None
-    similarity: sparse.csr_matrix
+    similarity: sparse.csr_matrix  # co-occurrence: the closest items when the catalog has no vectors
+    collaborative: sparse.csr_matrix  # what the collaborative component scores with (attribution reads it)
+    collaborative_method: str  # "co-occurrence" or "EASE"
     keywords: Mapping[str, Sequence[str]]
     customers: np.ndarray
     stars: np.ndarray
@@ -71,36 +76,6 @@ def closest_history(
     return [BecauseItem(item_ids[chosen[row]], round(values[row], 4)) for row in keep]
 
 
-def history_similarities(positions: list[int], profile: UserProfile, context: ExplainContext) -> np.ndarray | None:
-    """(liked history items, len(positions)) cosines, or None without vectors."""
-    liked = profile.history.liked
-    if context.vectors is None or liked.size == 0 or not positions:
-        return None
-    return context.vectors[liked] @ context.vectors[positions].T
-
-
-def history_co_occurrence(positions: Sequence[int], profile: UserProfile, context: ExplainContext) -> np.ndarray:
-    """(liked history items, len(positions)) item-item similarity, read from the CSR arrays.
-
-    One sorted lookup per liked item for all listed items at once, instead of one per pair.
-    """
-    liked = profile.history.liked
-    similarity = context.similarity
-    targets = np.asarray(positions, dtype=np.int64)
-    block = np.zeros((liked.size, targets.size), dtype=np.float64)
-    if liked.size == 0 or targets.size == 0:
-        return block
-    for row, item in enumerate(liked.tolist()):
-        start, stop = similarity.indptr[item], similarity.indptr[item + 1]
-        if stop == start:
-            continue
-        indices = similarity.indices[start:stop]
-        hits = np.minimum(np.searchsorted(indices, targets), stop - start - 1)
-        found = indices[hits] == targets
-        block[row, found] = similarity.data[start:stop][hits[found]]
-    return block
-
-
 def shared_keywords(item_id: str, because: Sequence[BecauseItem], keywords: Mapping[str, Sequence[str]]) -> list[str]:
     """Key phrases of the recommended item's reviews that also appear for the `because` items."""
     own = list(keywords.get(item_id, ()))
@@ -118,90 +93,109 @@ def explain(
     rule_notes: Sequence[str],
     profile: UserProfile,
     context: ExplainContext,
-    history_similarity: np.ndarray | None = None,
-    history_co: np.ndarray | None = None,
+    links: HistoryLinks | None = None,
+    column: int = 0,
 ) -> Explanation:
     """The explanation of one recommended item for one user.
 
-    `history_similarity` and `history_co` may carry this item's column of `history_similarities`
-    and `history_co_occurrence` (computed once for the whole list).
+    `links` may carry `history_links` of the whole list (gathered once), `column` this item's column
+    in it; without them they are gathered for this item alone.
     """
+    if links is None:
+        links, column = history_links([position], profile, context.collaborative, context.vectors), 0
     catalog = context.catalog
     item_id = catalog.item_ids[position]
     named = components_dict(components, rule_delta)
-    because = closest_history(position, profile, context, history_similarity)
+    similarity = None
+    if links.cosines is not None and context.has_vector[position]:
+        similarity = links.cosines[profile.history.affinity > 0, column]
+    because = closest_history(position, profile, context, similarity)
+    attribution = attribute(position, components, profile, context, links, column)
     phrases = shared_keywords(item_id, because, context.keywords)
-    reason = _reason(position, named, because, phrases, list(rule_notes), profile, context, history_co)
+    reason = _reason(position, named, attribution, phrases, list(rule_notes), profile, context)
     return Explanation(
-        components=named, because=because, shared_keywords=phrases, rules=list(rule_notes), reason=reason
+        components=named, because=because, shared_keywords=phrases, rules=list(rule_notes), reason=reason,
+        attribution=attribution,
     )
 
 
-def _title(catalog: Catalog, item_id: str) -> str:
+def attribute(
+    position: int, components: np.ndarray, profile: UserProfile, context: ExplainContext, links: HistoryLinks,
+    column: int,
+) -> list[ComponentAttribution]:
+    """The collaborative and semantic components of one item split over the history (those that are not 0)."""
+    values = dict(zip(COMPONENTS, components.tolist(), strict=True))
+    found = [
+        collaborative_attribution(
+            values["collaborative"], links.collaborative[:, column], profile, context.catalog,
+            context.collaborative_method,
+        ),
+        semantic_attribution(
+            values["semantic"],
+            None if links.interests is None else links.interests[:, column],
+            None if links.cosines is None else links.cosines[:, column],
+            profile, context.catalog,
+        ),
+    ]
+    return sorted((entry for entry in found if entry is not None), key=lambda entry: -entry.value)
+
+
+def short_title(catalog: Catalog, item_id: str) -> str:
+    """A product's title as reasons quote it (the id when it has none; at most 60 characters)."""
     title = str(catalog.titles[catalog.positions[item_id]]).strip() or item_id
     return title if len(title) <= 60 else title[:57] + "..."
 
 
-def _co_chosen_with(
-    position: int, profile: UserProfile, context: ExplainContext, column: np.ndarray | None = None
-) -> str:
-    """The liked history item most often chosen together with `position` ('' when none is)."""
-    liked = profile.history.liked
-    if liked.size == 0:
-        return ""
-    if column is not None:
-        # The first liked item with the largest positive similarity, as the loop below finds it.
-        best_row = int(np.argmax(column)) if column.size else -1
-        return context.catalog.item_ids[int(liked[best_row])] if best_row >= 0 and column[best_row] > 0 else ""
-    similarity = context.similarity
-    best, best_value = -1, 0.0
-    for item in liked:
-        start, stop = similarity.indptr[item], similarity.indptr[item + 1]
-        hit = np.searchsorted(similarity.indices[start:stop], position)
-        if hit < stop - start and similarity.indices[start + hit] == position:
-            value = float(similarity.data[start + hit])
-            if value > best_value:
-                best, best_value = int(item), value
-    return context.catalog.item_ids[best] if best >= 0 else ""
-
-
-def _what_user_did(profile: UserProfile, item_id: str, catalog: Catalog) -> str:
-    history = profile.history
-    index = history.index_of.get(catalog.positions[item_id])
-    if index is None:
-        return ""
-    rating = history.ratings[index]
+def _what_user_did(profile: UserProfile, contribution: Contribution) -> str:
     who = profile.user_id or "this customer"
-    if not np.isnan(rating):
-        return f"which {who} rated {rating:g} star{'' if rating == 1 else 's'}"
-    code = int(history.events[index]) if history.events.size else 0
-    verb = _EVENT_VERBS.get(EVENTS[code - 1], "chose") if 1 <= code <= len(EVENTS) else "chose"
-    return f"which {who} {verb}"
+    return f"which {who} {contribution.action}" + (" (disliked)" if contribution.disliked else "")
+
+
+def _personal_part(attribution: ComponentAttribution, profile: UserProfile, catalog: Catalog, lead: bool) -> str:
+    """The clause naming the history product with the largest part of a component ('' when none is)."""
+    # A semantic part is "close to" a product only through a liked one (a disliked product's positive
+    # part is the interest being pushed away from it, not closeness).
+    top = next((entry for entry in attribution.contributions
+                if entry.amount > 0 and (attribution.component == "collaborative" or entry.weight > 0)), None)
+    if top is None:
+        return ""
+    title = short_title(catalog, top.item_id)
+    did = _what_user_did(profile, top)
+    share = f" ({top.amount:.2f} of the {attribution.value:.2f} {attribution.component} score)"
+    if attribution.component == "collaborative" and top.disliked:
+        # Said outright: the customer disliked it, yet it is what drives the collaborative part.
+        opening = "Customers who chose" if lead else "also, customers who chose"
+        return f"{opening} '{title}', {did}, also chose this{share}"
+    if attribution.component == "collaborative":
+        opening = "Often chosen together with" if lead else "also often chosen together with"
+        return f"{opening} '{title}', {did}{share}"
+    opening = "Close to" if lead else "also close to"
+    return f"{opening} '{title}' ({top.link:.2f}), {did}{share}"
 
 
 def _reason(
     position: int,
     named: Mapping[str, float],
-    because: Sequence[BecauseItem],
+    attribution: Sequence[ComponentAttribution],
     phrases: Sequence[str],
     rule_notes: Sequence[str],
     profile: UserProfile,
     context: ExplainContext,
-    history_co: np.ndarray | None = None,
 ) -> str:
+    """One sentence from the largest parts of the score: the leading component's largest history
+    product, and the largest personal one when a catalog-wide signal leads. Never a part that is 0."""
     catalog = context.catalog
     base = {name: value for name, value in named.items() if name in COMPONENTS}
-    dominant = max(base, key=lambda name: base[name]) if any(base.values()) else ""
+    dominant = max(base, key=lambda name: base[name]) if any(value > 0 for value in base.values()) else ""
+    personal = {entry.component: entry for entry in attribution if entry.value > 0}
     parts: list[str] = []
     if profile.source == "text" and dominant == "semantic":
         parts.append(f"Matches the interests typed for this customer (semantic {named['semantic']:.2f})")
-    elif dominant == "collaborative" and (partner := _co_chosen_with(position, profile, context, history_co)):
-        did = _what_user_did(profile, partner, catalog)
-        parts.append(f"Often chosen together with '{_title(catalog, partner)}'" + (f", {did}" if did else ""))
-    elif because and dominant in ("semantic", "collaborative", ""):
-        first = because[0]
-        did = _what_user_did(profile, first.item_id, catalog)
-        parts.append(f"Close to '{_title(catalog, first.item_id)}' ({first.similarity:.2f})" + (f", {did}" if did else ""))
+    elif dominant in personal and (clause := _personal_part(personal[dominant], profile, catalog, lead=True)):
+        parts.append(clause)
+        personal = {}  # a history product is named already
+    elif dominant == "semantic":
+        parts.append(f"Matches this customer's interests (semantic {named['semantic']:.2f})")
     elif dominant == "popularity":
         count = int(round(context.customers[position]))
         parts.append(f"Popular: {count} customer{'s' if count != 1 else ''} chose it")
@@ -212,10 +206,13 @@ def _reason(
         )
     elif dominant == "recency":
         parts.append("Trending: many customers chose it recently")
-    elif because:
-        parts.append(f"Close to '{_title(catalog, because[0].item_id)}' ({because[0].similarity:.2f})")
     else:
         parts.append("Recommended from the catalog's overall signals")
+    # A history product that moved the score is named even when a catalog-wide signal leads.
+    for entry in personal.values():
+        if clause := _personal_part(entry, profile, catalog, lead=False):
+            parts.append(clause)
+            break
     if profile.history.size == 0 and profile.source != "text":
         parts.append("this customer has no history yet")
     if phrases:
@@ -225,3 +222,17 @@ def _reason(
         parts.append("rules: " + ", ".join(rule_notes))
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
+
+
+def held_back_clause(component: str, attribution: Sequence[ComponentAttribution], profile: UserProfile,
+                     catalog: Catalog) -> str:
+    """For "why not X?": where the personal component that held X back comes from, or that nothing fed it."""
+    who = profile.user_id or "this customer"
+    entry = next((found for found in attribution if found.component == component), None)
+    top = next((found for found in entry.contributions if found.amount > 0), None) if entry else None
+    if entry is not None and top is not None:
+        return (f"the largest part of its {component} score ({top.amount:.3f} of {entry.value:.3f}) comes from "
+                f"'{short_title(catalog, top.item_id)}', {_what_user_did(profile, top)}")
+    if component == "collaborative":
+        return f"no product of {who}'s history is chosen together with it"
+    return f"it matches none of {who}'s interests"

@@ -53,13 +53,20 @@ class UserHistory:
 
 @dataclass(frozen=True)
 class UserProfile:
-    """Interest vectors (unit rows) and where they came from: 'history', 'text' or 'none'."""
+    """Interest vectors (unit rows) and where they came from: 'history', 'text' or 'none'.
+
+    `composition` (m, history size) says what each interest is made of: interest i equals
+    `composition[i] @ vectors[history.positions]` (liked members with positive coefficients, disliked
+    items with negative ones), so the semantic score of an item splits exactly over the history
+    products (explanations). None for profiles that do not come from a history.
+    """
 
     user_id: str
     history: UserHistory
     interests: np.ndarray  # (m, d) float32, possibly (0, d)
     interest_weights: np.ndarray  # (m,) shares summing to 1
     source: str
+    composition: np.ndarray | None = None
 
     @property
     def has_interests(self) -> bool:
@@ -97,15 +104,22 @@ def build_profile(
         return UserProfile(history.user_id, history, none, np.zeros(0), "none")
     liked_vectors, liked_weights = liked_vectors[usable], liked_weights[usable]
     clusters = min(max_interests, max(1, int(usable.sum()) // 2))
-    centres, shares = weighted_spherical_kmeans(liked_vectors, liked_weights, clusters, merge_cosine)
+    centres, shares, members = weighted_spherical_kmeans(liked_vectors, liked_weights, clusters, merge_cosine)
+    # Coefficients over the whole history (vectors are unit rows, so kmeans' own normalisation is 1).
+    composition = np.zeros((len(centres), history.size))
+    composition[:, np.flatnonzero(liked)[usable]] = members
     disliked = history.affinity < 0
     if disliked.any() and dislike_push > 0:
         # Subtract the disliked items in proportion to how much they weigh against the likes.
         dislike = (vectors[history.positions[disliked]] * history.affinity[disliked, None]).sum(0)
         scale = dislike_push / max(float(liked_weights.sum()), 1e-9)
         centres = centres + scale * dislike[None, :]
-    centres = _unit_rows(centres)
-    return UserProfile(history.user_id, history, centres.astype(np.float32), shares, "history")
+        composition[:, disliked] = scale * history.affinity[disliked][None, :]
+    norms = np.linalg.norm(centres, axis=1, keepdims=True)
+    norms = np.where(norms > 0, norms, 1.0)
+    return UserProfile(
+        history.user_id, history, (centres / norms).astype(np.float32), shares, "history", composition / norms
+    )
 
 
 def profile_from_vector(vector: np.ndarray, user_id: str = "") -> UserProfile:
@@ -116,17 +130,20 @@ def profile_from_vector(vector: np.ndarray, user_id: str = "") -> UserProfile:
 
 def weighted_spherical_kmeans(
     vectors: np.ndarray, weights: np.ndarray, clusters: int, merge_cosine: float, iterations: int = 8
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cluster unit vectors by cosine with sample weights; deterministic (farthest-point start).
 
     Returns:
-        (centres (m, d) unit rows, shares (m,) of the total weight), m <= clusters, heaviest first.
+        (centres (m, d) unit rows, shares (m,) of the total weight, members (m, n): each centre as a
+        combination of the input vectors, `centres == members @ unit(vectors)`), m <= clusters,
+        heaviest first.
     """
     vectors = _unit_rows(vectors.astype(np.float64))
     weights = np.asarray(weights, dtype=np.float64)
     if clusters <= 1 or len(vectors) <= 1:
-        centre = _unit_rows((vectors * weights[:, None]).sum(0, keepdims=True))
-        return centre, np.ones(1)
+        total = (vectors * weights[:, None]).sum(0, keepdims=True)
+        norm = _norm_or_one(total)
+        return total / norm, np.ones(1), weights[None, :] / norm
     # Farthest-point initialisation from the heaviest item: distinct tastes get their own seed.
     seeds = [int(np.argmax(weights))]
     for _ in range(clusters - 1):
@@ -136,6 +153,8 @@ def weighted_spherical_kmeans(
             break
         seeds.append(candidate)
     centres = vectors[seeds]
+    members = np.zeros((len(seeds), len(vectors)))
+    members[np.arange(len(seeds)), seeds] = 1.0
     labels = np.zeros(len(vectors), dtype=np.int64)
     weighted = vectors * weights[:, None]
     for _ in range(iterations):
@@ -143,40 +162,51 @@ def weighted_spherical_kmeans(
         # Weighted sum per cluster as one product with the one-hot labels (np.add.at is slow).
         onehot = (labels[None, :] == np.arange(len(centres))[:, None]).astype(np.float64)
         updated = onehot @ weighted
+        updated_members = onehot * weights[None, :]
         empty = ~updated.any(axis=1)
         updated[empty] = centres[empty]
-        updated = _unit_rows(updated)
+        updated_members[empty] = members[empty]
+        norms = _norm_or_one(updated)
+        updated, updated_members = updated / norms, updated_members / norms
         # np.allclose's test (rtol 1e-5, atol 1e-8) without its per-call overhead.
         if (np.abs(updated - centres) <= 1e-8 + 1e-5 * np.abs(centres)).all():
             break
-        centres = updated
+        centres, members = updated, updated_members
     shares = np.bincount(labels, weights=weights, minlength=len(centres))
-    centres, shares = _merge_close(centres, shares, merge_cosine)
+    centres, shares, members = _merge_close(centres, shares, members, merge_cosine)
     order = np.argsort(-shares)
     total = shares.sum()
-    return centres[order], shares[order] / (total if total > 0 else 1.0)
+    return centres[order], shares[order] / (total if total > 0 else 1.0), members[order]
 
 
 def _merge_close(
-    centres: np.ndarray, shares: np.ndarray, merge_cosine: float
-) -> tuple[np.ndarray, np.ndarray]:
-    centres, shares = centres.copy(), shares.copy()
+    centres: np.ndarray, shares: np.ndarray, members: np.ndarray, merge_cosine: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    centres, shares, members = centres.copy(), shares.copy(), members.copy()
     while len(centres) > 1:
         similarity = centres @ centres.T
         np.fill_diagonal(similarity, -np.inf)
         first, second = np.unravel_index(np.argmax(similarity), similarity.shape)
         if similarity[first, second] < merge_cosine:
             break
-        merged = _unit_rows((centres[first] * shares[first] + centres[second] * shares[second])[None])
+        merged = (centres[first] * shares[first] + centres[second] * shares[second])[None]
+        merged_members = (members[first] * shares[first] + members[second] * shares[second])[None]
+        norm = _norm_or_one(merged)
         keep = [index for index in range(len(centres)) if index not in (first, second)]
-        centres = np.vstack([centres[keep], merged])
+        centres = np.vstack([centres[keep], merged / norm])
+        members = np.vstack([members[keep], merged_members / norm])
         shares = np.concatenate([shares[keep], [shares[first] + shares[second]]])
-    return centres, shares
+    return centres, shares, members
+
+
+def _norm_or_one(matrix: np.ndarray) -> np.ndarray:
+    """Row norms (m, 1), 1 where a row is zero (so dividing leaves it zero)."""
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return np.where(norms > 0, norms, 1.0)
 
 
 def _unit_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms > 0, norms, 1.0)
+    return matrix / _norm_or_one(matrix)
 
 
 def summarise_profile(

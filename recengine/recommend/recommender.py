@@ -19,16 +19,11 @@ from scipy import sparse
 from recengine.config import RecommendSettings
 from recengine.errors import NotFoundError, NotReadyError
 from recengine.progress import Progress, no_progress
+from recengine.recommend.attribution import history_links
 from recengine.recommend.candidates import merge_candidates
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.collaborative import ease_similarity, item_similarity
-from recengine.recommend.explain import (
-    ExplainContext,
-    components_dict,
-    explain,
-    history_co_occurrence,
-    history_similarities,
-)
+from recengine.recommend.explain import ExplainContext, components_dict, explain, held_back_clause
 from recengine.recommend.interactions import build_history
 from recengine.recommend.profile import (
     UserHistory,
@@ -111,6 +106,8 @@ class Recommender:
             catalog=catalog,
             vectors=vectors,
             similarity=similarity,
+            collaborative=self.collaborative,
+            collaborative_method=self.collaborative_method,
             keywords=self.keywords,
             customers=statistics.customers,
             stars=stars,
@@ -281,18 +278,23 @@ class Recommender:
             if cached is not None:
                 self._profiles.move_to_end(key)
                 return cached
-        profile = build_profile(
-            self.user_history(key),
-            self.vectors,
-            max_interests=self.settings.max_interests,
-            dislike_push=self.settings.dislike_push,
-            merge_cosine=self.settings.interest_merge_cosine,
-        )
+        profile = self.profile_from_history(self.user_history(key))
         with self._profiles_lock:
             self._profiles[key] = profile
             if len(self._profiles) > _PROFILE_CACHE_SIZE:
                 self._profiles.popitem(last=False)
         return profile
+
+    def profile_from_history(self, history: UserHistory) -> UserProfile:
+        """Interest vectors of any history (not cached): counterfactual histories of the faithfulness
+        evaluation are profiled exactly as customers are."""
+        return build_profile(
+            history,
+            self.vectors,
+            max_interests=self.settings.max_interests,
+            dislike_push=self.settings.dislike_push,
+            merge_cosine=self.settings.interest_merge_cosine,
+        )
 
     def profile_summary(self, user_id: str, *, aspects: list[str] | None = None) -> ProfileSummary:
         """Top categories, brands, price band of a user's history."""
@@ -390,12 +392,9 @@ class Recommender:
             category_pool=lambda category, count: self._category_pool(context, weights_used, category, count, exclude_seen),
         )
         recommendations = []
-        cosines = history_similarities(ruled.positions, profile, self.explain_context)
-        co_block = history_co_occurrence(ruled.positions, profile, self.explain_context)
+        # The history's links to every listed item at once (collaborative entries, cosines).
+        links = history_links(ruled.positions, profile, self.collaborative, self.vectors)
         for rank, position in enumerate(ruled.positions, start=1):
-            column = None
-            if cosines is not None and self.explain_context.has_vector[position]:
-                column = cosines[:, rank - 1]
             explanation = explain(
                 position,
                 components=ruled.components[position],
@@ -403,8 +402,8 @@ class Recommender:
                 rule_notes=ruled.notes.get(position, []),
                 profile=profile,
                 context=self.explain_context,
-                history_similarity=column,
-                history_co=co_block[:, rank - 1],
+                links=links,
+                column=rank - 1,
             )
             score = round(sum(explanation.components.values()), 6)
             recommendations.append(
@@ -564,6 +563,8 @@ class Recommender:
         )
         own = components_dict(components[position], delta)
         score = round(sum(own.values()), 6)
+        attribution = explain(position, components=components[position], rule_delta=delta, rule_notes=[],
+                              profile=profile, context=self.explain_context).attribution
         eligible = ~context.history_mask() if exclude_seen else np.ones(self.catalog.size, dtype=bool)
         ranked_items = int(eligible.sum())
         rank = int((totals[eligible] > totals[position]).sum()) + 1 if eligible[position] else None
@@ -578,10 +579,12 @@ class Recommender:
         if in_list is not None:
             return WhyNot(str(item_id), in_list.rank, ranked_items, in_list.score,
                           in_list.explanation.components, cutoff, "", gaps, in_list.explanation.rules,
-                          f"'{title}' is already recommended to {who} at rank {in_list.rank}.")
+                          f"'{title}' is already recommended to {who} at rank {in_list.rank}.",
+                          in_list.explanation.attribution)
         if not eligible[position]:
             reason = f"{who} already interacted with '{title}', and seen items are left out."
-            return WhyNot(str(item_id), None, ranked_items, score, own, cutoff, "already seen", gaps, [], reason)
+            return WhyNot(str(item_id), None, ranked_items, score, own, cutoff, "already seen", gaps, [], reason,
+                          attribution)
         for rule in rule_set.active():
             if rule.kind == "hide_out_of_stock" and not self.catalog.in_stock[position]:
                 notes.append("hidden: out of stock")
@@ -591,7 +594,8 @@ class Recommender:
                 notes.append(rule.describe())
         if notes and notes[0] in ("hidden: out of stock", "excluded by rule"):
             reason = f"'{title}' ranks {rank} of {ranked_items:,} for {who} but is removed: {notes[0]}."
-            return WhyNot(str(item_id), rank, ranked_items, score, own, cutoff, notes[0], gaps, notes, reason)
+            return WhyNot(str(item_id), rank, ranked_items, score, own, cutoff, notes[0], gaps, notes, reason,
+                          attribution)
         if delta < 0 and -delta >= max(-min(gaps.values()), 0):
             held = notes[-1] if notes else "a bury rule"
         else:
@@ -602,11 +606,15 @@ class Recommender:
         )
         if held in COMPONENTS:
             explanation += (
-                f"it is held back most by {held} ({own[held]:.3f} vs {cutoff_components.get(held, 0.0):.3f})."
+                f"it is held back most by {held} ({own[held]:.3f} vs {cutoff_components.get(held, 0.0):.3f})"
             )
+            if held in ("collaborative", "semantic") and profile.history.size:
+                explanation += "; " + held_back_clause(held, attribution, profile, self.catalog)
+            explanation += "."
         else:
             explanation += f"it is held back by the rule '{held}'."
-        return WhyNot(str(item_id), rank, ranked_items, score, own, cutoff, held, gaps, notes, explanation)
+        return WhyNot(str(item_id), rank, ranked_items, score, own, cutoff, held, gaps, notes, explanation,
+                      attribution)
 
     # -- helpers ---------------------------------------------------------------------------------
 

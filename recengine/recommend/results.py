@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -14,14 +15,69 @@ class BecauseItem:
 
 
 @dataclass(frozen=True)
+class Contribution:
+    """One product of the customer's history and the part of a score component it produced.
+
+    `amount` is in points of the recommendation's score: the amounts of one component (with its
+    `unlisted` rest) add up to that component. Collaborative: `weight` is the product's confidence in
+    the history vector and `link` its entry for the recommended product in the item-item matrix the
+    scorer uses (co-occurrence or EASE). Semantic: `weight` is its coefficient in the interest vector
+    that won (negative for a disliked product pushing the interest away) and `link` its cosine to the
+    recommended product.
+    """
+
+    item_id: str
+    amount: float
+    weight: float
+    link: float
+    rating: float | None  # the customer's own star rating of it, when they rated it
+    disliked: bool  # the customer's affinity to it is negative (low rating or negative review)
+    action: str  # what the customer did with it: "rated 2 stars", "bought", "viewed", ...
+
+
+@dataclass(frozen=True)
+class ComponentAttribution:
+    """A personal score component (collaborative or semantic) split over the history products behind it.
+
+    `contributions` are the largest first (by size), at most `explain.MAX_CONTRIBUTIONS`; `unlisted` is
+    the sum of the rest, so `sum(amounts) + unlisted == value` up to rounding.
+    """
+
+    component: str  # "collaborative" or "semantic"
+    value: float  # the weighted component, as in `Explanation.components`
+    source: str  # "co-occurrence", "EASE", "interest 1 of 2 (70% of the liked history)", "typed interests"
+    contributions: list[Contribution] = field(default_factory=list)
+    unlisted: float = 0.0
+    interest: int | None = None  # semantic: 0-based index of the interest vector that won
+
+    @property
+    def listed(self) -> float:
+        """The sum of the listed contributions."""
+        return sum(entry.amount for entry in self.contributions)
+
+    @property
+    def coverage(self) -> float:
+        """How much of the component the listed contributions account for, in [0, 1] (1 when zero)."""
+        if not self.value:
+            return 1.0
+        return max(0.0, 1.0 - abs(self.value - self.listed) / abs(self.value))
+
+
+@dataclass(frozen=True)
 class Explanation:
-    """Why an item was recommended. `components` add up to the recommendation's score."""
+    """Why an item was recommended. `components` add up to the recommendation's score; `attribution`
+    splits the personal components over the history products that produced them."""
 
     components: dict[str, float]
     because: list[BecauseItem] = field(default_factory=list)
     shared_keywords: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
     reason: str = ""
+    attribution: list[ComponentAttribution] = field(default_factory=list)
+
+    def attribution_of(self, component: str) -> ComponentAttribution | None:
+        """The attribution of one component, None when it contributed nothing."""
+        return next((entry for entry in self.attribution if entry.component == component), None)
 
 
 @dataclass(frozen=True)
@@ -46,6 +102,7 @@ class Recommendation:
                 "shared_keywords": list(explanation.shared_keywords),
                 "rules": list(explanation.rules),
                 "reason": explanation.reason,
+                "attribution": [attribution_dict(entry) for entry in explanation.attribution],
             },
         }
 
@@ -66,8 +123,46 @@ class Recommendation:
                 shared_keywords=[str(phrase) for phrase in explanation["shared_keywords"]],  # type: ignore[attr-defined]
                 rules=[str(rule) for rule in explanation["rules"]],  # type: ignore[attr-defined]
                 reason=str(explanation["reason"]),
+                attribution=[
+                    attribution_from_dict(entry) for entry in explanation.get("attribution", [])  # type: ignore[attr-defined]
+                ],
             ),
         )
+
+
+def attribution_dict(attribution: ComponentAttribution) -> dict[str, object]:
+    """The JSON shape of one component's attribution (as dataclasses.asdict, without its overhead)."""
+    return {
+        "component": attribution.component,
+        "value": attribution.value,
+        "source": attribution.source,
+        "contributions": [
+            {"item_id": entry.item_id, "amount": entry.amount, "weight": entry.weight, "link": entry.link,
+             "rating": entry.rating, "disliked": entry.disliked, "action": entry.action}
+            for entry in attribution.contributions
+        ],
+        "unlisted": attribution.unlisted,
+        "interest": attribution.interest,
+    }
+
+
+def attribution_from_dict(data: dict[str, Any]) -> ComponentAttribution:
+    """The inverse of `attribution_dict`."""
+    return ComponentAttribution(
+        component=str(data["component"]),
+        value=float(data["value"]),
+        source=str(data["source"]),
+        contributions=[
+            Contribution(
+                str(entry["item_id"]), float(entry["amount"]), float(entry["weight"]), float(entry["link"]),
+                None if entry["rating"] is None else float(entry["rating"]), bool(entry["disliked"]),
+                str(entry["action"]),
+            )
+            for entry in data["contributions"]
+        ],
+        unlisted=float(data["unlisted"]),
+        interest=None if data["interest"] is None else int(data["interest"]),
+    )
 
 
 @dataclass(frozen=True)
@@ -84,6 +179,7 @@ class WhyNot:
     gaps: dict[str, float]  # per component: this item's value minus the cutoff item's value
     rules: list[str]
     reason: str
+    attribution: list[ComponentAttribution] = field(default_factory=list)  # what the item's personal parts come from
 
 
 @dataclass(frozen=True)

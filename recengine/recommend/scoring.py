@@ -85,7 +85,8 @@ class CollaborativeScorer:
     def __init__(self, similarity: sparse.csr_matrix) -> None:
         self.similarity = similarity
 
-    def _dense(self, context: UserContext) -> tuple[np.ndarray, float]:
+    def raw_scores(self, context: UserContext) -> tuple[np.ndarray, float]:
+        """(every item's sum of history weight x matrix entry, the norm: the best unseen one); cached."""
         if "collaborative" not in context.cache:
             history = context.profile.history
             scores = user_scores(history.positions, history.confidence, self.similarity)
@@ -95,7 +96,7 @@ class CollaborativeScorer:
         return context.cache["collaborative"]
 
     def candidates(self, context: UserContext, count: int) -> np.ndarray:
-        scores, _ = self._dense(context)
+        scores, _ = self.raw_scores(context)
         unseen = scores.copy()
         unseen[context.history_positions] = 0.0
         nonzero = np.flatnonzero(unseen > 0)
@@ -104,7 +105,7 @@ class CollaborativeScorer:
         return nonzero[np.argsort(-unseen[nonzero], kind="stable")].astype(np.int64)
 
     def score(self, context: UserContext, positions: np.ndarray | None = None) -> np.ndarray:
-        scores, norm = self._dense(context)
+        scores, norm = self.raw_scores(context)
         values = scores if positions is None else scores[positions]
         return np.clip(values / norm, 0.0, 1.0).astype(np.float32)
 

@@ -13,7 +13,7 @@ from recengine.evaluate.baselines import EASE, ItemKNN
 from recengine.recommend import Recommender
 from recengine.recommend.bundles import bundle_for_item_id
 from recengine.recommend.collaborative import ease_weights
-from recengine.recommend.explain import _co_chosen_with, history_co_occurrence
+from recengine.recommend.attribution import matrix_block
 from recengine.recommend.vector_search import VectorSearch
 
 COLLABORATIVE_ONLY = {"semantic": 0.0, "collaborative": 1.0, "popularity": 0.0, "quality": 0.0, "recency": 0.0}
@@ -98,20 +98,15 @@ def test_bundle_parts_add_up_and_repeats_of_a_category_pay_a_soft_penalty(
     assert budgeted.total_price is not None and budgeted.total_price <= budgeted.budget
 
 
-def test_co_chosen_from_the_precomputed_block_matches_the_lookup(recommender: Recommender) -> None:
-    context = recommender.explain_context
-    for user in ("j0", "j5", "g2"):
-        profile = recommender.profile(user)
-        positions = list(range(recommender.catalog.size))
-        block = history_co_occurrence(positions, profile, context)
-        liked = profile.history.liked
-        assert block.shape == (liked.size, len(positions))
-        for position in positions:
-            assert _co_chosen_with(position, profile, context, block[:, position]) == _co_chosen_with(
-                position, profile, context
-            )
-            dense = np.asarray(context.similarity[liked][:, position].todense()).ravel()
-            np.testing.assert_allclose(block[:, position], dense, rtol=1e-6)
+def test_matrix_block_reads_the_same_entries_as_scipy_indexing(recommender: Recommender) -> None:
+    # The explanation's vectorised gather against scipy's own (slow) fancy indexing, on both matrices.
+    rng = np.random.default_rng(4)
+    for matrix in (recommender.similarity, recommender.collaborative, sparse.random(40, 30, 0.2, "csr", rng=rng)):
+        rows = rng.integers(0, matrix.shape[0], 12)  # repeated rows are allowed
+        columns = rng.permutation(matrix.shape[1])[:9]
+        expected = np.asarray(matrix[rows][:, columns].todense())
+        np.testing.assert_allclose(matrix_block(matrix, rows, columns), expected, rtol=1e-6)
+    assert matrix_block(recommender.similarity, np.zeros(0, dtype=np.int64), [1, 2]).shape == (0, 2)
 
 
 def test_coarse_scan_probing_every_list_equals_the_exact_scan() -> None:
