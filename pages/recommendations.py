@@ -119,6 +119,11 @@ with guarded("Preparing recommendations"):
                 st.caption(" + ".join(parts))
                 with st.expander("Why this product?"):
                     show_text(item.explanation.reason)
+                    contributions = ui.contributions_frame(model, item.explanation.attribution)
+                    if not contributions.empty:
+                        st.caption("What each product of the customer's history adds to the score "
+                                   "(the parts of a component add up to it)")
+                        st.plotly_chart(ui.contributions_chart(contributions), key=f"{prefix}_parts_{item.rank}")
                     if item.explanation.because:
                         st.caption("Closest products in the customer's history")
                         st.dataframe(
@@ -163,6 +168,10 @@ with guarded("Preparing recommendations"):
                  "gap to the last listed": list(answer.gaps.values())},
                 hide_index=True, key="rec_why_not_table",
             )
+            contributions = ui.contributions_frame(model, answer.attribution)
+            if not contributions.empty:
+                st.caption("What the customer's history gives this product")
+                st.dataframe(contributions, hide_index=True, key="rec_why_not_parts")
 
     # -- catalog map ------------------------------------------------------------------------------------
     with st.expander("Catalog map (2-D projection of the product embeddings)"):

@@ -28,6 +28,8 @@ from recengine.recommend import (
     Recommender,
     RuleSet,
 )
+from recengine.recommend.attribution import attribution_text
+from recengine.recommend.results import ComponentAttribution
 from recengine.recommend.scoring import weights_from_settings
 from recengine.recommend.workspace_model import recommender_for, with_collaborative_signal, with_review_text
 from ui.auth import is_editor, require_editor
@@ -197,8 +199,46 @@ def recommendations_frame(model: Recommender, recommendations: list[Recommendati
         row["shared_keywords"] = "; ".join(item.explanation.shared_keywords)
         row["rules_applied"] = "; ".join(item.explanation.rules)
         row["reason"] = item.explanation.reason
+        row["attribution"] = attribution_text(item.explanation.attribution)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def contributions_frame(model: Recommender, attribution: list[ComponentAttribution]) -> pd.DataFrame:
+    """One row per (component, history product): its part of the score and what the customer did with it;
+    a last row per component holds the parts too small to list."""
+    rows = []
+    for entry in attribution:
+        for part in entry.contributions:
+            rows.append({
+                "component": entry.component, "product": item_label(model, part.item_id), "part": part.amount,
+                "customer": part.action + (", disliked" if part.disliked else ""), "link": part.link,
+            })
+        if abs(entry.unlisted) >= 5e-4:
+            rows.append({"component": entry.component, "product": "other products of the history",
+                         "part": entry.unlisted, "customer": "", "link": float("nan")})
+    return pd.DataFrame(rows, columns=["component", "product", "part", "customer", "link"])
+
+
+def contributions_chart(frame: pd.DataFrame) -> go.Figure:
+    """Small horizontal bars: each history product's part of the score, stacked by component."""
+    figure = go.Figure()
+    labels = [f"{str(product)[:45]}{' (disliked)' if 'disliked' in customer else ''}"
+              for product, customer in zip(frame["product"], frame["customer"], strict=True)]
+    frame = frame.assign(label=labels)
+    order = frame.groupby("label", sort=False)["part"].sum().sort_values(ascending=False).index.tolist()
+    for component, rows in frame.groupby("component", sort=False):
+        figure.add_bar(
+            y=rows["label"], x=rows["part"], name=str(component), orientation="h",
+            marker_color=COMPONENT_COLORS[str(component)], customdata=rows[["customer"]],
+            hovertemplate=f"{component}: %{{x:.3f}}<br>%{{customdata[0]}}<extra></extra>",
+        )
+    figure.update_layout(
+        barmode="relative", height=max(160, 28 * len(order) + 70), margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"categoryorder": "array", "categoryarray": order[::-1]}, xaxis_title="part of the score",
+        legend={"orientation": "h", "y": -0.35},
+    )
+    return figure
 
 
 def score_bar(frame: pd.DataFrame) -> go.Figure:

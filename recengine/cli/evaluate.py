@@ -51,6 +51,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--resamples", type=int, default=1000, help="Bootstrap resamples (default 1000).")
     parser.add_argument("--save", action="store_true", help="Save the result as an experiment in the workspace.")
+    parser.add_argument(
+        "--faithfulness", action="store_true",
+        help="Instead: check that explanations match the score. For a sample of customers, remove the history "
+        "product with the largest attributed part, score again and compare (see docs/EVALUATION.md).",
+    )
+    parser.add_argument("--customers", type=int, default=300, metavar="N",
+                        help="With --faithfulness: customers sampled (default 300).")
     add_format_argument(parser)
     parser.set_defaults(handler=run)
 
@@ -73,6 +80,8 @@ def run(arguments: argparse.Namespace) -> int:
     if arguments.resamples < 10:
         raise ConfigError(f"--resamples must be at least 10, got {arguments.resamples}.")
     workspace = open_workspace(arguments)
+    if arguments.faithfulness:
+        return _faithfulness(workspace, arguments)
     result = run_evaluation(
         workspace,
         k=arguments.k,
@@ -99,4 +108,23 @@ def run(arguments: argparse.Namespace) -> int:
     print(result.verdict)
     if experiment_id:
         print(f"Saved as experiment {experiment_id}.")
+    return 0
+
+
+def _faithfulness(workspace: object, arguments: argparse.Namespace) -> int:
+    """`--faithfulness`: the attribution's counterfactual check on the workspace's own customers."""
+    from recengine.errors import ConfigError
+    from recengine.evaluate.faithfulness import evaluate_faithfulness, figures, sample_customers
+    from recengine.recommend.workspace_model import recommender_for
+
+    if arguments.customers < 1:
+        raise ConfigError(f"--customers must be at least 1, got {arguments.customers}.")
+    recommender = recommender_for(workspace, progress=StderrProgress())  # type: ignore[arg-type]
+    report = evaluate_faithfulness(recommender, sample_customers(recommender, arguments.customers), arguments.k)
+    rows = figures(report)
+    if arguments.format == "json":
+        print_json({"figures": dict(rows), "summary": report.summary(), "named": report.named,
+                    "covered": report.covered, "covered_all": report.covered_all})
+        return 0
+    print_table([list(row) for row in rows], ["measure", "value"])
     return 0

@@ -14,11 +14,13 @@ from recengine.distributed import add_engine_arguments, check_engine_arguments
 from recengine.errors import ConfigError, NotFoundError, RecEngineError
 from recengine.progress import StderrProgress
 from recengine.recommend import COMPONENTS, Recommendation, RuleSet
+from recengine.recommend.attribution import attribution_text
 
 if TYPE_CHECKING:
     from recengine.workspace import Workspace
 
-CSV_COLUMNS = ("user_id", "rank", "item_id", "score", *COMPONENTS, "rules_delta", "because", "shared_keywords", "rules", "reason")
+CSV_COLUMNS = ("user_id", "rank", "item_id", "score", *COMPONENTS, "rules_delta", "because", "shared_keywords", "rules", "reason",
+               "attribution")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     who.add_argument("--interests", help="Typed interests of a new customer, e.g. 'jazz on vinyl under $20' "
                      "(price limits, ratings, exclusions and named categories/brands are read as in `search`).")
     parser.add_argument("-k", type=int, default=10, help="Products per customer (default 10).")
-    parser.add_argument("--explain", action="store_true", help="Table: add the reason and the history items.")
+    parser.add_argument("--explain", action="store_true",
+                        help="Table: add the closest history items, the attribution (each history product's part "
+                        "of the collaborative and semantic scores) and the reason.")
     parser.add_argument("--format", choices=["table", "json", "jsonl", "csv"], default=None,
                         help="table|json for --user, jsonl|csv for --users-file.")
     parser.add_argument("--out", type=Path, help="Output file of a batch export.")
@@ -121,6 +125,7 @@ def csv_rows(user_id: str, recommendations: list[Recommendation]) -> list[list[o
             ";".join(explanation.shared_keywords),
             ";".join(explanation.rules),
             explanation.reason,
+            attribution_text(explanation.attribution),
         ])
     return rows
 
@@ -184,10 +189,10 @@ def run(arguments: argparse.Namespace) -> int:
                              str(titles[positions[item.item_id]])[:40]]
         if arguments.explain:
             row += [", ".join(f"{entry.item_id} ({entry.similarity:.2f})" for entry in item.explanation.because),
-                    item.explanation.reason]
+                    attribution_text(item.explanation.attribution, limit=3, digits=3), item.explanation.reason]
         rows.append(row)
     if arguments.explain:
-        headers += ["because", "reason"]
+        headers += ["because", "attribution", "reason"]
     print_table(rows, headers)
     return 0
 

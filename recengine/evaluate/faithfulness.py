@@ -169,6 +169,47 @@ def evaluate_faithfulness(
     )
 
 
+def sample_customers(recommender: Recommender, count: int, *, seed: int = 0) -> list[str]:
+    """`count` customers of the fitted model drawn at random (seeded), in a stable order."""
+    users = recommender.user_ids
+    if count >= len(users):
+        return list(users)
+    chosen = np.random.default_rng(seed).choice(len(users), size=count, replace=False)
+    return [users[index] for index in sorted(chosen.tolist())]
+
+
+def figures(report: FaithfulnessReport) -> list[tuple[str, str]]:
+    """The report as (measure, value) rows, for the CLI table and the evaluation document."""
+    summary = report.summary()
+
+    def share(value: float) -> str:
+        return "-" if value != value else f"{value:.1%}"
+
+    def number(key: str, digits: int = 3) -> str:
+        value = summary.get(key, float("nan"))
+        return "-" if value != value else f"{value:.{digits}f}"
+
+    return [
+        ("customers / recommendations", f"{report.customers:,} / {report.recommendations:,}"),
+        ("collaborative signal", report.collaborative_method),
+        ("reason names a contributing history product (of those with a personal part)",
+         f"{share(report.named)} of {report.personal:,}"),
+        (f"collaborative part covered >= {COVERAGE_TARGET:.0%} by the listed products", share(report.covered["collaborative"])),
+        (f"semantic part covered >= {COVERAGE_TARGET:.0%} by the listed products", share(report.covered["semantic"])),
+        ("both personal parts covered", share(report.covered_all)),
+        ("removals of the top attributed product", f"{int(summary.get('removals', 0)):,}"),
+        (f"product falls out of the top {report.k}: top product removed / random other removed",
+         f"{share(summary.get('fell_out', float('nan')))} / {share(summary.get('fell_out_control', float('nan')))}"),
+        ("score drop / attributed part, mean: top product", f"{number('drop_score')} / {number('attributed')}"),
+        ("same, random other product (control)", f"{number('drop_score_control')} / {number('attributed_control')}"),
+        ("collaborative drop at the old norm minus its part, largest", number("collaborative_error", 7)),
+        ("collaborative drop after renormalisation / part, mean", number("collaborative_ratio")),
+        ("semantic drop / part, mean (correlation)",
+         f"{number('semantic_ratio')} ({number('semantic_correlation', 2)})"),
+        ("score drop vs attributed part, correlation over all removals", number("score_correlation", 2)),
+    ]
+
+
 def names_a_contributor(recommender: Recommender, recommendation: Recommendation) -> bool:
     """Whether the reason quotes the title of a history product with a positive part."""
     reason = recommendation.explanation.reason

@@ -27,22 +27,26 @@ from recengine.recommend.catalog import Catalog
 from recengine.recommend.interactions import EVENTS
 from recengine.recommend.profile import UserProfile
 from recengine.recommend.results import ComponentAttribution, Contribution
+from recengine.recommend.scoring import COMPONENTS
 
-MAX_CONTRIBUTIONS = 10  # listed per component; the rest is summed into `unlisted`
+MAX_CONTRIBUTIONS = 10  # listed per component at most; the rest is summed into `unlisted`
+# Parts are listed, largest first, until they account for this share of their component: the smallest
+# parts of a long history are summed instead of listed (they cost export size and time, and say little).
+LIST_UNTIL = 0.95
 _EVENT_VERBS = {"view": "viewed", "click": "clicked", "cart": "added to the cart", "purchase": "bought",
                 "review": "reviewed"}
 
 
 @dataclass(frozen=True)
 class HistoryLinks:
-    """What attribution reads for a list of recommended products, gathered once per request.
+    """What the explanations of one list read from the customer's history, computed once per request.
 
-    Rows follow the customer's history order, columns the products of `positions`.
+    `cosines` rows follow the history order, columns the listed products; `attribution[column]` holds
+    that product's split components.
     """
 
-    collaborative: np.ndarray  # (history, k): each history product's entry in the scorer's matrix
     cosines: np.ndarray | None  # (history, k) content cosines; None without item vectors
-    interests: np.ndarray | None  # (interests, k) cosines of each interest vector; None without interests
+    attribution: list[list[ComponentAttribution]]
 
 
 def matrix_block(matrix: sparse.csr_matrix, rows: np.ndarray, columns: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -74,87 +78,160 @@ def matrix_block(matrix: sparse.csr_matrix, rows: np.ndarray, columns: Sequence[
 
 
 def history_links(
-    positions: Sequence[int], profile: UserProfile, collaborative: sparse.csr_matrix, vectors: np.ndarray | None
+    positions: Sequence[int],
+    components: np.ndarray,
+    profile: UserProfile,
+    *,
+    collaborative: sparse.csr_matrix,
+    vectors: np.ndarray | None,
+    catalog: Catalog,
+    method: str,
 ) -> HistoryLinks:
-    """The collaborative entries and content cosines between a customer's history and `positions`."""
+    """Cosines and attributions of the listed products, vectorised over the list.
+
+    Args:
+        positions: the listed products.
+        components: their weighted components, (len(positions), len(COMPONENTS)).
+        profile: the customer's profile (its history and interests).
+        collaborative: the matrix the collaborative component scores with.
+        vectors: unit item vectors, or None.
+        catalog: for the history products' ids.
+        method: the collaborative signal's name ("co-occurrence" or "EASE").
+    """
     history = profile.history
     targets = np.asarray(positions, dtype=np.int64)
-    block = matrix_block(collaborative, history.positions, targets)
-    cosines = interests = None
-    if vectors is not None and targets.size:
+    count = targets.size
+    values = np.asarray(components, dtype=np.float64).reshape(count, len(COMPONENTS))
+    collaborative_values = values[:, COMPONENTS.index("collaborative")]
+    semantic_values = values[:, COMPONENTS.index("semantic")]
+    cosines = winners = None
+    if vectors is not None and count:
         chosen = vectors[targets]
         if history.size:
             cosines = vectors[history.positions] @ chosen.T
-        if profile.has_interests:
-            interests = profile.interests @ chosen.T
-    return HistoryLinks(block, cosines, interests)
+        if profile.has_interests and semantic_values.any():
+            winners = np.argmax(profile.interests @ chosen.T, axis=0)
+    # Both components of every listed product split in one pass: columns [0, k) collaborative, [k, 2k)
+    # semantic (the numpy calls cost more than their arithmetic at this size).
+    weights = np.zeros((history.size, 2 * count))
+    links = np.zeros((history.size, 2 * count))
+    if history.size and collaborative_values.any():
+        links[:, :count] = matrix_block(collaborative, history.positions, targets)
+        weights[:, :count] = history.confidence[:, None]
+    if winners is not None and cosines is not None and profile.composition is not None:
+        links[:, count:] = cosines
+        weights[:, count:] = profile.composition[winners].T
+    split = _split(np.concatenate([collaborative_values, semantic_values]), weights, links, _HistoryRows.of(profile, catalog))
+    sources = _interest_sources(profile)
+    found: list[list[ComponentAttribution]] = []
+    for column in range(count):
+        entries = []
+        collaborative_value, semantic_value = float(collaborative_values[column]), float(semantic_values[column])
+        if collaborative_value:
+            listed, rest = split.get(column, ([], round(collaborative_value, 6)))
+            entries.append(ComponentAttribution.of("collaborative", round(collaborative_value, 6), method, listed, rest))
+        if semantic_value and winners is not None:
+            winner = int(winners[column])
+            listed, rest = split.get(count + column, ([], round(semantic_value, 6)))
+            entries.append(
+                ComponentAttribution.of("semantic", round(semantic_value, 6), sources[winner], listed, rest, winner)
+            )
+        if len(entries) == 2 and entries[1].value > entries[0].value:
+            entries.reverse()
+        found.append(entries)
+    return HistoryLinks(cosines, found)
 
 
-def collaborative_attribution(
-    value: float, links: np.ndarray, profile: UserProfile, catalog: Catalog, method: str
-) -> ComponentAttribution | None:
-    """The collaborative component split over the history (`links`: this product's column of the block)."""
-    if not value:
-        return None
-    history = profile.history
-    terms = history.confidence * links
-    return ComponentAttribution(
-        "collaborative", round(value, 6), method, *_split(value, terms, history.confidence, links, profile, catalog)
-    )
-
-
-def semantic_attribution(
-    value: float, interest_cosines: np.ndarray | None, cosines: np.ndarray | None, profile: UserProfile,
-    catalog: Catalog,
-) -> ComponentAttribution | None:
-    """The semantic component: the interest that won, split over the history products it is made of."""
-    if not value or interest_cosines is None:
-        return None
-    winner = int(np.argmax(interest_cosines))
-    if profile.composition is None or cosines is None:
-        source = "the interests typed for this customer" if profile.source == "text" else "interest vector"
-        return ComponentAttribution("semantic", round(value, 6), source, [], round(value, 6), winner)
+def _interest_sources(profile: UserProfile) -> list[str]:
+    """How each interest vector is named in a semantic attribution."""
+    if profile.composition is None:
+        return ["the interests typed for this customer"] * profile.interests.shape[0]
     count = profile.interests.shape[0]
-    share = float(profile.interest_weights[winner]) if profile.interest_weights.size > winner else 1.0
-    source = f"interest {winner + 1} of {count} ({share:.0%} of the liked history)"
-    weights = profile.composition[winner]
-    terms = weights * cosines
-    contributions, unlisted = _split(value, terms, weights, cosines, profile, catalog)
-    return ComponentAttribution("semantic", round(value, 6), source, contributions, unlisted, winner)
+    return [f"interest {index + 1} of {count} ({float(share):.0%} of the liked history)"
+            for index, share in enumerate(profile.interest_weights.tolist())]
+
+
+@dataclass(frozen=True)
+class _HistoryRows:
+    """Per history product, what a contribution names: id, whether disliked, what the customer did."""
+
+    item_ids: list[str]
+    disliked: list[bool]
+    actions: list[str]
+
+    @classmethod
+    def of(cls, profile: UserProfile, catalog: Catalog) -> _HistoryRows:
+        history = profile.history
+        item_ids = catalog.item_ids
+        events = history.events.tolist() if history.events.size else [0] * history.size
+        return cls(
+            [item_ids[position] for position in history.positions.tolist()],
+            (history.affinity < 0).tolist(),
+            [_action(rating, int(event)) for rating, event in zip(history.ratings.tolist(), events, strict=True)],
+        )
 
 
 def _split(
-    value: float, terms: np.ndarray, weights: np.ndarray, links: np.ndarray, profile: UserProfile, catalog: Catalog
-) -> tuple[list[Contribution], float]:
-    """`value` split in proportion to `terms` (one per history product): the largest parts, and the rest."""
-    total = float(terms.sum())
-    if not total:
-        return [], round(value, 6)
-    amounts = value * terms / total
-    nonzero = np.flatnonzero(amounts)
-    order = nonzero[np.argsort(-np.abs(amounts[nonzero]), kind="stable")]
-    listed = order[:MAX_CONTRIBUTIONS]
-    history = profile.history
-    contributions = [
-        Contribution(
-            item_id=catalog.item_ids[int(history.positions[row])],
-            amount=round(float(amounts[row]), 6),
-            weight=round(float(weights[row]), 6),
-            link=round(float(links[row]), 6),
-            rating=None if np.isnan(history.ratings[row]) else float(history.ratings[row]),
-            disliked=bool(history.affinity[row] < 0),
-            action=history_action(profile, int(row)),
+    values: np.ndarray, weights: np.ndarray, links: np.ndarray, rows: _HistoryRows
+) -> dict[int, tuple[list[Contribution], float]]:
+    """Each column's value split in proportion to weights x links (history x columns), largest parts first.
+
+    A column lists its parts until they cover `LIST_UNTIL` of its value (at most MAX_CONTRIBUTIONS);
+    the rest is returned as one sum. Columns whose value or terms are all 0 are left out.
+    """
+    terms = weights * links
+    totals = terms.sum(axis=0)
+    columns = np.flatnonzero((values != 0) & (totals != 0))
+    if columns.size == 0:
+        return {}
+    target = values[columns]
+    amounts = terms[:, columns] * (target / totals[columns])
+    depth = min(MAX_CONTRIBUTIONS, amounts.shape[0])
+    order = np.argsort(-np.abs(amounts), axis=0, kind="stable")[:depth]
+    index = np.arange(columns.size)
+    picked = amounts[order, index]
+    running = np.cumsum(picked, axis=0)
+    enough = np.abs(target - running) <= (1.0 - LIST_UNTIL) * np.abs(target)
+    counts = np.minimum(np.where(enough.any(axis=0), enough.argmax(axis=0) + 1, depth), np.count_nonzero(picked, axis=0))
+    rest = target - np.where(counts > 0, running[np.maximum(counts - 1, 0), index], 0.0)
+    # One rounding and one conversion for the whole list, not one per contribution.
+    stacked = np.round(np.stack([picked, weights[order, columns], links[order, columns]]), 6).transpose(0, 2, 1)
+    amount_rows, weight_rows, link_rows = stacked.tolist()
+    order_rows, counts, rest = order.T.tolist(), counts.tolist(), np.round(rest, 6).tolist()
+    item_ids, disliked, actions = rows.item_ids, rows.disliked, rows.actions
+    split = {}
+    for slot, column in enumerate(columns.tolist()):
+        chosen, amount, weight, link = order_rows[slot], amount_rows[slot], weight_rows[slot], link_rows[slot]
+        split[column] = (
+            [
+                Contribution.of(item_ids[row], amount[index], weight[index], link[index], disliked[row], actions[row])
+                for index, row in enumerate(chosen[: counts[slot]])
+            ],
+            rest[slot],
         )
-        for row in listed.tolist()
-    ]
-    return contributions, round(float(amounts[order[MAX_CONTRIBUTIONS:]].sum()), 6)
+    return split
 
 
-def history_action(profile: UserProfile, row: int) -> str:
-    """What the customer did with their history product at `row`: 'rated 2 stars', 'bought', ..."""
-    history = profile.history
-    rating = history.ratings[row]
-    if not np.isnan(rating):
+def _action(rating: float, event: int) -> str:
+    """What a customer did with a history product: 'rated 2 stars', 'bought', ... (event codes: EVENTS)."""
+    if rating == rating:  # not NaN
         return f"rated {rating:g} star{'' if rating == 1 else 's'}"
-    code = int(history.events[row]) if history.events.size else 0
-    return _EVENT_VERBS.get(EVENTS[code - 1], "chose") if 1 <= code <= len(EVENTS) else "chose"
+    return _EVENT_VERBS.get(EVENTS[event - 1], "chose") if 1 <= event <= len(EVENTS) else "chose"
+
+
+def attribution_text(attribution: Sequence[ComponentAttribution], *, limit: int | None = None, digits: int = 6) -> str:
+    """One line for tables and CSV: 'collaborative: J3 0.166944, J2 0.131231 (disliked); semantic: J1 0.075777'.
+
+    Args:
+        limit: products shown per component (all listed when None); the rest is summed as 'other'.
+        digits: decimals of the parts.
+    """
+    sections = []
+    for entry in attribution:
+        shown = entry.contributions if limit is None else entry.contributions[:limit]
+        rest = entry.unlisted + sum(part.amount for part in entry.contributions[len(shown):])
+        parts = [f"{part.item_id} {part.amount:.{digits}f}" + (" (disliked)" if part.disliked else "") for part in shown]
+        if round(rest, digits):
+            parts.append(f"other {rest:.{digits}f}")
+        sections.append(f"{entry.component}: " + ", ".join(parts))
+    return "; ".join(sections)

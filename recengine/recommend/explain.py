@@ -12,12 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from recengine.recommend.attribution import (
-    HistoryLinks,
-    collaborative_attribution,
-    history_links,
-    semantic_attribution,
-)
+from recengine.recommend.attribution import history_links
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.profile import UserProfile
 from recengine.recommend.results import BecauseItem, ComponentAttribution, Contribution, Explanation
@@ -51,20 +46,15 @@ def components_dict(components: np.ndarray, rule_delta: float) -> dict[str, floa
     return named
 
 
-def closest_history(
-    position: int, profile: UserProfile, context: ExplainContext, similarity: np.ndarray | None = None
-) -> list[BecauseItem]:
+def closest_history(position: int, profile: UserProfile, context: ExplainContext) -> list[BecauseItem]:
     """1-3 liked history items closest to `position` (content cosine; co-occurrence without vectors).
 
-    `similarity` may carry the precomputed cosines of the liked history items (in history order) to
-    this item, so a list of k items costs one small matrix product.
+    One product alone; a list's are computed together by `list_links`.
     """
     liked = profile.history.liked
     if liked.size == 0:
         return []
-    if similarity is not None:
-        pass
-    elif context.vectors is not None and context.has_vector[position]:
+    if context.vectors is not None and context.has_vector[position]:
         similarity = context.vectors[liked] @ context.vectors[position]
     else:
         similarity = np.asarray(context.similarity[liked][:, position].todense()).ravel()
@@ -85,6 +75,52 @@ def shared_keywords(item_id: str, because: Sequence[BecauseItem], keywords: Mapp
     return [phrase for phrase in own if phrase.lower() in theirs][:MAX_KEYWORDS]
 
 
+@dataclass(frozen=True)
+class ListLinks:
+    """What the explanations of one list share, computed once for all its products."""
+
+    attribution: list[list[ComponentAttribution]]  # per product: its split personal components
+    because: list[list[BecauseItem] | None]  # per product: closest liked history items (None: look up alone)
+
+
+def list_links(
+    positions: Sequence[int], components: np.ndarray, profile: UserProfile, context: ExplainContext
+) -> ListLinks:
+    """Attributions and closest history items of a list of products with their components, vectorised
+    over the list (one matrix product and one sort instead of one per product)."""
+    links = history_links(
+        positions, components, profile, collaborative=context.collaborative, vectors=context.vectors,
+        catalog=context.catalog, method=context.collaborative_method,
+    )
+    return ListLinks(links.attribution, _closest_lists(positions, links.cosines, profile, context))
+
+
+def _closest_lists(
+    positions: Sequence[int], cosines: np.ndarray | None, profile: UserProfile, context: ExplainContext
+) -> list[list[BecauseItem] | None]:
+    """`closest_history` of every listed product from the (history, k) cosines; None where a product
+    has no vector (its closest items come from co-occurrence, looked up alone)."""
+    liked = profile.history.liked
+    if liked.size == 0:
+        return [[] for _ in positions]
+    if cosines is None:
+        return [None for _ in positions]
+    similarity = cosines[profile.history.affinity > 0]
+    order = np.argsort(-similarity, axis=0, kind="stable")[:MAX_BECAUSE]
+    values = similarity[order, np.arange(len(positions))].T.tolist()
+    chosen = liked[order].T.tolist()
+    item_ids, has_vector = context.catalog.item_ids, context.has_vector
+    found: list[list[BecauseItem] | None] = []
+    for column, position in enumerate(positions):
+        if not has_vector[position]:
+            found.append(None)
+            continue
+        column_values, column_items = values[column], chosen[column]
+        keep = [row for row, value in enumerate(column_values) if value > 0] or [0]
+        found.append([BecauseItem.of(item_ids[column_items[row]], round(column_values[row], 4)) for row in keep])
+    return found
+
+
 def explain(
     position: int,
     *,
@@ -93,51 +129,29 @@ def explain(
     rule_notes: Sequence[str],
     profile: UserProfile,
     context: ExplainContext,
-    links: HistoryLinks | None = None,
+    links: ListLinks | None = None,
     column: int = 0,
 ) -> Explanation:
     """The explanation of one recommended item for one user.
 
-    `links` may carry `history_links` of the whole list (gathered once), `column` this item's column
-    in it; without them they are gathered for this item alone.
+    `links` may carry `list_links` of the whole list (computed once), `column` this item's column in
+    it; without them they are computed for this item alone.
     """
     if links is None:
-        links, column = history_links([position], profile, context.collaborative, context.vectors), 0
+        links, column = list_links([position], components[None, :], profile, context), 0
     catalog = context.catalog
     item_id = catalog.item_ids[position]
     named = components_dict(components, rule_delta)
-    similarity = None
-    if links.cosines is not None and context.has_vector[position]:
-        similarity = links.cosines[profile.history.affinity > 0, column]
-    because = closest_history(position, profile, context, similarity)
-    attribution = attribute(position, components, profile, context, links, column)
+    because = links.because[column]
+    if because is None:
+        because = closest_history(position, profile, context)
+    attribution = links.attribution[column]
     phrases = shared_keywords(item_id, because, context.keywords)
     reason = _reason(position, named, attribution, phrases, list(rule_notes), profile, context)
     return Explanation(
         components=named, because=because, shared_keywords=phrases, rules=list(rule_notes), reason=reason,
         attribution=attribution,
     )
-
-
-def attribute(
-    position: int, components: np.ndarray, profile: UserProfile, context: ExplainContext, links: HistoryLinks,
-    column: int,
-) -> list[ComponentAttribution]:
-    """The collaborative and semantic components of one item split over the history (those that are not 0)."""
-    values = dict(zip(COMPONENTS, components.tolist(), strict=True))
-    found = [
-        collaborative_attribution(
-            values["collaborative"], links.collaborative[:, column], profile, context.catalog,
-            context.collaborative_method,
-        ),
-        semantic_attribution(
-            values["semantic"],
-            None if links.interests is None else links.interests[:, column],
-            None if links.cosines is None else links.cosines[:, column],
-            profile, context.catalog,
-        ),
-    ]
-    return sorted((entry for entry in found if entry is not None), key=lambda entry: -entry.value)
 
 
 def short_title(catalog: Catalog, item_id: str) -> str:

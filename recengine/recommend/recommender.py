@@ -19,11 +19,10 @@ from scipy import sparse
 from recengine.config import RecommendSettings
 from recengine.errors import NotFoundError, NotReadyError
 from recengine.progress import Progress, no_progress
-from recengine.recommend.attribution import history_links
 from recengine.recommend.candidates import merge_candidates
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.collaborative import ease_similarity, item_similarity
-from recengine.recommend.explain import ExplainContext, components_dict, explain, held_back_clause
+from recengine.recommend.explain import ExplainContext, components_dict, explain, held_back_clause, list_links
 from recengine.recommend.interactions import build_history
 from recengine.recommend.profile import (
     UserHistory,
@@ -392,8 +391,11 @@ class Recommender:
             category_pool=lambda category, count: self._category_pool(context, weights_used, category, count, exclude_seen),
         )
         recommendations = []
-        # The history's links to every listed item at once (collaborative entries, cosines).
-        links = history_links(ruled.positions, profile, self.collaborative, self.vectors)
+        # Cosines to the history and attributions of every listed item at once.
+        links = list_links(
+            ruled.positions, np.array([ruled.components[position] for position in ruled.positions]), profile,
+            self.explain_context,
+        )
         for rank, position in enumerate(ruled.positions, start=1):
             explanation = explain(
                 position,

@@ -3,7 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+
+def _frozen(cls: type[_T], **fields: Any) -> _T:
+    """An instance of a frozen dataclass with exactly `fields`, without its __init__.
+
+    The generated __init__ of a frozen dataclass sets each field through object.__setattr__ (4 times
+    the cost of a plain one), and one customer's list builds about a hundred of the explanation's small
+    records; the hot path uses this, every other caller the constructor. The result is equal to the
+    constructor's (same fields, same __dict__), and still frozen.
+    """
+    made = object.__new__(cls)
+    made.__dict__.update(fields)
+    return made
 
 
 @dataclass(frozen=True)
@@ -12,6 +27,11 @@ class BecauseItem:
 
     item_id: str
     similarity: float
+
+    @classmethod
+    def of(cls, item_id: str, similarity: float) -> BecauseItem:
+        """The same as the constructor, faster (see `_frozen`)."""
+        return _frozen(cls, item_id=item_id, similarity=similarity)
 
 
 @dataclass(frozen=True)
@@ -30,17 +50,23 @@ class Contribution:
     amount: float
     weight: float
     link: float
-    rating: float | None  # the customer's own star rating of it, when they rated it
     disliked: bool  # the customer's affinity to it is negative (low rating or negative review)
     action: str  # what the customer did with it: "rated 2 stars", "bought", "viewed", ...
+
+    @classmethod
+    def of(cls, item_id: str, amount: float, weight: float, link: float, disliked: bool, action: str) -> Contribution:
+        """The same as the constructor, faster (see `_frozen`)."""
+        return _frozen(cls, item_id=item_id, amount=amount, weight=weight, link=link, disliked=disliked, action=action)
 
 
 @dataclass(frozen=True)
 class ComponentAttribution:
     """A personal score component (collaborative or semantic) split over the history products behind it.
 
-    `contributions` are the largest first (by size), at most `explain.MAX_CONTRIBUTIONS`; `unlisted` is
-    the sum of the rest, so `sum(amounts) + unlisted == value` up to rounding.
+    `contributions` are the largest first (by size), listed until they account for nearly all of the
+    component (at most `attribution.MAX_CONTRIBUTIONS`); `unlisted` is the sum of the rest, so
+    `sum(amounts) + unlisted == value` up to rounding. Typed interests have no history product: their
+    semantic part is all `unlisted`.
     """
 
     component: str  # "collaborative" or "semantic"
@@ -49,6 +75,15 @@ class ComponentAttribution:
     contributions: list[Contribution] = field(default_factory=list)
     unlisted: float = 0.0
     interest: int | None = None  # semantic: 0-based index of the interest vector that won
+
+    @classmethod
+    def of(
+        cls, component: str, value: float, source: str, contributions: list[Contribution], unlisted: float,
+        interest: int | None = None,
+    ) -> ComponentAttribution:
+        """The same as the constructor, faster (see `_frozen`)."""
+        return _frozen(cls, component=component, value=value, source=source, contributions=contributions,
+                       unlisted=unlisted, interest=interest)
 
     @property
     def listed(self) -> float:
@@ -138,7 +173,7 @@ def attribution_dict(attribution: ComponentAttribution) -> dict[str, object]:
         "source": attribution.source,
         "contributions": [
             {"item_id": entry.item_id, "amount": entry.amount, "weight": entry.weight, "link": entry.link,
-             "rating": entry.rating, "disliked": entry.disliked, "action": entry.action}
+             "disliked": entry.disliked, "action": entry.action}
             for entry in attribution.contributions
         ],
         "unlisted": attribution.unlisted,
@@ -155,8 +190,7 @@ def attribution_from_dict(data: dict[str, Any]) -> ComponentAttribution:
         contributions=[
             Contribution(
                 str(entry["item_id"]), float(entry["amount"]), float(entry["weight"]), float(entry["link"]),
-                None if entry["rating"] is None else float(entry["rating"]), bool(entry["disliked"]),
-                str(entry["action"]),
+                bool(entry["disliked"]), str(entry["action"]),
             )
             for entry in data["contributions"]
         ],

@@ -42,6 +42,19 @@ def test_table_output(filled_workspace, capsys: pytest.CaptureFixture[str]) -> N
     assert "NDCG@2" in out and "ItemKNN" in out and "18 customers tested" in out
 
 
+def test_faithfulness_reports_coverage_and_removals(filled_workspace, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    arguments = parse("--workspace", str(filled_workspace.root), "-k", "3", "--faithfulness", "--customers", "6",
+                      "--format", "json")
+    assert arguments.handler(arguments) == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["covered_all"] == 1.0 and payload["named"] == 1.0
+    assert payload["summary"]["removals"] > 0
+    assert payload["summary"]["collaborative_error"] < 1e-5
+    table = parse("--workspace", str(filled_workspace.root), "-k", "3", "--faithfulness", "--customers", "4")
+    assert table.handler(table) == 0
+    assert "falls out of the top 3" in capsys.readouterr().out
+
+
 def test_bad_k_is_a_config_error(filled_workspace) -> None:  # type: ignore[no-untyped-def]
     arguments = parse("--workspace", str(filled_workspace.root), "-k", "0")
     with pytest.raises(ConfigError):

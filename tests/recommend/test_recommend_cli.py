@@ -95,7 +95,30 @@ def test_recommend_table_with_explain(filled_workspace: Workspace, capsys: pytes
     assert run("recommend", "--workspace", str(filled_workspace.root), "--user", "g1", "--explain") == 0
     out = capsys.readouterr().out
     assert "reason" in out.splitlines()[0] and "because" in out.splitlines()[0]
+    assert "attribution" in out.splitlines()[0]
     assert "Garden tool" in out
+    assert "collaborative: G" in out  # each history product's part, by id
+
+
+def test_json_and_csv_exports_carry_the_attribution(
+    filled_workspace: Workspace, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run("recommend", "--workspace", str(filled_workspace.root), "--user", "j0", "-k", "3", "--format", "json") == 0
+    for item in json.loads(capsys.readouterr().out)["recommendations"]:
+        explanation = item["explanation"]
+        assert [entry["component"] for entry in explanation["attribution"]]
+        for entry in explanation["attribution"]:
+            assert entry["value"] == explanation["components"][entry["component"]]
+            listed = sum(part["amount"] for part in entry["contributions"]) + entry["unlisted"]
+            assert listed == pytest.approx(entry["value"], abs=1e-5)
+            assert all(part["item_id"].startswith("J") and part["action"] for part in entry["contributions"])
+    users = tmp_path / "users.txt"
+    users.write_text("j0\n")
+    out_csv = tmp_path / "recs.csv"
+    assert run("recommend", "--workspace", str(filled_workspace.root), "--users-file", str(users), "-k", "2",
+               "--format", "csv", "--out", str(out_csv)) == 0
+    rows = list(csv.DictReader(out_csv.open()))
+    assert all(row["attribution"].startswith(("collaborative: J", "semantic: J")) for row in rows), rows
 
 
 def test_batch_export_jsonl_and_csv(filled_workspace: Workspace, tmp_path: Path) -> None:

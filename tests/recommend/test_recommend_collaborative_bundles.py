@@ -11,9 +11,9 @@ from scipy import sparse
 from recengine.config import RecommendSettings
 from recengine.evaluate.baselines import EASE, ItemKNN
 from recengine.recommend import Recommender
+from recengine.recommend.attribution import matrix_block
 from recengine.recommend.bundles import bundle_for_item_id
 from recengine.recommend.collaborative import ease_weights
-from recengine.recommend.attribution import matrix_block
 from recengine.recommend.vector_search import VectorSearch
 
 COLLABORATIVE_ONLY = {"semantic": 0.0, "collaborative": 1.0, "popularity": 0.0, "quality": 0.0, "recency": 0.0}

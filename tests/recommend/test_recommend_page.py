@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -166,3 +167,21 @@ def test_a_picked_signal_is_saved_with_the_weights(tmp_path: Path) -> None:
     app = app.run()
     assert app.selectbox(key="rec_signal").value == 250.0
     assert not [button for button in app.button if button.label == "Save as this shop's default weights"]
+
+
+def test_why_this_product_charts_the_history_products_behind_the_score(filled_workspace: Workspace) -> None:
+    app = open_page("recommendations.py", filled_workspace)
+    app.selectbox(key="rec_user").set_value("j3").run()
+    app.slider(key="rec_k").set_value(3).run()
+    assert not app.exception, app.exception
+    parts = [chart for chart in app.get("plotly_chart") if chart.proto.id and "_parts_" in chart.proto.id]
+    assert len(parts) == 3, [chart.proto.id for chart in app.get("plotly_chart")]
+    spec = json.loads(parts[0].proto.spec)
+    history = {str(title) for title in ("Jazz record 0", "Jazz record 1", "Jazz record 2", "Jazz record 3",
+                                        "Jazz record 4", "Jazz record 5", "Jazz record 6")}
+    bars = {trace["name"]: trace for trace in spec["data"]}
+    assert set(bars) <= {"collaborative", "semantic"} and bars
+    for trace in bars.values():
+        assert all(any(title in label for title in history) for label in trace["y"])
+        assert all(value != 0 for value in trace["x"])
+    assert any("add up to it" in caption.value for caption in app.caption)
