@@ -74,6 +74,7 @@ class IntentRules:
     cheap_quantile: float = 1 / 3
     premium_quantile: float = 2 / 3
     relative_band_minimum_prices: int = 10  # fewer prices in the named categories: use the whole catalog's
+    relative_band_minimum_share: float = 0.2  # a catalog with prices on fewer of its products has no "cheap"
     # Minimum rating.
     rating_words: tuple[str, ...] = ("star", "stars")
     rating_up_words: tuple[str, ...] = ("and up", "and above", "or more", "or higher", "or better", "and higher", "plus", "+")
@@ -330,7 +331,10 @@ class CatalogVocabulary:
                 if np.count_nonzero(~np.isnan(inside)) >= self.rules.relative_band_minimum_prices:
                     prices = inside
             known = prices[~np.isnan(prices)]
-            self._band_cache[key] = round(float(np.quantile(known, quantile)), 2) if known.size else None
+            enough = known.size >= self.rules.relative_band_minimum_prices and (
+                known.size >= self.rules.relative_band_minimum_share * prices.size
+            )
+            self._band_cache[key] = round(float(np.quantile(known, quantile)), 2) if enough else None
         return self._band_cache[key]
 
 
@@ -487,7 +491,10 @@ def parse_query(text: str, vocabulary: CatalogVocabulary | None = None, rules: I
     hard_spans: list[tuple[int, int]] = []
 
     def add(start: int, end: int, constraint: Constraint) -> None:
-        found.append((start, replace(constraint, phrase=reader.take(start, end))))
+        phrase = reader.take(start, end)
+        if any(replace(item, phrase="") == constraint for _, item in found):
+            return  # the same constraint typed twice ("upscale, luxury") is one
+        found.append((start, replace(constraint, phrase=phrase)))
         if constraint.hard:
             hard_spans.append((start, end))
 
@@ -508,10 +515,10 @@ def parse_query(text: str, vocabulary: CatalogVocabulary | None = None, rules: I
         limit = vocabulary.relative_band(band, categories) if vocabulary is not None else None
         if limit is not None:
             low, high = (None, limit) if band == "cheap" else (limit, None)
-            found.append((start, Constraint("price", text[start:end].strip(), low=low, high=high, band=band)))
+            add(start, end, Constraint("price", "", low=low, high=high, band=band))
     found.sort(key=lambda pair: pair[0])
     query_text = _without_spans(text, hard_spans)
-    free_text = _without_spans(text, [(index, index + 1) for index in np.flatnonzero(reader.taken)])
+    free_text = _without_spans(text, [(index, index + 1) for index in np.flatnonzero(reader.taken)], words_only=True)
     return QueryIntent(text=text, free_text=free_text, query_text=query_text, constraints=tuple(constraint for _, constraint in found))
 
 
@@ -622,11 +629,16 @@ def _longest_name(words: list[tuple[str, int, int]], vocabulary: CatalogVocabula
     return None
 
 
-def _without_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
+def _without_spans(text: str, spans: Iterable[tuple[int, int]], *, words_only: bool = False) -> str:
+    """`text` less `spans`, spaces collapsed; punctuation left alone where nothing was cut (the encoder reads
+    it), and punctuation left dangling by a cut dropped ("jazz, under $20" -> "jazz")."""
     keep = np.ones(len(text), dtype=bool)
     for start, end in spans:
         keep[start:end] = False
+    if keep.all() and not words_only:
+        return " ".join(text.split())
     kept = "".join(character if keep[index] else " " for index, character in enumerate(text))
-    words = (word.strip(",;:.!?") for word in kept.split())
-    return " ".join(word for word in words if word)
+    pieces = [word.strip(",;:.!?") if words_only else word for word in kept.split()]
+    pieces = [piece for piece in pieces if piece.strip(",;:.!?-–")]
+    return " ".join(pieces).strip(",;:").strip()
 

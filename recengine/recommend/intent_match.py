@@ -8,7 +8,7 @@ something does, and the list says which it relaxed: `ConstraintMatch.tier` is ho
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, TypeVar
 
@@ -25,15 +25,29 @@ from recengine.recommend.intent import (
 )
 from recengine.recommend.results import Recommendation
 from recengine.recommend.rules import BoostRule, ExcludeItems, RuleSet
-from recengine.recommend.word_index import WordIndex
+from recengine.recommend.word_index import WordIndex, query_words
 
 if TYPE_CHECKING:
     from recengine.recommend.recommender import Recommender
 
-# Added to the query score (cosine 0..1 blended with the share of query words) of items in a category or
-# of a brand the query names: enough to lift them over close text matches elsewhere, not to bring in
-# items that match nothing else. Chosen on the Magazine catalog (bench/eval_search_intent.py).
-MENTION_BOOST: Mapping[str, float] = {"category": 0.3, "brand": 0.3}
+@dataclass(frozen=True)
+class MentionBoost:
+    """How much a category or brand named in a query lifts its items (a soft constraint).
+
+    An item's boost is `amount` x (share of the query's words the names take) ** `share_power` x (share of
+    the names it meets): "sony headphones" is all names and lifts Sony headphones by the full amount; a
+    long description that mentions "fashion" in passing lifts fashion titles by almost nothing, so the
+    product it describes is not buried under them. A name carried by more than `max_coverage` of the
+    catalog ("gift cards" in a gift card shop) tells no products apart and lifts none. Chosen on the
+    Magazine catalog (bench/eval_search_intent.py).
+    """
+
+    amount: float = 0.6
+    share_power: float = 2.0
+    max_coverage: float = 0.5
+
+
+MENTION_BOOST = MentionBoost()
 # The order in which hard constraints are given up when too few items meet them all.
 RELAX_ORDER: tuple[str, ...] = ("rating", "price band", "price", "excluded word", "excluded name")
 
@@ -104,15 +118,26 @@ def constraint_mask(recommender: Recommender, constraint: Constraint) -> np.ndar
         return ~word_index_for(recommender).containing(_word_forms(constraint.names[0]))
     kind = "brand" if constraint.target == "brand" or constraint.kind == "brand" else "category"
     named = _names_mask(recommender, kind, constraint.names)
-    if constraint.kind != "exclude":
-        return named
-    # "without batteries" also rules out the headphones "with batteries" outside the Batteries category.
+    naming = _naming_mask(recommender, constraint.names)
+    if constraint.kind == "exclude":
+        # "without batteries" also rules out the headphones "with batteries" outside the Batteries category.
+        return ~(named | naming)
+    # An item whose brand (category) is not filled in meets a named one when its title names it: many
+    # catalogs leave the brand empty on "Amazon.com Gift Card ..." titles.
+    field = catalog.brands if kind == "brand" else catalog.categories
+    unknown = catalog.cached_mask(("intent unknown", kind), lambda: np.array([not str(value).strip() for value in field]))
+    return named | (unknown & naming)
+
+
+def _naming_mask(recommender: Recommender, names: tuple[str, ...]) -> np.ndarray:
+    """Items whose title, brand or category words include every word of one of `names`."""
     index = word_index_for(recommender)
-    for name in constraint.names:
+    mask = np.zeros(recommender.catalog.size, dtype=bool)
+    for name in names:
         words = [word for word in name_words(name) if word.isalnum()]
         if words:
-            named = named | np.logical_and.reduce([index.containing(_word_forms(word)) for word in words])
-    return ~named
+            mask |= np.logical_and.reduce([index.containing(_word_forms(word)) for word in words])
+    return mask
 
 
 def _names_mask(recommender: Recommender, kind: str, names: tuple[str, ...]) -> np.ndarray:
@@ -173,14 +198,34 @@ class ConstraintMatch:
         return f"No product matching the query meets every constraint; relaxed: {given_up}."
 
 
-def match_constraints(recommender: Recommender, intent: QueryIntent) -> ConstraintMatch:
-    """Check every item of the model's catalog against the intent (vectorised masks, cached per value)."""
+def mention_lift(intent: QueryIntent, mentions: Sequence[Constraint], mention_boost: MentionBoost = MENTION_BOOST) -> float:
+    """What an item meeting every one of `mentions` gains: the amount, scaled by the share of the words
+    the encoder reads that the names take."""
+    named = len(set().union(*(query_words(constraint.phrase) for constraint in mentions)))
+    share = min(1.0, named / max(len(query_words(intent.query_text)), 1))
+    return mention_boost.amount * share**mention_boost.share_power
+
+
+def match_constraints(
+    recommender: Recommender, intent: QueryIntent, mention_boost: MentionBoost = MENTION_BOOST
+) -> ConstraintMatch:
+    """Check every item of the model's catalog against the intent (vectorised masks, cached per value).
+
+    Args:
+        recommender: the fitted model.
+        intent: the constraints.
+        mention_boost: how a named category or brand lifts its items.
+    """
     size = recommender.catalog.size
     meets = tuple(constraint_mask(recommender, constraint) for constraint in intent.constraints)
     boost = np.zeros(size, dtype=np.float32)
-    for constraint, mask in zip(intent.constraints, meets, strict=True):
-        if not constraint.hard:
-            boost[mask] += MENTION_BOOST.get(constraint.kind, 0.0)
+    telling = [
+        (constraint, mask) for constraint, mask in zip(intent.constraints, meets, strict=True)
+        if not constraint.hard and mask.mean() <= mention_boost.max_coverage
+    ]
+    lift = mention_lift(intent, [constraint for constraint, _ in telling], mention_boost)
+    for _constraint, mask in telling:
+        boost[mask] += lift / len(telling)
     hard = [(constraint, mask) for constraint, mask in zip(intent.constraints, meets, strict=True) if constraint.hard]
     hard.sort(key=lambda pair: RELAX_ORDER.index(relax_group(pair[0])))  # stable: ties keep the typed order
     # tier = the fewest constraints to drop, from the front of the order, for the item to meet the rest.
@@ -214,6 +259,7 @@ def intent_rules(recommender: Recommender, intent: QueryIntent) -> tuple[BoostRu
     word removes the items that contain it; a named category or brand is boosted like in search.
     """
     rules: list[BoostRule | ExcludeItems] = []
+    lift = mention_lift(intent, intent.soft)
     for constraint in intent.constraints:
         if constraint.kind == "price":
             rules.append(BoostRule("price", amount=1.0, price_min=constraint.low, price_max=constraint.high))
@@ -224,7 +270,9 @@ def intent_rules(recommender: Recommender, intent: QueryIntent) -> tuple[BoostRu
             field = "brand" if constraint.target == "brand" else "category"
             rules += [BoostRule(field, name, amount=-1.0) for name in constraint.names]
         elif constraint.kind in ("category", "brand"):
-            rules += [BoostRule(constraint.kind, name, amount=MENTION_BOOST[constraint.kind]) for name in constraint.names]
+            amount = round(lift / len(intent.soft), 3)
+            if amount > 0:
+                rules += [BoostRule(constraint.kind, name, amount=amount) for name in constraint.names]
     return tuple(rules)
 
 

@@ -18,7 +18,13 @@ import numpy as np
 
 from recengine.errors import RecEngineError
 from recengine.recommend.intent import Constraint, QueryIntent
-from recengine.recommend.intent_match import intent_for, match_constraints, word_index_for
+from recengine.recommend.intent_match import (
+    MENTION_BOOST,
+    MentionBoost,
+    intent_for,
+    match_constraints,
+    word_index_for,
+)
 from recengine.recommend.results import SearchResult
 from recengine.recommend.scoring import weights_from_settings
 from recengine.recommend.word_index import query_words
@@ -104,6 +110,7 @@ def search_with_intent(
     user_id: str | None = None,
     k: int = 10,
     personal_weight: float | None = None,
+    mention_boost: MentionBoost = MENTION_BOOST,
 ) -> SearchResponse:
     """Rank items for a query (and a user, when given), reading the query's constraints.
 
@@ -116,6 +123,7 @@ def search_with_intent(
         user_id: personalise for this user.
         k: results.
         personal_weight: weight of the user's hybrid score (settings.search_personal_weight when None).
+        mention_boost: how a named category or brand lifts its items' query score.
     """
     if not query.strip():
         raise RecEngineError("The search query is empty.", hint="Type a few words describing the product.")
@@ -125,7 +133,7 @@ def search_with_intent(
     if size == 0 or k <= 0:
         return SearchResponse(query, user_id, intent, [])
     text = intent.query_text
-    match = match_constraints(recommender, intent)
+    match = match_constraints(recommender, intent, mention_boost)
     if text.strip():
         query_score = text_scores(recommender, text, query_vector)
         eligible = (query_score > 0) | (match.boost > 0)

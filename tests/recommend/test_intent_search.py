@@ -10,14 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from intent_fixtures import shop_model
+from intent_fixtures import shop_interactions, shop_items, shop_model
 from recommend_fixtures import fill_workspace
 from streamlit.testing.v1 import AppTest
 
 from recengine.cli import recommend as recommend_command
 from recengine.cli import search as search_command
+from recengine.config import RecommendSettings
 from recengine.recommend import Recommender
-from recengine.recommend.intent_match import intent_for, match_constraints, recommend_for_intent
+from recengine.recommend.intent_match import (
+    MENTION_BOOST,
+    intent_for,
+    match_constraints,
+    recommend_for_intent,
+)
 from recengine.recommend.search import SearchHit, search, search_items, search_with_intent
 from recengine.recommend.workspace_model import clear_cache, recommender_for
 from recengine.workspace import Workspace
@@ -194,3 +200,39 @@ def test_search_page_shows_chips_that_remove_a_constraint(workspace: Workspace) 
     assert not app.exception
     assert any("No product matching the query meets every constraint" in element.value for element in app.warning)
     assert len(app.dataframe[0].value) > 0
+
+
+def test_a_passing_mention_in_a_long_query_barely_boosts(model: Recommender) -> None:
+    short = match_constraints(model, intent_for(model, "sony headphones"))
+    long = match_constraints(model, intent_for(model, "wireless comfortable noise cancelling over ear travel gear from sony"))
+    assert short.boost.max() == pytest.approx(MENTION_BOOST.amount)
+    assert 0 < long.boost.max() < 0.1 * MENTION_BOOST.amount
+
+
+def test_a_name_most_of_the_catalog_carries_boosts_nothing() -> None:
+    items = shop_items()
+    items["category"] = "Everything > " + items["category"]
+    model = Recommender.fit(items, shop_interactions(), None, RecommendSettings())
+    intent = intent_for(model, "everything jazz")
+    assert [constraint.kind for constraint in intent.constraints] == ["category", "category"]
+    match = match_constraints(model, intent)
+    jazz = match.meets[1]
+    assert match.boost[jazz].min() > 0 and match.boost[~jazz].max() == 0  # only the telling name lifts
+
+
+def test_an_empty_brand_field_is_read_from_the_title() -> None:
+    items = shop_items()
+    items.loc[items["item_id"] == "P21", ["brand", "title"]] = ["", "Sony wired earbuds"]  # a Sony by its title
+    items.loc[items["item_id"] == "P22", "brand"] = ""  # "Studio monitor headphones": nothing says Sony
+    model = Recommender.fit(items, shop_interactions(), None, RecommendSettings())
+    (brand,) = match_constraints(model, intent_for(model, "sony")).meets
+    positions = model.catalog.positions
+    assert brand[positions["P20"]] and brand[positions["P21"]] and not brand[positions["P22"]]
+
+
+def test_no_relative_band_where_few_products_have_a_price() -> None:
+    items = shop_items()
+    items.loc[items.index[5:], "price"] = np.nan  # 5 of 40 priced
+    model = Recommender.fit(items, shop_interactions(), None, RecommendSettings())
+    assert not intent_for(model, "cheap jazz").of_kind("price")
+    assert intent_for(model, "jazz under $10").of_kind("price")  # a stated price still filters
