@@ -78,22 +78,32 @@ def main(argv: list[str] | None = None) -> int:
         vector = vectors.vectors[members].mean(axis=0) + 0.05 * rng.normal(size=vectors.vectors.shape[1])
         query_vectors.append((vector / np.linalg.norm(vector)).astype(np.float32))
 
-    def timed(run: object) -> list[float]:
-        run(0)  # type: ignore[operator]
-        times = []
-        for index in range(len(typed)):
-            began = time.perf_counter()
-            run(index)  # type: ignore[operator]
-            times.append((time.perf_counter() - began) * 1000)
-        return times
+    def scan(index: int) -> None:
+        model.vectors @ query_vectors[index]  # type: ignore[operator]
 
-    parse = timed(lambda index: intent_for(model, typed[index][0]))
-    literal = timed(lambda index: search_with_intent(model, typed[index][0], understand=False,
-                                                     query_vector=query_vectors[index], k=10))
-    understood = timed(lambda index: search_with_intent(model, typed[index][0], query_vector=query_vectors[index], k=10))
+    def parse(index: int) -> None:
+        intent_for(model, typed[index][0])
+
+    def literal(index: int) -> None:
+        search_with_intent(model, typed[index][0], understand=False, query_vector=query_vectors[index], k=10)
+
+    def understood(index: int) -> None:
+        search_with_intent(model, typed[index][0], query_vector=query_vectors[index], k=10)
+
+    # Interleaved per query, so that every row sees the same load on the shared cores.
+    steps = {"scan": scan, "parse": parse, "literal": literal, "intent": understood}
+    for step in steps.values():
+        step(0)  # first-call allocations
+    times: dict[str, list[float]] = {name: [] for name in steps}
+    for index in range(len(typed)):
+        for name, step in steps.items():
+            began = time.perf_counter()
+            step(index)
+            times[name].append((time.perf_counter() - began) * 1000)
+    extra = [after - before for after, before in zip(times["intent"], times["literal"], strict=True)]
     constrained = sum(bool(intent_for(model, text).constraints) for text, _ in typed)
     load_after = os.getloadavg()[0]
-    passed = percentile(understood, 95) < TARGET_MS
+    passed = percentile(times["intent"], 95) < TARGET_MS
     markdown = "\n".join([
         f"## Search at {arguments.items:,} products (bench/bench_search.py)",
         "",
@@ -107,13 +117,20 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "| what | p50 | p95 | target |",
         "|---|---|---|---|",
-        f"| parse the query (`intent_for`) | {percentile(parse, 50):.2f} ms | {percentile(parse, 95):.2f} ms | < 2 ms |",
-        f"| search, plain words (`--literal`) | {percentile(literal, 50):.1f} ms | {percentile(literal, 95):.1f} ms | |",
-        f"| search reading the intent (filter, boost, relax) | {percentile(understood, 50):.1f} ms | "
-        f"{percentile(understood, 95):.1f} ms | < {TARGET_MS:.0f} ms: **{'PASS' if passed else 'FAIL'}** |",
+        f"| the exact vector scan alone ({arguments.items:,} x 384 float32, the floor of both searches) | "
+        f"{percentile(times['scan'], 50):.1f} ms | {percentile(times['scan'], 95):.1f} ms | |",
+        f"| parse the query (`intent_for`) | {percentile(times['parse'], 50):.2f} ms | "
+        f"{percentile(times['parse'], 95):.2f} ms | < 2 ms |",
+        f"| search, plain words (`--literal`) | {percentile(times['literal'], 50):.1f} ms | "
+        f"{percentile(times['literal'], 95):.1f} ms | |",
+        f"| search reading the intent (parse, masks, boost, relax) | {percentile(times['intent'], 50):.1f} ms | "
+        f"{percentile(times['intent'], 95):.1f} ms | < {TARGET_MS:.0f} ms: **{'PASS' if passed else 'FAIL'}** |",
+        f"| what reading the intent adds, per query (intent - literal) | {percentile(extra, 50):.1f} ms | "
+        f"{percentile(extra, 95):.1f} ms | |",
         "",
-        "Both searches score every product (one 100k x 384 product and a word-index lookup); the intent adds "
-        "vectorised masks (price and names cached per catalog) and one more pass to pick the relaxation tier.",
+        "The queries name random tastes and brands, so most masks are computed cold (a shop's queries repeat "
+        "names, and masks are cached per catalog). Both searches score every product: the exact scan is most "
+        "of their time, and it is the same with or without the intent.",
     ])
     publish(BENCHMARKS, SECTION, markdown, write=not arguments.no_write)
     return 0

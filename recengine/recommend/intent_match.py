@@ -14,15 +14,9 @@ from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
-from recengine.recommend.intent import (
-    CatalogVocabulary,
-    Constraint,
-    IntentRules,
-    QueryIntent,
-    name_words,
-    parse_query,
-    singular,
-)
+from recengine.recommend.intent import Constraint, QueryIntent, parse_query
+from recengine.recommend.intent_rules import IntentRules
+from recengine.recommend.intent_vocabulary import CatalogVocabulary, name_words, singular
 from recengine.recommend.results import Recommendation
 from recengine.recommend.rules import BoostRule, ExcludeItems, RuleSet
 from recengine.recommend.word_index import WordIndex, query_words
@@ -105,11 +99,19 @@ def relax_group(constraint: Constraint) -> str:
 
 
 def constraint_mask(recommender: Recommender, constraint: Constraint) -> np.ndarray:
-    """Items that meet one constraint (an item with an unknown price or no rating does not meet one)."""
+    """Items that meet one constraint (an item with an unknown price or no rating does not meet one).
+
+    Cached per constraint on the model's catalog (read-only), so a repeated or edited query costs no pass
+    over the catalog.
+    """
+    key = ("intent", replace(constraint, phrase=""))
+    return recommender.catalog.cached_mask(key, lambda: _constraint_mask(recommender, constraint))
+
+
+def _constraint_mask(recommender: Recommender, constraint: Constraint) -> np.ndarray:
     catalog = recommender.catalog
     if constraint.kind == "price":
-        return catalog.cached_mask(("intent price", constraint.low, constraint.high),
-                                   lambda: catalog.price_mask(constraint.low, constraint.high))
+        return catalog.price_mask(constraint.low, constraint.high)
     if constraint.kind == "rating":
         stars = average_ratings(recommender)
         with np.errstate(invalid="ignore"):

@@ -42,14 +42,12 @@ class WordIndex:
 
     def share_of_words(self, words: set[str]) -> np.ndarray:
         """Per item, the share of `words` it contains (0..1)."""
-        scores = np.zeros(self.size, dtype=np.float32)
-        if not words:
-            return scores
-        for word in words:
-            items = self.postings.get(word)
-            if items is not None:
-                scores[items] += 1.0
-        return scores / len(words)
+        found = [self.postings[word] for word in words if word in self.postings]
+        if not found:
+            return np.zeros(self.size, dtype=np.float32)
+        # One counting pass over the posting lists (a word like "product" lists every item).
+        counts = np.bincount(np.concatenate(found), minlength=self.size)
+        return counts.astype(np.float32) / len(words)
 
     def containing(self, words: Iterable[str]) -> np.ndarray:
         """Mask of the items that contain any of `words`."""
