@@ -361,9 +361,12 @@ def main(argv: list[str] | None = None) -> int:
         "read as plain words (`search --literal`); *with intent*: `search_with_intent`. *Parse recovered*: share of "
         "queries whose parse has every constraint kind the template states. Known-item rows check the free text: a "
         "product's title (Magazine: the start of its description, titles are broken HTML) must find it. The "
-        "category/brand boost was chosen on Magazine and applied to Gift Cards unchanged; the parser's English was "
-        "written before either ran and not changed for them. Magazine has no prices, Gift Cards a flat category "
-        "tree, so each catalog tests different constraints.",
+        "category/brand boost (amount, share power) was chosen on Magazine by the rule below and applied to Gift "
+        "Cards unchanged. Not a clean hold-out: three rules were added after diagnosing Gift Cards known-item "
+        "losses with the hashing encoder (a name more than half the catalog carries boosts nothing; an empty "
+        "brand is read from the title; a name typed twice counts once); on Magazine, relative price bands were "
+        "made to need prices on a fifth of the products. Magazine has no prices (15 of 2,326) and Gift Cards a "
+        "flat category tree, so each catalog tests different constraints; Gift Cards has few queries (33).",
         "",
         f"Parsing: {timing} per query.",
         "",

@@ -120,15 +120,14 @@ def _constraint_mask(recommender: Recommender, constraint: Constraint) -> np.nda
         return ~word_index_for(recommender).containing(_word_forms(constraint.names[0]))
     kind = "brand" if constraint.target == "brand" or constraint.kind == "brand" else "category"
     named = _names_mask(recommender, kind, constraint.names)
-    naming = _naming_mask(recommender, constraint.names)
     if constraint.kind == "exclude":
         # "without batteries" also rules out the headphones "with batteries" outside the Batteries category.
-        return ~(named | naming)
+        return ~(named | _naming_mask(recommender, constraint.names))
     # An item whose brand (category) is not filled in meets a named one when its title names it: many
     # catalogs leave the brand empty on "Amazon.com Gift Card ..." titles.
     field = catalog.brands if kind == "brand" else catalog.categories
     unknown = catalog.cached_mask(("intent unknown", kind), lambda: np.array([not str(value).strip() for value in field]))
-    return named | (unknown & naming)
+    return named | (unknown & _naming_mask(recommender, constraint.names)) if unknown.any() else named
 
 
 def _naming_mask(recommender: Recommender, names: tuple[str, ...]) -> np.ndarray:
