@@ -236,3 +236,16 @@ def test_no_relative_band_where_few_products_have_a_price() -> None:
     model = Recommender.fit(items, shop_interactions(), None, RecommendSettings())
     assert not intent_for(model, "cheap jazz").of_kind("price")
     assert intent_for(model, "jazz under $10").of_kind("price")  # a stated price still filters
+
+
+def test_recommend_interests_prints_and_returns_the_intent(workspace: Workspace, capsys: pytest.CaptureFixture[str]) -> None:
+    interests = "jazz under $3"
+    assert run("recommend", "--workspace", str(workspace.root), "--interests", interests, "-k", "3", "--format", "json") == 0
+    payload = json.loads(capsys.readouterr().out)
+    same = Workspace.open(workspace.root)
+    assert payload["intent"] == intent_for(recommender_for(same), interests).to_dict()
+    assert {item["item_id"] for item in payload["recommendations"]} == {"J0", "J1", "J2"}  # prices 1..3
+    assert payload["note"] == ""
+    assert run("recommend", "--workspace", str(workspace.root), "--interests", interests, "-k", "3") == 0
+    table = capsys.readouterr().out
+    assert "price ≤ 3" in table and "category: Jazz" in table and "J0" in table
