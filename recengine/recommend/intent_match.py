@@ -24,6 +24,7 @@ from recengine.recommend.word_index import WordIndex, query_words
 if TYPE_CHECKING:
     from recengine.recommend.recommender import Recommender
 
+
 @dataclass(frozen=True)
 class MentionBoost:
     """How much a category or brand named in a query lifts its items (a soft constraint).
@@ -186,6 +187,19 @@ class ConstraintMatch:
         missed = tuple(item.label for item, mask in zip(self.intent.constraints, self.meets, strict=True) if not mask[position])
         return met, missed
 
+    def filtered(self, scores: np.ndarray, eligible: np.ndarray, relevant_share: float) -> np.ndarray:
+        """`eligible` less the items that break a hard constraint.
+
+        When no good match (a score at least `relevant_share` of the best eligible one) meets them all,
+        they are given up in the relax order until one does, so that a weak match meeting every
+        constraint (AA batteries for "5-star headphones under $16") never hides what was searched for.
+        """
+        if not eligible.any():
+            return eligible
+        relevant = eligible & (scores >= relevant_share * float(scores[eligible].max()))
+        allowed_tier = int(self.tier[relevant if relevant.any() else eligible].min())
+        return eligible & (self.tier <= allowed_tier)
+
     def relaxed(self, tiers: np.ndarray) -> tuple[Constraint, ...]:
         """The constraints given up to reach the items of `tiers` (the highest tier shown decides)."""
         return self.relax_order[: int(tiers.max(initial=0))]
@@ -289,8 +303,8 @@ def recommend_for_intent(
     """Cold-start recommendations for staff-typed interests ("jazz on vinyl under $20, 4 stars and up").
 
     The encoder reads the interests without their price, rating and exclusion phrases; the constraints
-    become rules (`intent_rules`), and the list is ordered by how many constraints an item meets before
-    its score; items breaking a hard constraint appear only when none of the list meets them all.
+    become rules (`intent_rules`), and the list keeps the items that meet every hard constraint its best
+    placed item meets: one breaking a constraint appears only when none of the candidates meets them all.
 
     Args:
         recommender: fitted model with item vectors and a query encoder.

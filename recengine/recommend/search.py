@@ -142,14 +142,7 @@ def search_with_intent(
         query_score = 0.1 * recommender.scorers["popularity"].values.astype(np.float32)
         eligible = np.ones(size, dtype=bool)
     base = query_score + match.boost
-    # Hard constraints filter. When no good match of the text meets them all, give them up in the
-    # relax order until one does, so that a weak text match meeting every constraint (AA batteries for
-    # "5-star headphones under $16") never hides what was searched for.
-    relevant = eligible & (base >= RELEVANT_SHARE * float(base[eligible].max(initial=0.0)))
-    candidates = relevant if relevant.any() else eligible
-    allowed_tier = int(match.tier[candidates].min()) if candidates.any() else 0
-    eligible = eligible & (match.tier <= allowed_tier)
-    key = np.where(eligible, base, -np.inf)
+    key = np.where(match.filtered(base, eligible, RELEVANT_SHARE), base, -np.inf)
     pool_size = min(POOL, size)
     pool = np.argpartition(-key, pool_size - 1)[:pool_size]
     pool = pool[np.isfinite(key[pool])]
