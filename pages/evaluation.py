@@ -7,6 +7,7 @@ import streamlit as st
 from ui import evaluation as ev
 from ui.auth import is_editor, require_editor
 from ui.common import data_version, get_workspace, guarded
+from ui.preparation import preparation_banner
 
 st.title("Evaluation")
 st.caption(
@@ -18,6 +19,7 @@ with guarded("Reading the workspace"):
     workspace = get_workspace()
     root = str(workspace.root.resolve())
     version = data_version(workspace)
+    preparation_banner(workspace, "evaluation", "you can run an evaluation yourself with the form below.")
 
     with st.form("evaluation_settings"):
         left, middle, right = st.columns(3)
@@ -57,7 +59,7 @@ with guarded("Reading the workspace"):
             model_versions=chosen_versions,
         )
 
-    result = ev.current_result(root)
+    result = ev.current_result(root, version)
     if result is None:
         st.info("Run an evaluation to see how each method does.", icon=":material/monitoring:")
     else:

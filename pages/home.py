@@ -15,6 +15,7 @@ from ui.home import (
     status_sections,
     workspace_summary,
 )
+from ui.preparation import preparation_panel
 
 st.title("Overview")
 st.caption(
@@ -28,6 +29,7 @@ with guarded("Reading the workspace"):
     demo_notice(workspace, sidebar=False)
     version = data_version(workspace)
     summary = workspace_summary(str(workspace.root.resolve()), version)
+    preparation_panel(workspace)
 
     st.subheader("Data", anchor=False)
     first, second, third, fourth, fifth = st.columns(5)

@@ -9,6 +9,7 @@ from recengine.text import insights as queries
 from ui import insights
 from ui.auth import is_editor, require_editor
 from ui.common import data_version, get_workspace, guarded, show_text
+from ui.preparation import preparation_banner
 
 st.title("Review insights")
 st.caption(
@@ -21,6 +22,11 @@ with guarded("Reading the review analysis"):
     root = str(workspace.root.resolve())
     version = data_version(workspace)
     status = insights.analysis_status(root, version)
+    preparation = preparation_banner(workspace, "analysis", "the reviews themselves are on the Data page.")
+    if preparation.is_ready("analysis"):
+        preparation_banner(workspace, "sentiment", "sentiment comes from the lexicon (VADER), which misreads sarcasm.")
+    elif preparation.running:
+        st.stop()  # the analysis runs in the background: no second one from here
 
     # -- analysis state and the run button -------------------------------------------------------------
     if "insights_last_run" in st.session_state:

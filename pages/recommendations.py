@@ -8,6 +8,7 @@ import streamlit as st
 from recengine.recommend import COMPONENTS
 from ui import recommend as ui
 from ui.common import data_version, escape_markdown, get_workspace, guarded, require_items, show_text
+from ui.preparation import preparation_banner
 
 st.title("Recommendations for a customer")
 st.caption(
@@ -20,6 +21,7 @@ with guarded("Preparing recommendations"):
     root = str(workspace.root.resolve())
     version = data_version(workspace)
     require_items(workspace)
+    preparation_banner(workspace, "embeddings", "recommendations come from what customers bought together, popularity and ratings, without the semantic score.")
     controls = ui.sidebar_controls(root, version)
     model = controls.model
     history_ids: list[str] = []

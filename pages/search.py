@@ -10,6 +10,7 @@ from recengine.recommend.search import search_with_intent
 from ui import recommend as ui
 from ui import search as search_ui
 from ui.common import data_version, escape_markdown, get_workspace, guarded, require_items, show_text
+from ui.preparation import preparation_banner
 
 st.title("Search & bundles")
 st.caption("Find products by describing them (price limits, ratings, exclusions, categories and brands are read from "
@@ -20,6 +21,7 @@ with guarded("Searching"):
     root = str(workspace.root.resolve())
     version = data_version(workspace)
     require_items(workspace)
+    preparation_banner(workspace, "embeddings", "search matches the words of product texts, not yet their meaning.")
     model = ui.recommender(root, version)
     customers = ui.find_customers(ui.customers(root, version), "")
 

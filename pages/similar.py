@@ -6,6 +6,7 @@ import streamlit as st
 
 from ui import similar
 from ui.common import data_version, get_workspace, guarded, show_text
+from ui.preparation import preparation_banner
 
 st.title("Similar products")
 st.caption(
@@ -17,6 +18,7 @@ with guarded("Finding similar products"):
     workspace = get_workspace()
     root = str(workspace.root.resolve())
     version = data_version(workspace)
+    preparation_banner(workspace, "embeddings", "similar products cannot be shown: they are found by the embeddings.")
     status = similar.embedding_status_box(workspace, key="similar_embeddings")
     if status["problem"]:
         st.stop()

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Create .venv and install recengine into it. Usage: scripts/setup.sh [extras], e.g. scripts/setup.sh test
-# Safe to run again: it only installs what is missing.
+# Safe to run again: it only installs what is missing (and returns at once when nothing is).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 extras=${1:-}
+
+# Everything already there (a second start): skip pip, which takes 10-20 s even when nothing is missing.
+if [ -x .venv/bin/python ] && .venv/bin/python scripts/installed.py "$extras" 2>/dev/null; then
+  exit 0
+fi
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv

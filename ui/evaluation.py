@@ -18,6 +18,7 @@ from recengine.evaluate import (
     EvaluationResult,
     compare_experiments,
     list_experiments,
+    load_experiment,
     run_evaluation,
     save_experiment,
 )
@@ -86,9 +87,21 @@ def run(
     return result
 
 
-def current_result(root: str) -> EvaluationResult | None:
-    """The last evaluation run in this session on this workspace."""
-    return _stored_for(RESULT_KEY, root)
+def current_result(root: str, version: str | None = None) -> EvaluationResult | None:
+    """The last evaluation run in this session on this workspace, else (given the data `version`) the
+    newest saved experiment, so the page opens with results (the workspace preparation saves one)."""
+    result = _stored_for(RESULT_KEY, root)
+    if result is None and version is not None:
+        result = _newest_saved(root, version, saves_counter())
+    return result
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _newest_saved(root: str, version: str, saves: int) -> EvaluationResult | None:
+    saved = list_experiments(workspace_at(root))
+    if saved.empty:
+        return None
+    return load_experiment(workspace_at(root), str(saved["experiment_id"].iloc[0])).result
 
 
 def _stored_for(key: str, root: str) -> Any:

@@ -58,12 +58,15 @@ def needs_first_start_demo() -> bool:
 
 
 def create_first_start_demo() -> bool:
-    """Generate the demo workspace into the default folder, showing progress; True if it was created.
+    """Generate the demo data into the default folder, showing progress; True if it was created.
 
-    The demo is built in a sibling folder and renamed into place at the end, so a crash or a closed
-    browser midway never leaves a half-built default workspace that would then be opened as if complete.
+    Only the data is made here (seconds): what needs the encoder runs as a background job started at
+    the end, which the home page follows. The data is built in a sibling folder and renamed into place,
+    so a crash or a closed browser midway never leaves a half-built default workspace that would then
+    be opened as if complete.
     """
     from recengine.demo import create_demo_workspace
+    from recengine.preparation import resume_preparation
 
     with _demo_creation_lock():
         if not needs_first_start_demo():
@@ -72,14 +75,14 @@ def create_first_start_demo() -> bool:
         partial = target.with_name(f".{target.name}.partial")
         with st.status("First start: preparing the demo workspace…", expanded=True) as status:
             st.write(
-                "recengine generates a demo shop (products, customers, reviews, events) and computes "
-                "everything the pages show, so that later pages open without waiting. This happens once."
+                "recengine generates a demo shop (products, customers, reviews, events). Review analysis, "
+                "embeddings and an evaluation follow in the background; the home page shows how far they are."
             )
             shutil.rmtree(partial, ignore_errors=True)
             build_in_place = target.exists() and any(target.iterdir())
             try:
                 create_demo_workspace(
-                    target if build_in_place else partial, progress=progress_bar("Demo workspace")
+                    target if build_in_place else partial, progress=progress_bar("Demo workspace"), post_ingest=False
                 )
                 if not build_in_place:
                     if target.exists():
@@ -90,8 +93,10 @@ def create_first_start_demo() -> bool:
                 raise
             finally:
                 shutil.rmtree(partial, ignore_errors=True)
-            status.update(label="Demo workspace ready", state="complete", expanded=False)
-    _open_workspace.clear()  # handles made before the rename read settings from a folder that moved
+            status.update(label="Demo data ready", state="complete", expanded=False)
+    _open_workspace.clear()
+    # Started after the rename: the job records the folder it works on.
+    resume_preparation(workspace_at(target))  # handles made before the rename read settings from a folder that moved
     workspace_summary.clear()
     status_sections.clear()
     workspace_is_demo.clear()

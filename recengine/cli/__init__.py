@@ -17,6 +17,7 @@ from recengine.errors import RecEngineError
 # Modules of this package that define commands, in the order `--help` lists them.
 COMMAND_MODULES = (
     "demo",
+    "prepare",
     "ingest",
     "analyze",
     "embed",

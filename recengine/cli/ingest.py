@@ -14,7 +14,7 @@ from recengine.cli.common import (
 )
 from recengine.errors import SchemaError, UploadError
 from recengine.ingest import IngestReport, IngestSource, Kind, ingest_files, preview_source
-from recengine.progress import StderrProgress
+from recengine.progress import StderrProgress, end_progress_line
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -108,19 +108,11 @@ def build_sources(arguments: argparse.Namespace) -> list[IngestSource]:
 
 
 class _LineProgress(StderrProgress):
-    """StderrProgress that remembers whether a line is open, so an error starts on a fresh line."""
-
-    open_line = False
-
-    def __call__(self, fraction: float, message: str) -> None:
-        super().__call__(fraction, message)
-        self.open_line = fraction < 1.0
+    """StderrProgress that ends a line left open, so an error starts on a fresh line."""
 
     def close_line(self) -> None:
-        if self.open_line:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.open_line = False
+        if self.line_open:
+            end_progress_line(self.stream)
 
 
 def run(arguments: argparse.Namespace) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from recengine.demo.files import DemoFiles, write_demo_files
 from recengine.demo.generate import PERIOD_END, PERIOD_START, SIZES, DemoData, DemoSize, generate_demo
 from recengine.demo.workspace import (
-    POST_INGEST_STEPS,
     create_demo_workspace,
     ensure_demo_workspace,
     small_demo_workspace,
@@ -19,7 +18,6 @@ from recengine.demo.workspace import (
 __all__ = [
     "PERIOD_END",
     "PERIOD_START",
-    "POST_INGEST_STEPS",
     "SIZES",
     "DemoData",
     "DemoFiles",

@@ -18,11 +18,6 @@ from recengine.errors import ConfigError, WorkspaceError
 from recengine.progress import Progress, no_progress, scaled
 from recengine.workspace import DATABASE_FILE, Workspace
 
-# Names of Workspace methods run after the ingest, each called as `method(progress=...)`, so that a
-# fresh demo opens with everything precomputed: review analysis (keywords, aspects, sentiment), then the
-# item embeddings and their FAISS index (`item_index` embeds what it needs first).
-POST_INGEST_STEPS: list[str] = ["analyze_reviews", "item_index"]
-
 DEMO_META_KEYS = ("demo", "demo_seed", "demo_size")
 
 
@@ -68,7 +63,9 @@ def create_demo_workspace(
         size: "standard" or "small" (for tests).
         progress: Called with (fraction, message) as the work advances.
         force: Replace a workspace that holds data other than the demo.
-        post_ingest: Run `POST_INGEST_STEPS` after the ingest.
+        post_ingest: Run the preparation steps (`recengine.preparation`: review analysis, embeddings,
+            learned sentiment, a saved evaluation) after the ingest. False leaves them pending, to run
+            as a background job (`submit_preparation`) while the data is already usable.
 
     Returns:
         The workspace, with meta `demo` = "true".
@@ -77,20 +74,18 @@ def create_demo_workspace(
         WorkspaceError: `path` holds non-demo data and `force` is not set.
         ConfigError: `size` is unknown.
     """
+    from recengine.preparation import mark_pending, prepare_workspace
+
     if size not in SIZES:
         raise ConfigError(f"Unknown demo size {size!r}.", hint=f"Use one of: {', '.join(SIZES)}.")
     report = progress or no_progress
     root = Path(path)
-    steps = list(POST_INGEST_STEPS) if post_ingest else []
-    unknown = [name for name in steps if not callable(getattr(Workspace, name, None))]
-    if unknown:  # checked before anything is written
-        raise WorkspaceError(f"Demo post-ingest steps {unknown} are not Workspace methods.")
     _clear_previous(root, force=force)
-    ingest_end = 0.9 if not steps else 0.5
+    ingest_end = 0.2 if post_ingest else 0.95
 
     report(0.0, "Generating the demo shop")
     data = generate_demo(seed=seed, size=size)
-    report(0.1, "Writing the demo export files")
+    report(ingest_end * 0.6, "Writing the demo export files")
     workspace = Workspace.open(root)
     from recengine.ingest import IngestSource
 
@@ -101,17 +96,15 @@ def create_demo_workspace(
             IngestSource("reviews", files.reviews.name, files.reviews),
             IngestSource("interactions", files.interactions.name, files.interactions),
         ]
-        workspace.ingest(sources, progress=scaled(progress, 0.15, ingest_end))
+        workspace.ingest(sources, progress=scaled(progress, ingest_end * 0.65, ingest_end))
     workspace.store.set_meta("demo", "true")
     workspace.store.set_meta("demo_seed", str(seed))
     workspace.store.set_meta("demo_size", str(size))
-
-    for index, name in enumerate(steps):
-        step = getattr(workspace, name)
-        start = ingest_end + (1.0 - ingest_end) * index / len(steps)
-        end = ingest_end + (1.0 - ingest_end) * (index + 1) / len(steps)
-        step(progress=scaled(progress, start, end))
-    report(1.0, "Demo workspace ready")
+    # Recorded before anything runs: a run killed from here on is completed by the next preparation.
+    mark_pending(workspace)
+    if post_ingest:
+        prepare_workspace(workspace, scaled(progress, ingest_end, 1.0))
+    report(1.0, "Demo workspace ready" if post_ingest else "Demo data ready")
     return workspace
 
 
@@ -138,7 +131,8 @@ def small_demo_workspace(path: Path | str, *, seed: int = 7, post_ingest: bool =
     Args:
         path: Folder to create; must not hold a workspace yet.
         seed: Generator seed.
-        post_ingest: Include the `POST_INGEST_STEPS` (analysis, embeddings, ...) in the template.
+        post_ingest: Include the preparation steps (analysis, embeddings, sentiment, evaluation) in the
+            template; False leaves them pending, as `recengine demo --background` does before its job runs.
     """
     target = Path(path)
     if (target / DATABASE_FILE).exists():

@@ -4,7 +4,7 @@
     events.py   per-job JSONL event log (progress, loss, eval metrics, log lines) for live curves
     process.py  pid liveness (zombies, reused pids) and the one-job-per-workspace lock file
     context.py  what a running job reports to
-    kinds.py    the job kinds: finetune_encoder, train_sentiment
+    kinds.py    the job kinds: finetune_encoder, train_sentiment, prepare_workspace, ray_*
     runner.py   JobRunner: submit, get, list, cancel, events
     worker.py   `python -m recengine.jobs.worker JOB_ID WORKSPACE_DIR`
 """

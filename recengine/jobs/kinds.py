@@ -26,6 +26,7 @@ KIND_LABELS = {
     "train_sentiment": "Retrain the sentiment model",
     "ray_embed": "Embed on a Ray cluster",
     "ray_analyze": "Analyse reviews on a Ray cluster",
+    "prepare_workspace": "Prepare the workspace (review analysis, embeddings, sentiment model, evaluation)",
 }
 
 
@@ -102,11 +103,27 @@ def ray_analyze(workspace: Workspace, params: dict[str, Any], context: JobContex
     return run_on_ray(workspace, params, context)
 
 
+def prepare_workspace(workspace: Workspace, params: dict[str, Any], context: JobContext) -> dict[str, Any]:
+    """Run the workspace's pending preparation steps (see `recengine.preparation`); a cancel stops it
+    between steps, and the steps left stay pending for the next run.
+
+    params: `steps` (optional): the step names to run; default the pending ones.
+    """
+    from recengine.preparation import prepare_workspace as run_steps
+
+    report = run_steps(workspace, context.progress, steps=params.get("steps"), should_stop=context.cancelled)
+    for name, seconds in report.seconds.items():
+        context.log(f"{name}: {seconds:.1f} s")
+    return {"steps": list(report.steps), "seconds": report.seconds, "experiment_id": report.experiment_id,
+            "sentiment_method": report.sentiment_method}
+
+
 BUILT_IN: dict[str, JobFunction] = {
     "finetune_encoder": finetune_encoder,
     "train_sentiment": train_sentiment,
     "ray_embed": ray_embed,
     "ray_analyze": ray_analyze,
+    "prepare_workspace": prepare_workspace,
 }
 
 

@@ -137,6 +137,8 @@ def _embeddings(
     if item_count == 0:
         return None, None, None
     vectors = index = encode = None
+    if (build or _has_vectors(workspace)) and _embedded_in_background(workspace):
+        return None, None, None
     try:
         if build or _has_vectors(workspace):
             vectors = embed.item_vectors(workspace, progress=progress)
@@ -170,6 +172,18 @@ def _review_vectors(workspace: Workspace) -> Any:
         log.info("item vectors without review text: %s", error)
         return None
     return found if found.review_ids else None
+
+
+def _embedded_in_background(workspace: Workspace) -> bool:
+    """A background preparation is embedding the catalog right now: recommend from the collaborative
+    signal meanwhile rather than encode the same texts in this process too (the data version it bumps
+    when done refits the recommender with embeddings)."""
+    from recengine.preparation import encoder_work_in_background
+
+    if encoder_work_in_background(workspace, "embeddings"):
+        log.info("recommendations without embeddings until the background preparation has embedded the items")
+        return True
+    return False
 
 
 def _has_vectors(workspace: Workspace) -> bool:

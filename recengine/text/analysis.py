@@ -125,7 +125,7 @@ def _as_text(value: object) -> str | None:
 
 
 def analyze_reviews(
-    workspace: Workspace, progress: Progress | None = None, *, force: bool = False
+    workspace: Workspace, progress: Progress | None = None, *, force: bool = False, learned_sentiment: bool = True
 ) -> AnalysisReport:
     """Analyse new and changed reviews and refresh the summaries.
 
@@ -133,6 +133,9 @@ def analyze_reviews(
         workspace: the workspace to analyse.
         progress: callback `(fraction, message)`.
         force: re-analyse every review and retrain the model (after a change of settings).
+        learned_sentiment: False scores sentiment with the lexicon only, without encoding a review: a
+            first pass that shows keywords, aspects and sentiment within seconds, while the learned
+            model is prepared by a later run (which then re-scores every review).
 
     Returns:
         An `AnalysisReport`. Results are in the tables `review_analysis`, `item_keywords`,
@@ -174,7 +177,8 @@ def analyze_reviews(
     sentiment_started = time.perf_counter()
     lexicon_by_id = _all_lexicon_scores(workspace, pending)
     decision = _sentiment_decision(
-        workspace, reviews, lexicon_by_id, pending, scaled(report, 0.4, 0.8), force=force
+        workspace, reviews, lexicon_by_id, pending, scaled(report, 0.4, 0.8), force=force,
+        learned=learned_sentiment,
     )
     stages["sentiment"] = time.perf_counter() - sentiment_started
 
@@ -420,6 +424,7 @@ def _sentiment_decision(
     progress: Progress,
     *,
     force: bool,
+    learned: bool = True,
 ) -> _Decision:
     minimum = workspace.settings.text.min_rated_reviews_for_model
     rated = reviews[reviews["rating"].notna()]
@@ -446,6 +451,11 @@ def _sentiment_decision(
             decision.rescore_method = "lexicon"
         return decision
 
+    if not learned:
+        return lexicon_decision(
+            "The lexicon (VADER) is used until the learned sentiment model, which reads the reviews' encoder "
+            "vectors, is trained by the next analysis."
+        )
     if len(rated) < minimum:
         return lexicon_decision(
             f"Only {len(rated)} rated reviews; the learned model needs at least {minimum} "

@@ -16,7 +16,6 @@ from recengine.demo import (
     generate_demo,
     small_demo_workspace,
 )
-from recengine.demo import workspace as demo_workspace
 from recengine.errors import ConfigError, WorkspaceError
 from recengine.ingest import IngestSource
 from recengine.workspace import Workspace
@@ -119,27 +118,28 @@ def test_unknown_size_changes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "ws").exists()
 
 
-def test_post_ingest_steps_run_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_demo_is_prepared_after_its_ingest_or_left_pending(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from recengine import preparation
+
     calls: list[str] = []
 
-    def step(name: str):
-        def run(self: Workspace, *, progress=None) -> None:
-            assert self.is_demo()  # steps see the finished, marked demo
+    def step(name: str):  # type: ignore[no-untyped-def]
+        def run(workspace: Workspace, progress) -> None:  # type: ignore[no-untyped-def]
+            assert workspace.is_demo()  # steps see the finished, marked demo
             progress(0.5, name)
             calls.append(name)
 
         return run
 
-    monkeypatch.setattr(Workspace, "first_step", step("first"), raising=False)
-    monkeypatch.setattr(Workspace, "second_step", step("second"), raising=False)
-    monkeypatch.setattr(demo_workspace, "POST_INGEST_STEPS", ["first_step", "second_step"])
-    create_demo_workspace(tmp_path / "ws", size="small")
-    assert calls == ["first", "second"]
+    monkeypatch.setattr(preparation, "_RUNNERS", {name: step(name) for name in preparation.STEP_NAMES})
+    workspace = create_demo_workspace(tmp_path / "ws", size="small")
+    assert calls == list(preparation.STEP_NAMES) and preparation.pending_steps(workspace) == ()
 
-    monkeypatch.setattr(demo_workspace, "POST_INGEST_STEPS", ["first_step", "no_such_step"])
-    with pytest.raises(WorkspaceError, match="no_such_step"):
-        create_demo_workspace(tmp_path / "other", size="small")
-    assert not (tmp_path / "other").exists()  # refused before anything was written
+    later = create_demo_workspace(tmp_path / "later", size="small", post_ingest=False)
+    assert calls == list(preparation.STEP_NAMES), "nothing more ran"
+    assert preparation.pending_steps(later) == preparation.STEP_NAMES
 
 
 def test_small_demo_fixture_gives_independent_copies(tmp_path: Path) -> None:
