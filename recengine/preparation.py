@@ -91,7 +91,8 @@ class PreparationStatus:
 
     Attributes:
         pending: Steps still to run, in order.
-        job: The running (or queued) preparation job, else the latest one; None when none was started.
+        job: With steps pending, the running (or queued) preparation job, else the latest one; None when
+            none was started or nothing is pending.
     """
 
     pending: tuple[str, ...]
@@ -291,8 +292,10 @@ def latest_preparation_job(workspace: Workspace) -> JobRecord | None:
 
 
 def preparation_status(workspace: Workspace) -> PreparationStatus:
-    """The pending steps and the preparation job, if one was started."""
-    return PreparationStatus(pending_steps(workspace), latest_preparation_job(workspace))
+    """The pending steps and the preparation job working on them, if one was started (None when nothing
+    is pending: every page asks, and most workspaces have nothing to prepare)."""
+    pending = pending_steps(workspace)
+    return PreparationStatus(pending, latest_preparation_job(workspace) if pending else None)
 
 
 def submit_preparation(workspace: Workspace, steps: Sequence[str] | None = None) -> JobRecord:
@@ -337,3 +340,25 @@ def encoder_work_in_background(workspace: Workspace, step: str) -> bool:
     except RecEngineError:
         return False
     return job is not None and job.is_active
+
+
+def preparation_section(workspace: Workspace) -> dict[str, object]:
+    """The `preparation` section of `recengine status`: state, steps left, and the job's progress."""
+    status = preparation_status(workspace)
+    state = ("running" if status.running else "interrupted" if status.interrupted
+             else "pending" if status.pending else "complete")
+    section: dict[str, object] = {"state": state, "pending_steps": list(status.pending)}
+    if status.job is not None:
+        eta = status.job.eta_s
+        section.update(job=status.job.job_id, job_status=status.job.status, progress=round(status.job.progress, 3),
+                       eta_s=round(eta, 1) if eta is not None else None, message=status.job.message)
+    return section
+
+
+def _register() -> None:
+    from recengine.status import register_status_section
+
+    register_status_section("preparation", preparation_section)
+
+
+_register()

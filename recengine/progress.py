@@ -50,16 +50,23 @@ class StderrProgress:
 
     On a terminal one tqdm-style line is redrawn at most every `interval_s` seconds. A file or a pipe
     (a CI log, `nohup`, a container) cannot redraw, so there each line is written once and ended: a
-    line when the step changes (the message without its counts), and within a step at most every
-    `line_interval_s` seconds, each with the time spent and the time left.
+    line when the step changes (the message without its counts; steps shorter than `step_interval_s`
+    are folded into the next line), within a step at most every `line_interval_s` seconds, each with
+    the time spent and the time left, and a last line when the work is done.
     """
 
     def __init__(
-        self, stream: TextIO | None = None, interval_s: float = 0.2, *, line_interval_s: float = 5.0
+        self,
+        stream: TextIO | None = None,
+        interval_s: float = 0.2,
+        *,
+        line_interval_s: float = 5.0,
+        step_interval_s: float = 1.0,
     ) -> None:
         self.stream = stream or sys.stderr
         self.interval_s = interval_s
         self.line_interval_s = line_interval_s
+        self.step_interval_s = step_interval_s
         self.started = time.monotonic()
         self._last_draw = 0.0
         self._drew = False
@@ -107,8 +114,9 @@ class StderrProgress:
         finished = fraction >= 1.0
         if finished and self._finished and step == self._last_step:
             return  # the same end reported twice
-        new_step = step != self._last_step
-        if not (new_step or finished or now - self._last_draw >= self.line_interval_s):
+        since_last = now - self._last_draw
+        due = since_last >= self.line_interval_s or (step != self._last_step and since_last >= self.step_interval_s)
+        if not (due or finished or self._last_step is None):
             return
         self._last_draw = now
         self._last_step = step

@@ -41,6 +41,7 @@ def _load_capabilities() -> None:
         "recengine.recommend.status",
         "recengine.train.status",
         "recengine.evaluate.status",
+        "recengine.preparation",
     ):
         try:
             importlib.import_module(module)

@@ -32,6 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
+    from recengine.errors import WorkspaceBusyError
     from recengine.preparation import preparation_status, prepare_workspace, submit_preparation
 
     workspace = open_workspace(arguments)
@@ -45,9 +46,15 @@ def run(arguments: argparse.Namespace) -> int:
             return 0
         print(f"Resuming the preparation: {', '.join(status.pending)} left.")
     if arguments.background:
-        job = submit_preparation(workspace, arguments.steps)
+        job = submit_preparation(workspace, arguments.steps)  # the running one, if there is one
         print(f"Preparing in the background: job {job.job_id} (`recengine jobs wait {job.job_id}` to follow).")
         return 0
+    running = preparation_status(workspace)
+    if running.running and running.job is not None:
+        raise WorkspaceBusyError(
+            f"A preparation job is running in this workspace ({running.job.job_id}, {running.job.progress:.0%}).",
+            hint=f"Wait for it: `recengine jobs wait {running.job.job_id}`, or cancel it: `recengine jobs cancel ...`.",
+        )
     started = time.monotonic()
     report = prepare_workspace(workspace, StderrProgress(), steps=arguments.steps)
     steps = ", ".join(f"{name} {duration_text(seconds)}" for name, seconds in report.seconds.items())

@@ -68,7 +68,7 @@ def test_first_start_creates_the_demo_workspace(
 
     def small_demo(path: Path, **kwargs: object) -> Workspace:
         calls.append(Path(path))
-        return original(path, size="small", progress=kwargs.get("progress"))  # type: ignore[arg-type]
+        return original(path, **{**kwargs, "size": "small"})  # type: ignore[arg-type]
 
     monkeypatch.setattr(recengine.demo, "create_demo_workspace", small_demo)
     at = new_app().run()
@@ -81,6 +81,13 @@ def test_first_start_creates_the_demo_workspace(
     assert metrics["Products"] == f"{workspace.summary().items:,}"
     at.run()  # a second run must not generate again
     assert len(calls) == 1
+    # Only the data was made in the page; the rest runs as a background job that the home page follows.
+    from recengine.jobs import job_runner
+    from recengine.preparation import preparation_status
+
+    status = preparation_status(workspace)
+    assert status.pending and status.job is not None
+    job_runner(workspace).cancel(status.job.job_id)  # the test is over: stop its worker
 
 
 def test_session_workspace_drives_every_page(demo_workspace: Path, tmp_path: Path) -> None:

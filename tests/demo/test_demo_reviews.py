@@ -11,7 +11,7 @@ from recengine.demo import PERIOD_END, PERIOD_START, DemoData
 
 def test_review_fields(standard_demo: DemoData) -> None:
     reviews = standard_demo.reviews
-    assert 11_000 <= len(reviews) <= 13_000
+    assert 5_500 <= len(reviews) <= 6_500
     assert reviews["review_id"].is_unique
     assert reviews["item_id"].isin(standard_demo.items["item_id"]).all()
     rated = reviews["rating"].dropna()
