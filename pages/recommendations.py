@@ -21,7 +21,8 @@ with guarded("Preparing recommendations"):
     root = str(workspace.root.resolve())
     version = data_version(workspace)
     require_items(workspace)
-    preparation_banner(workspace, "embeddings", "recommendations come from what customers bought together, popularity and ratings, without the semantic score.")
+    preparation_banner(workspace, "embeddings", "recommendations come from what customers bought together, "
+                       "popularity and ratings, without the semantic score.")
     controls = ui.sidebar_controls(root, version)
     model = controls.model
     history_ids: list[str] = []

@@ -4,7 +4,8 @@ After an ingest a workspace answers at once from its data (products, customers, 
 recommendations from the collaborative signal). What reads text through the encoder takes minutes on a
 CPU, so `prepare_workspace` runs it step by step, each step making one more capability available:
 
-    analysis     keywords, aspects and lexicon sentiment of the reviews (no encoder: seconds)
+    analysis     keywords, aspects and lexicon sentiment of the reviews (the encoder reads only the
+                 candidate aspect phrases, not the reviews)
     embeddings   item embeddings and their FAISS index (semantic scores, similar products, search)
     sentiment    the learned sentiment model on the reviews' vectors (re-scores every review)
     evaluation   one saved evaluation against baselines (the Evaluation page opens with results)
@@ -56,14 +57,15 @@ class PreparationStep:
     share: float
 
 
-# Shares from `bench/bench_first_start.py` on the standard demo (2 cores); see docs/BENCHMARKS.md.
+# Shares of the CPU time each step took on the standard demo (bench/profile_demo.py: 25, 34, 212 and
+# 10 CPU seconds on 2 cores; the sentiment step encodes every review and its title).
 STEPS: tuple[PreparationStep, ...] = (
-    PreparationStep("analysis", "Reading the reviews", "keywords, aspects and lexicon sentiment", 0.12),
+    PreparationStep("analysis", "Reading the reviews", "keywords, aspects and lexicon sentiment", 0.09),
     PreparationStep(
-        "embeddings", "Embedding the products", "semantic scores, similar products and search", 0.08
+        "embeddings", "Embedding the products", "semantic scores, similar products and search", 0.12
     ),
-    PreparationStep("sentiment", "Training the sentiment model", "learned sentiment of every review", 0.65),
-    PreparationStep("evaluation", "Evaluating the recommender", "a saved evaluation against baselines", 0.15),
+    PreparationStep("sentiment", "Training the sentiment model", "learned sentiment of every review", 0.75),
+    PreparationStep("evaluation", "Evaluating the recommender", "a saved evaluation against baselines", 0.04),
 )
 STEP_NAMES: tuple[str, ...] = tuple(step.name for step in STEPS)
 

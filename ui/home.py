@@ -94,9 +94,9 @@ def create_first_start_demo() -> bool:
             finally:
                 shutil.rmtree(partial, ignore_errors=True)
             status.update(label="Demo data ready", state="complete", expanded=False)
-    _open_workspace.clear()
+    _open_workspace.clear()  # handles made before the rename read settings from a folder that moved
     # Started after the rename: the job records the folder it works on.
-    resume_preparation(workspace_at(target))  # handles made before the rename read settings from a folder that moved
+    resume_preparation(workspace_at(target))
     workspace_summary.clear()
     status_sections.clear()
     workspace_is_demo.clear()
