@@ -4,7 +4,8 @@ Entry point: `run_evaluation(workspace_or_data, k=10, methods=None, progress=Non
 -> EvaluationResult`. On a workspace, every encoder version of its model registry other than the active
 one (the newest 3 unless `model_versions` chooses) is evaluated as "Embedding (<version>)" and
 "Hybrid (<version>)" on the same split. `with_review_analysis` analyses a loaded data set's reviews
-with `recengine.text` so the hybrid sees review sentiment as in the product.
+with `recengine.text` so the hybrid sees review sentiment as in the product. `evaluate_faithfulness`
+checks that explanations match the score (remove the top attributed history product, score again).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from recengine.evaluate.experiments import (
     load_experiment,
     save_experiment,
 )
+from recengine.evaluate.faithfulness import FaithfulnessReport, evaluate_faithfulness
 from recengine.evaluate.metrics import Estimate, PairedTest, bootstrap_ci, paired_test
 from recengine.evaluate.review_analysis import ReviewAnalysisRun, with_review_analysis
 from recengine.evaluate.runner import (
@@ -53,6 +55,7 @@ __all__ = [
     "EvaluationResult",
     "Experiment",
     "ExperimentComparison",
+    "FaithfulnessReport",
     "HybridRanker",
     "ItemKNN",
     "MethodResult",
@@ -67,6 +70,7 @@ __all__ = [
     "bootstrap_ci",
     "compare_experiments",
     "evaluate_data",
+    "evaluate_faithfulness",
     "from_workspace",
     "global_time_split",
     "leave_last_out",

@@ -169,9 +169,13 @@ def evaluate_faithfulness(
     )
 
 
-def sample_customers(recommender: Recommender, count: int, *, seed: int = 0) -> list[str]:
-    """`count` customers of the fitted model drawn at random (seeded), in a stable order."""
+def sample_customers(recommender: Recommender, count: int, *, seed: int = 0, min_history: int = 1) -> list[str]:
+    """`count` customers of the fitted model with at least `min_history` products, drawn at random
+    (seeded), in a stable order."""
     users = recommender.user_ids
+    if min_history > 1:
+        sizes = np.diff(recommender.history.offsets)
+        users = [user for user, size in zip(users, sizes.tolist(), strict=True) if size >= min_history]
     if count >= len(users):
         return list(users)
     chosen = np.random.default_rng(seed).choice(len(users), size=count, replace=False)

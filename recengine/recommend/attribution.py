@@ -121,22 +121,24 @@ def history_links(
     if winners is not None and cosines is not None and profile.composition is not None:
         links[:, count:] = cosines
         weights[:, count:] = profile.composition[winners].T
-    split = _split(np.concatenate([collaborative_values, semantic_values]), weights, links, _HistoryRows.of(profile, catalog))
+    values = np.concatenate([collaborative_values, semantic_values])
+    split = _split(values, weights, links, _HistoryRows.of(profile, catalog))
+    # Python numbers once for the whole list (numpy scalars cost more than the work done with them).
+    rounded = np.round(values, 6).tolist()
+    won = winners.tolist() if winners is not None else [None] * count
     sources = _interest_sources(profile)
     found: list[list[ComponentAttribution]] = []
     for column in range(count):
         entries = []
-        collaborative_value, semantic_value = float(collaborative_values[column]), float(semantic_values[column])
+        collaborative_value, semantic_value = rounded[column], rounded[count + column]
         if collaborative_value:
-            listed, rest = split.get(column, ([], round(collaborative_value, 6)))
-            entries.append(ComponentAttribution.of("collaborative", round(collaborative_value, 6), method, listed, rest))
-        if semantic_value and winners is not None:
-            winner = int(winners[column])
-            listed, rest = split.get(count + column, ([], round(semantic_value, 6)))
-            entries.append(
-                ComponentAttribution.of("semantic", round(semantic_value, 6), sources[winner], listed, rest, winner)
-            )
-        if len(entries) == 2 and entries[1].value > entries[0].value:
+            listed, rest = split.get(column, ([], collaborative_value))
+            entries.append(ComponentAttribution.of("collaborative", collaborative_value, method, listed, rest))
+        winner = won[column]
+        if semantic_value and winner is not None:
+            listed, rest = split.get(count + column, ([], semantic_value))
+            entries.append(ComponentAttribution.of("semantic", semantic_value, sources[winner], listed, rest, winner))
+        if len(entries) == 2 and semantic_value > collaborative_value:
             entries.reverse()
         found.append(entries)
     return HistoryLinks(cosines, found)
@@ -147,8 +149,7 @@ def _interest_sources(profile: UserProfile) -> list[str]:
     if profile.composition is None:
         return ["the interests typed for this customer"] * profile.interests.shape[0]
     count = profile.interests.shape[0]
-    return [f"interest {index + 1} of {count} ({float(share):.0%} of the liked history)"
-            for index, share in enumerate(profile.interest_weights.tolist())]
+    return [f"interest {index + 1} of {count}" for index in range(count)]
 
 
 @dataclass(frozen=True)
@@ -192,8 +193,10 @@ def _split(
     picked = amounts[order, index]
     running = np.cumsum(picked, axis=0)
     enough = np.abs(target - running) <= (1.0 - LIST_UNTIL) * np.abs(target)
-    counts = np.minimum(np.where(enough.any(axis=0), enough.argmax(axis=0) + 1, depth), np.count_nonzero(picked, axis=0))
-    rest = target - np.where(counts > 0, running[np.maximum(counts - 1, 0), index], 0.0)
+    first = enough.argmax(axis=0)
+    counts = np.minimum(np.where(enough[first, index], first + 1, depth), np.count_nonzero(picked, axis=0))
+    # Some term is not 0 in every kept column, so counts >= 1.
+    rest = target - running[counts - 1, index]
     # One rounding and one conversion for the whole list, not one per contribution.
     stacked = np.round(np.stack([picked, weights[order, columns], links[order, columns]]), 6).transpose(0, 2, 1)
     amount_rows, weight_rows, link_rows = stacked.tolist()

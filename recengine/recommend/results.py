@@ -71,7 +71,7 @@ class ComponentAttribution:
 
     component: str  # "collaborative" or "semantic"
     value: float  # the weighted component, as in `Explanation.components`
-    source: str  # "co-occurrence", "EASE", "interest 1 of 2 (70% of the liked history)", "typed interests"
+    source: str  # "co-occurrence", "EASE", "interest 1 of 2", "the interests typed for this customer"
     contributions: list[Contribution] = field(default_factory=list)
     unlisted: float = 0.0
     interest: int | None = None  # semantic: 0-based index of the interest vector that won
