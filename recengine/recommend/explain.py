@@ -167,10 +167,7 @@ def _what_user_did(profile: UserProfile, contribution: Contribution) -> str:
 
 def _personal_part(attribution: ComponentAttribution, profile: UserProfile, catalog: Catalog, lead: bool) -> str:
     """The clause naming the history product with the largest part of a component ('' when none is)."""
-    # A semantic part is "close to" a product only through a liked one (a disliked product's positive
-    # part is the interest being pushed away from it, not closeness).
-    top = next((entry for entry in attribution.contributions
-                if entry.amount > 0 and (attribution.component == "collaborative" or entry.weight > 0)), None)
+    top = next((entry for entry in attribution.contributions if entry.amount > 0), None)
     if top is None:
         return ""
     title = short_title(catalog, top.item_id)
@@ -183,7 +180,11 @@ def _personal_part(attribution: ComponentAttribution, profile: UserProfile, cata
     if attribution.component == "collaborative":
         opening = "Often chosen together with" if lead else "also often chosen together with"
         return f"{opening} '{title}', {did}{share}"
-    opening = "Close to" if lead else "also close to"
+    if top.weight < 0:
+        # A disliked product pushes the interest away from itself: the item scores for being unlike it.
+        opening = "Unlike" if lead else "also unlike"
+    else:
+        opening = "Close to" if lead else "also close to"
     return f"{opening} '{title}' ({top.link:.2f}), {did}{share}"
 
 

@@ -15,6 +15,8 @@ from recengine.evaluate.faithfulness import evaluate_faithfulness, without
 from recengine.recommend import Recommendation, Recommender, RuleSet
 from recengine.recommend.attribution import LIST_UNTIL, MAX_CONTRIBUTIONS
 from recengine.recommend.collaborative import user_scores
+from recengine.recommend.explain import _personal_part
+from recengine.recommend.results import ComponentAttribution
 
 SIGNALS = {"co-occurrence": 0.0, "EASE": 50.0}
 
@@ -163,3 +165,28 @@ def test_why_not_says_what_feeds_the_held_back_component(recommender: Recommende
     listed = recommender.recommend("j0", 3)[0]
     inside = recommender.why_not("j0", listed.item_id, 3)
     assert inside.attribution == listed.explanation.attribution
+
+
+def test_a_semantic_part_from_a_disliked_product_reads_as_unlike_it(
+    items: pd.DataFrame, interactions: pd.DataFrame, vectors: FakeItemVectors
+) -> None:
+    # 'mixed' liked a jazz record and rated a garden tool 1 star: the garden tool pushes the interest away
+    # from garden products, so the other jazz records' semantic parts include a positive part from it.
+    rows = pd.DataFrame(
+        [("mixed", "J0", "review", 5.0, datetime(2024, 3, 1)), ("mixed", "G0", "review", 1.0, datetime(2024, 3, 2))],
+        columns=interactions.columns,
+    )
+    model = Recommender.fit(items, pd.concat([interactions, rows], ignore_index=True), vectors,
+                            RecommendSettings(weight_collaborative=0.0, weight_popularity=0.0, weight_quality=0.0,
+                                              weight_recency=0.0))
+    top = model.recommend("mixed", 1)[0]
+    semantic = top.explanation.attribution_of("semantic")
+    assert semantic is not None
+    pushed = [entry for entry in semantic.contributions if entry.item_id == "G0"]
+    assert pushed and pushed[0].weight < 0 and pushed[0].disliked and pushed[0].link < 0 < pushed[0].amount
+    assert top.explanation.reason.startswith("Close to 'Jazz record 0'")  # the liked product's part is larger
+    assert semantic.listed + semantic.unlisted == pytest.approx(semantic.value, abs=1e-5)
+    # When such a part is the largest, the sentence says the item is unlike the disliked product.
+    lead = ComponentAttribution("semantic", semantic.value, semantic.source, pushed, semantic.value - pushed[0].amount)
+    clause = _personal_part(lead, model.profile("mixed"), model.catalog, lead=True)
+    assert clause.startswith("Unlike 'Garden tool 0'") and "which mixed rated 1 star (disliked)" in clause
