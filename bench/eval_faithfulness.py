@@ -25,7 +25,12 @@ from bench.evaluate import embed_items  # noqa: E402
 from bench.report import EVALUATION, machine_description, publish  # noqa: E402
 from recengine.config import RecommendSettings  # noqa: E402
 from recengine.evaluate.datasets import DATASETS, DatasetUnavailableError  # noqa: E402
-from recengine.evaluate.faithfulness import FaithfulnessReport, evaluate_faithfulness, figures, sample_customers  # noqa: E402
+from recengine.evaluate.faithfulness import (  # noqa: E402
+    FaithfulnessReport,
+    evaluate_faithfulness,
+    figures,
+    sample_customers,
+)
 from recengine.recommend import Recommender  # noqa: E402
 
 SECTION = "eval_faithfulness"
