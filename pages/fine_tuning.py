@@ -86,7 +86,11 @@ with guarded("Loading the fine-tuning page"):
     if problem:
         st.info(problem, icon=":material/info:")
     with st.form("ft_settings"):
-        left, middle, right = st.columns(3)
+        objectives = list(ft.OBJECTIVE_LABELS)
+        objective = st.selectbox("What the encoder learns from", objectives, index=objectives.index(defaults.objective),
+                                 format_func=ft.objective_label, help=helps["objective"])
+        advanced = st.expander("Advanced settings")
+        left, middle, right = advanced.columns(3)
         epochs = left.number_input("Epochs", 1, 20, defaults.epochs, help=helps["epochs"])
         batch_size = left.number_input("Batch size", 2, 1024, defaults.batch_size, help=helps["batch_size"])
         max_pairs = middle.number_input("Max pairs", 10, 1_000_000, defaults.max_pairs, step=500, help=helps["max_pairs"])
@@ -96,7 +100,11 @@ with guarded("Loading the fine-tuning page"):
         hard_negatives = right.number_input("Hard negatives", 0, 5, defaults.hard_negatives, help=helps["hard_negatives"])
         lora_rank = right.number_input("LoRA rank (0 = full)", 0, 64, defaults.lora_rank, help=helps["lora_rank"])
         cached = left.checkbox("Cached loss (large batches)", defaults.use_cached_mnrl, help=helps["use_cached_mnrl"])
-        activate = middle.checkbox("Activate when done", False,
+        trainable_layers = middle.number_input("Layers trained (customers' choices)", -1, 48, defaults.trainable_layers,
+                                               help=helps["trainable_layers"])
+        users_per_batch = right.number_input("Customers per step (customers' choices)", 2, 100_000,
+                                             defaults.users_per_batch, help=helps["users_per_batch"])
+        activate = st.checkbox("Activate when done", False,
                                    help="Switch to the new encoder right after training (re-embeds the catalog).")
         submitted = st.form_submit_button(
             "Start fine-tuning", type="primary", icon=":material/play_arrow:",
@@ -106,7 +114,8 @@ with guarded("Loading the fine-tuning page"):
         require_editor("start fine-tuning")
         record = ft.start_finetune(
             runner,
-            {"epochs": int(epochs), "batch_size": int(batch_size), "max_pairs": int(max_pairs),
+            {"objective": objective, "epochs": int(epochs), "batch_size": int(batch_size), "max_pairs": int(max_pairs),
+             "trainable_layers": int(trainable_layers), "users_per_batch": int(users_per_batch),
              "learning_rate": float(learning_rate), "hard_negatives": int(hard_negatives),
              "lora_rank": int(lora_rank), "use_cached_mnrl": bool(cached)},
             activate=activate,

@@ -249,6 +249,16 @@ def start_sentiment_training(
     return runner.submit("train_sentiment", {"encoder_tuning": encoder_tuning, "sentiment_prior": prior})
 
 
+OBJECTIVE_LABELS = {
+    "pairs": "Text pairs (next product, reviews, bought together)",
+    "interactions": "Customers' choices (what is chosen together; helps new products)",
+}
+
+
+def objective_label(objective: str) -> str:
+    return OBJECTIVE_LABELS.get(objective, objective)
+
+
 def start_finetune(runner: JobRunnerProtocol, settings: dict[str, Any], *, activate: bool) -> JobRecord:
     arguments = FineTuneArguments.from_dict(settings)  # validates before a process starts
     return runner.submit("finetune_encoder", {"arguments": arguments.to_dict(), "activate": activate})

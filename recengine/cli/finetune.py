@@ -17,7 +17,7 @@ from recengine.progress import StderrProgress
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from recengine.train.arguments import FineTuneArguments
+    from recengine.train.arguments import OBJECTIVES, FineTuneArguments
 
     helps = FineTuneArguments.help_texts()
     defaults = FineTuneArguments.defaults()
@@ -25,13 +25,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "finetune",
         help="Fine-tune the encoder on this workspace's customers and reviews; print before/after metrics.",
         description=(
-            "Builds positive pairs (next item a customer engaged with, positive review -> product, "
-            "co-bought products), holds out the evaluation's test data, trains with "
-            "MultipleNegativesRankingLoss and registers the new version. Metrics are NDCG@10 and Recall@10 "
-            "of finding the right product for held-out validation pairs, before and after."
+            "Holds out the evaluation's test data, trains with the chosen objective and registers the new "
+            "version. --objective pairs builds positive pairs (next item a customer engaged with, positive "
+            "review -> product, co-bought products) and trains with MultipleNegativesRankingLoss; metrics "
+            "are NDCG@10 and Recall@10 of finding the right product for held-out validation pairs. "
+            "--objective interactions (beeFormer) trains the similarity of product texts to reconstruct "
+            "which products each customer chose together; metrics are NDCG@10 and Recall@10 of finding "
+            "validation customers' latest product from their others. Both also report the recommender "
+            "before and after on held-out customers."
         ),
     )
     add_workspace_argument(parser)
+    parser.add_argument(
+        "--objective", choices=OBJECTIVES, default=defaults["objective"], help=helps["objective"]
+    )
     parser.add_argument("--epochs", type=int, default=defaults["epochs"], help=helps["epochs"])
     parser.add_argument("--batch-size", type=int, default=defaults["batch_size"], help=helps["batch_size"])
     parser.add_argument("--max-pairs", type=int, default=defaults["max_pairs"], help=helps["max_pairs"])
@@ -41,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="Any other fine-tuning setting, e.g. --set hard_negatives=1 --set use_cached_mnrl=true. "
+        help="Any other fine-tuning setting, e.g. --set hard_negatives=1 --set use_cached_mnrl=true "
+        "--set trainable_layers=-1 (a --set wins over the flags above). "
         f"Settings: {', '.join(sorted(helps))}.",
     )
     parser.add_argument("--activate", action="store_true", help="Switch to the new version when training succeeds.")
@@ -87,6 +95,7 @@ def run(arguments: argparse.Namespace) -> int:
     from recengine.train.arguments import FineTuneArguments
 
     values = {
+        "objective": arguments.objective,
         "epochs": arguments.epochs,
         "batch_size": arguments.batch_size,
         "max_pairs": arguments.max_pairs,
@@ -131,7 +140,8 @@ def run(arguments: argparse.Namespace) -> int:
         )
         return 0
     print(f"version {version.version_id}" + (" (active)" if outcome.activated else " (registered, not active)"))
-    print(f"pairs per source: {', '.join(f'{source} {count}' for source, count in version.pairs_per_source.items())}")
+    print(f"objective: {version.hyperparameters.get('objective', 'pairs')}")
+    print(f"training data: {', '.join(f'{source} {count}' for source, count in version.pairs_per_source.items())}")
     print(f"training took {version.duration_s:.0f} s")
     print_table(metric_rows(version.metrics_before, version.metrics_after), ["metric", "before", "after", "change"])
     return 0

@@ -2,7 +2,10 @@
 
     pairs.py      positive pairs from the workspace (sequence, review, co-bought), evaluation hold-out
     arguments.py  FineTuneArguments: hyper-parameters with help text
-    finetune.py   SentenceTransformerTrainer run, callbacks, train_and_register
+    finetune.py   SentenceTransformerTrainer run (pair objective), callbacks, train_and_register
+    reconstruction_loss.py  the interaction objective's loss (beeFormer / ELSA) and its chunked backward
+    user_batches.py         customers' histories and batches over them, held-out products excluded
+    interaction_finetune.py the interaction objective's training loop (linear head or encoder weights)
     card.py       the model card filled during training
     registry.py   versions on disk (safetensors + sha256 manifest), activate / rollback
 

@@ -13,6 +13,8 @@ from typing import Any, Literal
 from recengine.errors import ConfigError
 
 HoldOut = Literal["test_users", "test_items"]
+Objective = Literal["pairs", "interactions"]
+OBJECTIVES = ("pairs", "interactions")
 
 
 def _help(text: str, **extra: Any) -> dict[str, Any]:
@@ -26,7 +28,19 @@ class FineTuneArguments:
     Defaults aim at "minutes on a 2-core CPU with MiniLM" and are sensible on a GPU too.
     """
 
-    epochs: int = field(default=1, metadata=_help("Passes over the training pairs.", minimum=1, maximum=20))
+    objective: Objective = field(
+        default="pairs",
+        metadata=_help(
+            "What the encoder learns from. 'pairs': text pairs (next product, positive review -> product, "
+            "co-bought) with MultipleNegativesRankingLoss. 'interactions': customers' histories directly "
+            "(beeFormer): the similarity of product texts must reconstruct which products each customer "
+            "chose together, which teaches the encoder what customers choose, also for new products.",
+            choices=OBJECTIVES,
+        ),
+    )
+    epochs: int = field(
+        default=1, metadata=_help("Passes over the training pairs (or customers).", minimum=1, maximum=20)
+    )
     batch_size: int = field(
         default=32,
         metadata=_help(
@@ -57,11 +71,18 @@ class FineTuneArguments:
     use_cached_mnrl: bool = field(
         default=False,
         metadata=_help(
-            "Use CachedMultipleNegativesRankingLoss (GradCache): large batches with the memory of small ones."
+            "objective=pairs: use CachedMultipleNegativesRankingLoss (GradCache): large batches with the memory "
+            "of small ones."
         ),
     )
     mini_batch_size: int = field(
-        default=16, metadata=_help("Chunk size of the cached loss (memory, not results).", minimum=1, maximum=1024)
+        default=16,
+        metadata=_help(
+            "Texts encoded with gradients at once by the cached pair loss and by the interaction objective "
+            "(memory, not results).",
+            minimum=1,
+            maximum=1024,
+        ),
     )
     hard_negatives: int = field(
         default=0,
@@ -122,8 +143,77 @@ class FineTuneArguments:
             maximum=1.0,
         ),
     )
+    users_per_batch: int = field(
+        default=128,
+        metadata=_help(
+            "objective=interactions: customers per step; their products plus the sampled negatives are "
+            "encoded together (more customers: more signal per step, more products to encode).",
+            minimum=2,
+            maximum=100_000,
+        ),
+    )
+    negatives_per_batch: int = field(
+        default=128,
+        metadata=_help(
+            "objective=interactions: products sampled per step from the rest of the catalog as negatives.",
+            minimum=0,
+            maximum=100_000,
+        ),
+    )
+    max_items_per_batch: int = field(
+        default=512,
+        metadata=_help(
+            "objective=interactions: at most this many of the customers' products per step (bounds the "
+            "encoding work and memory of a step; negatives come on top).",
+            minimum=2,
+            maximum=1_000_000,
+        ),
+    )
+    trainable_layers: int = field(
+        default=0,
+        metadata=_help(
+            "objective=interactions: how much of the encoder learns. 0: a linear head on top of the frozen "
+            "encoder (its vectors are computed once; minutes on a 2-core CPU). N: the top N transformer "
+            "layers, encoded in chunks (GradCache). -1: every weight, as in beeFormer (for a GPU).",
+            minimum=-1,
+            maximum=48,
+        ),
+    )
+    head_epochs: int = field(
+        default=10,
+        metadata=_help(
+            "objective=interactions with trainable_layers=0: passes over the customers for the linear head "
+            "(each pass takes seconds once the products are encoded).",
+            minimum=1,
+            maximum=200,
+        ),
+    )
+    head_learning_rate: float = field(
+        default=1e-2,
+        metadata=_help(
+            "objective=interactions with trainable_layers=0: learning rate of the linear head (it starts "
+            "as the identity, so it needs a far larger rate than the encoder's weights).",
+            minimum=1e-6,
+            maximum=1.0,
+        ),
+    )
+    max_users: int = field(
+        default=20_000,
+        metadata=_help(
+            "objective=interactions: at most this many customers (with 2+ products) are trained on, "
+            "sampled; bounds the run time.",
+            minimum=2,
+            maximum=100_000_000,
+        ),
+    )
     positive_rating: float = field(
-        default=4.0, metadata=_help("Reviews rated at least this are 'positive' review pairs.", minimum=1.0, maximum=5.0)
+        default=4.0,
+        metadata=_help(
+            "Reviews rated at least this are 'positive' review pairs; with objective=interactions, reviews "
+            "rated lower are left out of the customers' histories.",
+            minimum=1.0,
+            maximum=5.0,
+        ),
     )
     sources: tuple[str, ...] = field(
         default=("sequence", "review", "co_bought"),

@@ -93,6 +93,7 @@ class ModelCard:
             f" ({self.precision or 'fp32'})",
             f"- Steps: {self.total_steps}" + (f", best checkpoint at step {self.best_step}" if self.best_step else "")
             + (" (stopped early)" if self.stopped_early else ""),
+            f"- Objective: {self.hyperparameters.get('objective', 'pairs')}",
             f"- Hold-out: {self.holdout}",
             "",
             "## Training data",

@@ -103,6 +103,7 @@ def federated_finetune(
     progress: Progress | None = None,
     on_event: EventCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    exclude_items: frozenset[str] = frozenset(),
 ) -> FineTuneResult:
     """FedAvg over the shards; returns the averaged model saved under `output_dir/model` with its card.
 
@@ -110,12 +111,19 @@ def federated_finetune(
         rounds: communication rounds; each shard trains `arguments.epochs` local epochs per round.
         shard_column: the column naming the shard (detected among SHARD_COLUMNS when None).
         frames: (items, reviews, interactions); read from the workspace when None.
+        exclude_items: products no shard's training pair may name (held out as new by an evaluation).
 
     Raises:
         ConfigError: no shard column, or fewer than two shards with enough pairs.
     """
     from recengine.train import finetune as central
 
+    if arguments.objective != "pairs":
+        raise ConfigError(
+            "Federated fine-tuning trains with the pair objective only.",
+            hint="Set objective=pairs with federated_rounds, or train the interaction objective centrally "
+            "(federated_rounds=0).",
+        )
     report = progress or no_progress
     emit = on_event or (lambda kind, values: None)
     items, reviews, interactions = frames or (workspace.items(), workspace.reviews(), workspace.interactions())
@@ -140,7 +148,7 @@ def federated_finetune(
     for shard in split_shards(reviews, interactions, column):
         # Built from this shard's own rows only (the catalog is shared, customer data is not).
         pairs = build_pairs(items, shard.reviews, shard.interactions, _replace(arguments, max_pairs=per_shard_budget),
-                            template=template, holdout=holdout)
+                            template=template, holdout=holdout, exclude_items=exclude_items)
         item_texts = item_texts or pairs.item_texts
         train, held = split_validation(pairs.pairs, arguments.validation_fraction, arguments.seed)
         if len(train) < MIN_SHARD_PAIRS:

@@ -244,6 +244,7 @@ def finetune_encoder(
     progress: Progress | None = None,
     on_event: EventCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    exclude_items: frozenset[str] = frozenset(),
 ) -> FineTuneResult:
     """Train a copy of the base encoder on the workspace's pairs; save it under `output_dir/model`.
 
@@ -256,6 +257,7 @@ def finetune_encoder(
         progress: fraction/message callback.
         on_event: receives ("loss"|"eval"|"log", values) while training, for live curves.
         should_stop: polled every step; when it returns True training stops and TrainingCancelled is raised.
+        exclude_items: products no training pair may name (held out as new by an evaluation).
 
     Raises:
         NotReadyError: too few pairs to train on.
@@ -278,6 +280,7 @@ def finetune_encoder(
             workspace.interactions(),
             arguments,
             template=workspace.settings.embed.item_template,
+            exclude_items=exclude_items,
         )
     train_pairs, validation_pairs = split_validation(pairs.pairs, arguments.validation_fraction, arguments.seed)
     emit("log", {"message": f"pairs per source: {pairs.used_per_source} (found {pairs.found_per_source})"})
@@ -313,10 +316,10 @@ def finetune_encoder(
 
     report(0.05, "measuring the base model")
     card.metrics_before = _plain_metrics(evaluator(model))
-    impact = _impact_setup(workspace, pairs, arguments)
+    impact = impact_setup(workspace, pairs.holdout_users, arguments)
     if impact is not None:
         report(0.07, "measuring the recommender with the base model")
-        card.metrics_before.update(_impact_metrics(impact, model, pairs, arguments))
+        card.metrics_before.update(impact_metrics(impact, model, pairs.item_texts, arguments))
     emit("eval", {"step": 0, "epoch": 0.0, **card.metrics_before})
     emit("log", {"message": f"before: {_format(card.metrics_before)}"})
 
@@ -363,7 +366,7 @@ def finetune_encoder(
     card.metrics_after = _plain_metrics(evaluator(model))
     if impact is not None:
         report(0.97, "measuring the recommender with the fine-tuned model")
-        card.metrics_after.update(_impact_metrics(impact, model, pairs, arguments))
+        card.metrics_after.update(impact_metrics(impact, model, pairs.item_texts, arguments))
         card.notes.append(
             f"Recommender metrics: leave-last-out split, {impact.users} customers whose data never reached training."
         )
@@ -387,11 +390,16 @@ def train_and_register(
     progress: Progress | None = None,
     on_event: EventCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
+    exclude_items: frozenset[str] = frozenset(),
 ) -> FineTuneOutcome:
-    """Train, then register the new version (and activate it when asked) only after success.
+    """Train with `arguments.objective`, then register the new version (and activate it when asked).
 
     A failure or cancellation at any point removes the staging folder and leaves the registry, the
     active model and the index exactly as they were.
+
+    Args:
+        exclude_items: products never trained on (held out as new by an evaluation), whatever the
+            objective, central or federated.
     """
     from recengine.train import registry
 
@@ -413,6 +421,20 @@ def train_and_register(
                 progress=training_progress,
                 on_event=on_event,
                 should_stop=should_stop,
+                exclude_items=exclude_items,
+            )
+        elif arguments.objective == "interactions":
+            from recengine.train.interaction_finetune import finetune_on_interactions
+
+            result = finetune_on_interactions(
+                workspace,
+                arguments,
+                output_dir=staging,
+                base_model=base_model,
+                exclude_items=exclude_items,
+                progress=training_progress,
+                on_event=on_event,
+                should_stop=should_stop,
             )
         else:
             result = finetune_encoder(
@@ -423,6 +445,7 @@ def train_and_register(
                 progress=training_progress,
                 on_event=on_event,
                 should_stop=should_stop,
+                exclude_items=exclude_items,
             )
         version = registry.register_version(workspace, result.model_dir, result.card, job_id=job_id)
         if on_event:
@@ -634,18 +657,20 @@ def _merge_lora(model: Any) -> None:
     transformer.model = transformer.model.merge_and_unload()
 
 
-def _impact_setup(workspace: Workspace, pairs: PairSet, arguments: FineTuneArguments) -> Any:
+def impact_setup(workspace: Workspace, holdout_users: frozenset[str], arguments: FineTuneArguments) -> Any:
+    """The recommender before/after measurement's split (None when switched off or not possible)."""
     if not arguments.recommendation_eval:
         return None
     from recengine.train import impact
 
-    return impact.prepare(workspace, pairs.holdout_users)
+    return impact.prepare(workspace, holdout_users)
 
 
-def _impact_metrics(setup: Any, model: Any, pairs: PairSet, arguments: FineTuneArguments) -> dict[str, float]:
+def impact_metrics(setup: Any, model: Any, item_texts: dict[str, str], arguments: FineTuneArguments) -> dict[str, float]:
+    """Embedding-only and hybrid NDCG@10 / Recall@10 with `model`'s vectors of the catalog."""
     from recengine.train import impact
 
-    item_ids, texts = impact.catalog_texts(setup, pairs.item_texts)
+    item_ids, texts = impact.catalog_texts(setup, item_texts)
     vectors = model.encode(texts, batch_size=max(arguments.batch_size, 32), normalize_embeddings=True,
                            convert_to_numpy=True)
     return impact.recommender_metrics(setup, item_ids, np.asarray(vectors, dtype=np.float32))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -258,6 +258,7 @@ def build_pairs(
     *,
     template: str = DEFAULT_TEMPLATE,
     holdout: HoldOut | None = None,
+    exclude_items: Collection[str] = frozenset(),
 ) -> PairSet:
     """All positive pairs of the chosen sources, held-out data removed, de-duplicated and sampled.
 
@@ -266,6 +267,7 @@ def build_pairs(
         arguments: sources, hold-out and sampling settings (defaults when None).
         template: item text template (the embedding settings' `item_template`).
         holdout: what to keep away; computed from the evaluation split when None.
+        exclude_items: products never trained on (held out as new by an evaluation): no pair names one.
     """
     arguments = arguments or FineTuneArguments()
     texts = item_texts(items, template) if not items.empty else {}
@@ -277,7 +279,7 @@ def build_pairs(
             user_fraction=arguments.holdout_user_fraction,
             seed=arguments.seed,
         )
-    engagements = _without_holdout(engagements, holdout)
+    engagements = without_holdout(engagements, holdout)
     kept_reviews = reviews
     if not reviews.empty:
         review_users = reviews["user_id"].astype("string").fillna("")
@@ -294,6 +296,7 @@ def build_pairs(
         "co_bought": lambda: co_bought_pairs(items, engagements, texts),
     }
     seen: set[tuple[str, str]] = set()
+    excluded = set(exclude_items)
     by_source: dict[str, list[TrainingPair]] = {source: [] for source in SOURCES}
     for source in SOURCES:
         if source not in arguments.sources:
@@ -301,7 +304,7 @@ def build_pairs(
         for pair in generators[source]():
             key = (pair.anchor, pair.positive)
             # Identical texts teach nothing; a pair seen before (from any source) is counted once.
-            if pair.anchor == pair.positive or key in seen:
+            if pair.anchor == pair.positive or key in seen or {pair.positive_item_id, pair.anchor_item_id} & excluded:
                 continue
             seen.add(key)
             by_source[source].append(pair)
@@ -321,7 +324,8 @@ def build_pairs(
     )
 
 
-def _without_holdout(engagements: pd.DataFrame, holdout: HoldOut) -> pd.DataFrame:
+def without_holdout(engagements: pd.DataFrame, holdout: HoldOut) -> pd.DataFrame:
+    """The engagements that training may see: no held-out customer, no held-out (customer, product)."""
     if engagements.empty:
         return engagements
     users = engagements["user_id"].astype(str)

@@ -416,6 +416,8 @@ def describe(workspace: Workspace) -> list[dict[str, Any]]:
                 "version": version.version_id,
                 "base model": version.base_model,
                 "created": version.created_at,
+                # Versions trained before objectives existed used pairs.
+                "objective": "" if version.is_base else version.hyperparameters.get("objective", "pairs"),
                 "ndcg@10 before": before,
                 "ndcg@10 after": after,
                 "recall@10 after": version.metrics_after.get("recall@10"),

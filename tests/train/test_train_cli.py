@@ -60,3 +60,22 @@ def test_jobs_list_on_an_empty_workspace(workspace, capsys: pytest.CaptureFixtur
     assert main(["jobs", "--workspace", str(workspace.root), "list", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out) == []
     assert main(["jobs", "--workspace", str(workspace.root), "show"]) == 2
+
+
+def test_finetune_objective_flag_trains_on_customers_choices(
+    filled_workspace, tiny_model_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("RECENGINE_EMBED__MODEL", str(tiny_model_dir))
+    code = main([
+        "finetune", "--workspace", str(filled_workspace.root), "--objective", "interactions",
+        "--set", "holdout=test_items", "--set", "max_seq_length=32", "--set", "head_epochs=2",
+        "--set", "validation_fraction=0.2", "--set", "recommendation_eval=false",
+    ])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "objective: interactions" in captured.out
+    version = registry.list_versions(filled_workspace)[-1]
+    assert version.hyperparameters["objective"] == "interactions"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["finetune", "--workspace", str(filled_workspace.root), "--objective", "triplets"])
+    assert exit_info.value.code == 2

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from recengine.jobs import JobEvent, JobRecord
 from recengine.train import registry
+from recengine.train.arguments import FineTuneArguments
 from recengine.train.card import ModelCard
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,3 +196,16 @@ def test_versions_compare_and_activate_then_roll_back(filled_workspace, tiny_mod
     at.button(key="ft_rollback").click().run()
     _no_problems(at)
     assert registry.active_version(filled_workspace).is_base
+
+
+def test_start_can_choose_the_interaction_objective(filled_workspace, tiny_model_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("RECENGINE_EMBED__MODEL", str(tiny_model_dir))
+    runner = FakeRunner()
+    at = _app(filled_workspace.root, runner, monkeypatch)
+    _no_problems(at)
+    at.selectbox[0].set_value("interactions")
+    at.button(key="FormSubmitter:ft_settings-Start fine-tuning").click().run()
+    _no_problems(at)
+    _kind, params = runner.submitted[0]
+    assert params["arguments"]["objective"] == "interactions"
+    assert params["arguments"]["trainable_layers"] == FineTuneArguments().trainable_layers

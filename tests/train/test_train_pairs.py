@@ -135,3 +135,12 @@ def test_arguments_reject_bad_values_with_a_hint() -> None:
     assert FineTuneArguments.from_dict({"sources": "sequence"}).sources == ("sequence",)
     assert FineTuneArguments.from_dict({"sources": "sequence, review"}).sources == ("sequence", "review")
     assert "in-batch" in FineTuneArguments.help_texts()["batch_size"]
+
+
+def test_excluded_products_are_in_no_pair() -> None:
+    excluded = {"I00", "I01", "I11", "I22"}
+    pairs = build_pairs(catalog_frame(), reviews_frame(), interactions_frame(), FineTuneArguments(max_pairs=10_000),
+                        exclude_items=excluded)
+    named = {pair.positive_item_id for pair in pairs.pairs} | {pair.anchor_item_id for pair in pairs.pairs}
+    assert pairs.pairs and not named & excluded
+    assert excluded <= set(pairs.item_texts)  # still described, so evaluations can embed them

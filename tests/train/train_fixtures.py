@@ -121,7 +121,9 @@ def build_tiny_model(folder: Path) -> Path:
     hf_folder.mkdir(parents=True, exist_ok=True)
     vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS
     (hf_folder / "vocab.txt").write_text("\n".join(vocabulary), encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(hf_folder / "vocab.txt"))
+    # Transformers 5 ignores `vocab_file` here (every word became [UNK], so all texts encoded alike):
+    # the vocabulary is passed as a mapping.
+    tokenizer = BertTokenizerFast(vocab={word: index for index, word in enumerate(vocabulary)})
     config = BertConfig(
         vocab_size=len(vocabulary), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
         intermediate_size=64, max_position_embeddings=128,
