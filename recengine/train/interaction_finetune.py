@@ -490,3 +490,17 @@ def finetune_on_interactions(
     card.save(model_dir)
     report(1.0, "training finished")
     return finetune.FineTuneResult(model_dir, card, dict(card.metrics_before), dict(card.metrics_after))
+
+
+def linear_head_weight(model: Any) -> np.ndarray | None:
+    """The weight of the linear head a head-only run added (None when the model has none).
+
+    With it, tuned vectors are the base vectors times its transpose, normalised: a benchmark can score
+    a tuned model on cached base vectors without encoding the catalog again.
+    """
+    try:
+        from sentence_transformers.sentence_transformer.modules import Dense
+    except ImportError:  # sentence-transformers < 6
+        from sentence_transformers.models import Dense
+    heads = [module for module in model if isinstance(module, Dense)]
+    return heads[-1].linear.weight.detach().cpu().numpy().astype(np.float32) if heads else None
