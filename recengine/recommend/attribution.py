@@ -101,9 +101,9 @@ def history_links(
     history = profile.history
     targets = np.asarray(positions, dtype=np.int64)
     count = targets.size
-    values = np.asarray(components, dtype=np.float64).reshape(count, len(COMPONENTS))
-    collaborative_values = values[:, COMPONENTS.index("collaborative")]
-    semantic_values = values[:, COMPONENTS.index("semantic")]
+    parts = np.asarray(components, dtype=np.float64).reshape(count, len(COMPONENTS))
+    collaborative_values = parts[:, COMPONENTS.index("collaborative")]
+    semantic_values = parts[:, COMPONENTS.index("semantic")]
     cosines = winners = None
     if vectors is not None and count:
         chosen = vectors[targets]
