@@ -56,6 +56,9 @@ BOOST_GRID = tuple(
     if amount or power == 1.0
 )
 KNOWN_ITEMS = 200
+# "Not below today's" known-item NDCG@10, up to this much: one query's hit moving a rank or two changes the
+# mean by about 0.001, and its sampling error over 200 queries is about 0.03.
+KNOWN_ITEM_TOLERANCE = 0.005
 
 
 @dataclass(frozen=True)
@@ -272,7 +275,8 @@ def template_rows(outcome: dict[str, object], boost: MentionBoost) -> list[str]:
 
 
 def boost_table(outcome: dict[str, object]) -> tuple[list[str], MentionBoost]:
-    """One row per boost tried; the best = highest precision + NDCG among those not below today's known-item NDCG."""
+    """One row per boost tried; the best = highest precision + NDCG among those whose known-item NDCG is
+    not below today's (less KNOWN_ITEM_TOLERANCE)."""
     queries: list[LabelledQuery] = outcome["queries"]  # type: ignore[assignment]
     count: int = outcome["count"]  # type: ignore[assignment]
     by_boost: dict[MentionBoost, list[list[int]]] = outcome["by_boost"]  # type: ignore[assignment]
@@ -284,7 +288,7 @@ def boost_table(outcome: dict[str, object]) -> tuple[list[str], MentionBoost]:
         constrained = score(ranked[:count], queries)
         known = score(ranked[count:], free)
         value = constrained.precision + constrained.ndcg
-        if known.ndcg >= today and value > best_value + 1e-9:
+        if known.ndcg >= today - KNOWN_ITEM_TOLERANCE and value > best_value + 1e-9:
             best, best_value = boost, value
         rows.append(f"| {boost.amount:g} | {boost.share_power:g} | {constrained.precision:.3f} | {constrained.ndcg:.3f} | "
                     f"{known.ndcg:.3f} |")
@@ -320,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
             "|---|---|---|---|---|",
             *grid,
             "",
-            f"Best here (highest precision + NDCG with known-item NDCG not below today's): amount {best.amount:g}, "
+            f"Best here (highest precision + NDCG with known-item NDCG not below today's less {KNOWN_ITEM_TOLERANCE:g}): "
+            f"amount {best.amount:g}, "
             f"power {best.share_power:g}; shipped (`MENTION_BOOST`): amount {shipped.amount:g}, power {shipped.share_power:g}.",
             "",
             "| query template | queries | constraint precision@10, today | with intent | NDCG@10, today | with intent | parse recovered the constraints |",
@@ -365,7 +370,8 @@ def main(argv: list[str] | None = None) -> int:
         "Cards unchanged. Not a clean hold-out: three rules were added after diagnosing Gift Cards known-item "
         "losses with the hashing encoder (a name more than half the catalog carries boosts nothing; an empty "
         "brand is read from the title; a name typed twice counts once); on Magazine, relative price bands were "
-        "made to need prices on a fifth of the products. Magazine has no prices (15 of 2,326) and Gift Cards a "
+        "made to need prices on a fifth of the products and a category's whole name made to win over a piece of a "
+        "longer one (\"arts\" is Arts, not also \"Arts, Music & Photography\"). Magazine has no prices (15 of 2,326) and Gift Cards a "
         "flat category tree, so each catalog tests different constraints; Gift Cards has few queries (33).",
         "",
         f"Parsing: {timing} per query.",

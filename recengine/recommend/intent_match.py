@@ -19,7 +19,7 @@ from recengine.recommend.intent_rules import IntentRules
 from recengine.recommend.intent_vocabulary import CatalogVocabulary, name_words, singular
 from recengine.recommend.results import Recommendation
 from recengine.recommend.rules import BoostRule, ExcludeItems, RuleSet
-from recengine.recommend.word_index import WordIndex, query_words
+from recengine.recommend.word_index import WordIndex
 
 if TYPE_CHECKING:
     from recengine.recommend.recommender import Recommender
@@ -37,7 +37,7 @@ class MentionBoost:
     Magazine catalog (bench/eval_search_intent.py).
     """
 
-    amount: float = 0.6
+    amount: float = 1.0
     share_power: float = 2.0
     max_coverage: float = 0.5
 
@@ -216,8 +216,9 @@ class ConstraintMatch:
 def mention_lift(intent: QueryIntent, mentions: Sequence[Constraint], mention_boost: MentionBoost = MENTION_BOOST) -> float:
     """What an item meeting every one of `mentions` gains: the amount, scaled by the share of the words
     the encoder reads that the names take."""
-    named = len(set().union(*(query_words(constraint.phrase) for constraint in mentions)))
-    share = min(1.0, named / max(len(query_words(intent.query_text)), 1))
+    # Words as names are compared (singular, "&" and "the" left out, "F&W" two words, not none).
+    named = len(set().union(*(name_words(constraint.phrase) for constraint in mentions)))
+    share = min(1.0, named / max(len(set(name_words(intent.query_text))), 1))
     return mention_boost.amount * share**mention_boost.share_power
 
 

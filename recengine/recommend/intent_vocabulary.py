@@ -64,16 +64,19 @@ class CatalogVocabulary:
     def from_catalog(cls, catalog: Catalog, rules: IntentRules = ENGLISH, catalog_words: Iterable[str] | None = None) -> CatalogVocabulary:
         """Index every category part and brand of `catalog` under the word sequences that name it.
 
-        "Arts, Music & Photography" is named by its whole and by each of its parts ("music"); a brand
-        also by its name without a legal suffix ("Acme Inc." -> "acme").
+        "Arts, Music & Photography" is named by its whole and by each of its parts ("photography"); a
+        brand also by its name without a legal suffix ("Acme Inc." -> "acme"). Words that are the whole
+        name of a category or brand name only those: "music" is the category Music where there is one,
+        not also "Arts, Music & Photography".
         """
         names: dict[tuple[str, ...], set[NameTarget]] = {}
+        pieces_only: dict[tuple[str, ...], set[NameTarget]] = {}
         generic = {name_words(text, rules) for text in rules.generic_names}
 
-        def add(words: tuple[str, ...], target: NameTarget) -> None:
+        def add(words: tuple[str, ...], target: NameTarget, *, whole: bool = True) -> None:
             if not words or words in generic or all(word.isdigit() for word in words) or len("".join(words)) < 2:
                 return
-            names.setdefault(words, set()).add(target)
+            (names if whole else pieces_only).setdefault(words, set()).add(target)
 
         for part in _category_parts(catalog.categories, rules):
             target = NameTarget("category", part)
@@ -81,7 +84,7 @@ class CatalogVocabulary:
             pieces = [piece for piece in re.split(r",|&|\band\b|/", part.lower()) if piece.strip()]
             if len(pieces) > 1:
                 for piece in pieces:
-                    add(name_words(piece, rules), target)
+                    add(name_words(piece, rules), target, whole=False)
         suffixes = set(rules.brand_suffixes)
         for brand in {str(value).strip() for value in catalog.brands}:
             if not brand or len(brand) > 80:
@@ -94,6 +97,8 @@ class CatalogVocabulary:
                 trimmed = trimmed[:-1]
             if trimmed != words:
                 add(trimmed, target)
+        for words, targets in pieces_only.items():
+            names.setdefault(words, targets)
         frozen = {words: tuple(sorted(targets, key=lambda item: (item.kind, item.name))) for words, targets in names.items()}
         word_index: dict[str, set[str]] = {}
         for words in frozen:
