@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from intent_fixtures import shop_interactions, shop_items, shop_model
 from recommend_fixtures import fill_workspace
 from streamlit.testing.v1 import AppTest
@@ -249,3 +251,23 @@ def test_recommend_interests_prints_and_returns_the_intent(workspace: Workspace,
     assert run("recommend", "--workspace", str(workspace.root), "--interests", interests, "-k", "3") == 0
     table = capsys.readouterr().out
     assert "price ≤ 3" in table and "category: Jazz" in table and "J0" in table
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    words=st.sampled_from(["headphones", "jazz", "thermostat", "board games", "kitchen", "books", "quiet fan"]),
+    price=st.sampled_from(["", "under $5", "under $20", "over $100", "between $10 and $30", "cheap"]),
+    rating=st.sampled_from(["", "4 stars and up", "5 stars and up"]),
+    exclusion=st.sampled_from(["", "not sony", "without batteries", "not vinyl", "except honeywell"]),
+)
+def test_hits_break_only_the_constraints_the_note_relaxed(
+    model: Recommender, words: str, price: str, rating: str, exclusion: str
+) -> None:
+    response = search_with_intent(model, " ".join(part for part in (words, price, rating, exclusion) if part), k=8)
+    assert response.results
+    relaxed = {constraint.label for constraint in response.relaxed}
+    hard = {constraint.label for constraint in response.intent.hard}
+    for hit in response.results:
+        assert set(hit.misses) & hard <= relaxed
+        assert set(hit.meets) | set(hit.misses) == {constraint.label for constraint in response.intent.constraints}
+    assert bool(relaxed) == bool(response.note)
