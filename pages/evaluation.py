@@ -108,6 +108,26 @@ with guarded("Reading the workspace"):
                         experiment_id = ev.save(root, result, name)
                         st.toast(f"Saved experiment {experiment_id}.")
 
+    st.subheader("New products (cold start)", anchor=False)
+    st.caption(ev.NEW_PRODUCTS_CAPTION)
+    with st.form("new_products_settings"):
+        left, right = st.columns(2)
+        new_share = left.select_slider("Share of products made new", options=[0.1, 0.2, 0.3], value=0.2)
+        new_resamples = right.select_slider("Bootstrap resamples ", options=[200, 500, 1000], value=500)
+        run_new = st.form_submit_button("Evaluate new products", icon=":material/fiber_new:")
+    if run_new:
+        ev.run_new_products(root, share=float(new_share), resamples=int(new_resamples))
+    new_products = ev.current_new_products(root)
+    if new_products is not None:
+        st.success(new_products.verdict(), icon=":material/fiber_new:")
+        st.caption(f"{new_products.dataset}: {new_products.description}.")
+        among_tab, whole_tab = st.tabs(["Among new products only", "Whole catalog (what customers see)"])
+        with among_tab:
+            st.plotly_chart(ev.new_products_chart(new_products.among_new, "recall@20"), width="stretch")
+            st.dataframe(new_products.among_new.table(), hide_index=True, width="stretch")
+        with whole_tab:
+            st.dataframe(new_products.whole_catalog.table(), hide_index=True, width="stretch")
+
     st.subheader("Score weights from this shop's data", anchor=False)
     st.caption(ev.SEARCH_CAPTION)
     if st.button("Suggest weights", icon=":material/tune:"):

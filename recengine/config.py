@@ -118,6 +118,14 @@ class RecommendSettings(BaseModel):
         1.0, ge=0, description="How much the mean vector of an item's reviews counts next to its catalog text "
         "in the item vector that semantic scores, similar items, search and bundles read (0 = catalog text only).",
     )
+    new_product_neighbours: int = Field(
+        5, ge=0, le=200,
+        description="Products without interactions borrow the collaborative signal of this many text "
+        "neighbours that have some (0 = new products get no collaborative score).",
+    )
+    new_product_min_cosine: float = Field(
+        0.2, ge=-1, le=1, description="Text neighbours less similar than this lend nothing to a new product."
+    )
     similar_content_weight: float = Field(0.5, ge=0, le=1, description="Similar items: content vs co-bought.")
     search_personal_weight: float = Field(0.3, ge=0, description="Personalised search: profile weight.")
 

@@ -22,6 +22,8 @@ from recengine.evaluate import (
     run_evaluation,
     save_experiment,
 )
+from recengine.evaluate.cold_start import ColdStartResult
+from recengine.evaluate.cold_start_run import ColdStartEvaluation, evaluate_new_products
 from recengine.evaluate.runner import METRIC_LABELS
 from recengine.evaluate.versions import MAX_VERSIONS, registry_versions
 from recengine.evaluate.weights import (
@@ -85,6 +87,49 @@ def run(
     )
     st.session_state[RESULT_KEY] = (root, result)
     return result
+
+
+NEW_PRODUCTS_CAPTION = (
+    "A share of the products with interactions is made new: all their interactions are hidden, their "
+    "catalog text stays. Customers who liked one of them and another product are tested: how well does "
+    "each method rank the new products they liked among the new ones, and how many of them does the hybrid "
+    "show in its top 20 of the whole catalog?"
+)
+NEW_PRODUCTS_KEY = "evaluation_new_products"
+
+
+def run_new_products(root: str, *, share: float, resamples: int) -> ColdStartEvaluation:
+    """Run the cold-start product evaluation with a progress bar and keep it in the session."""
+    evaluation = evaluate_new_products(
+        workspace_at(root), share=share, n_resamples=resamples, progress=progress_bar("Evaluating new products")
+    )
+    st.session_state[NEW_PRODUCTS_KEY] = (root, evaluation)
+    return evaluation
+
+
+def current_new_products(root: str) -> ColdStartEvaluation | None:
+    """The last cold-start evaluation run in this session on this workspace."""
+    return _stored_for(NEW_PRODUCTS_KEY, root)
+
+
+def new_products_chart(result: ColdStartResult, metric: str) -> go.Figure:
+    """One bar per method with its bootstrap interval."""
+    names = list(result.methods)
+    estimates = [result.methods[name].estimates[metric] for name in names]
+    figure = go.Figure(
+        go.Bar(
+            x=names,
+            y=[estimate.mean for estimate in estimates],
+            error_y={
+                "type": "data",
+                "array": [estimate.high - estimate.mean for estimate in estimates],
+                "arrayminus": [estimate.mean - estimate.low for estimate in estimates],
+            },
+        )
+    )
+    figure.update_layout(yaxis_title=metric.replace("recall", "Recall").replace("ndcg", "NDCG"), height=320,
+                         margin={"t": 20, "b": 20})
+    return figure
 
 
 def current_result(root: str, version: str | None = None) -> EvaluationResult | None:

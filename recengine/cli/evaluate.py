@@ -45,9 +45,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--split",
-        choices=["leave_last_out", "global_time"],
+        choices=["leave_last_out", "global_time", "new_products"],
         default="leave_last_out",
-        help="How to hold data out (default: each customer's last product by time).",
+        help=(
+            "How to hold data out (default: each customer's last product by time). new_products makes a "
+            "share of the products new (all their interactions left out) and measures how well each "
+            "method ranks them, among new products and in the hybrid's whole-catalog lists."
+        ),
+    )
+    parser.add_argument(
+        "--new-share",
+        type=float,
+        default=0.2,
+        help="With --split new_products: share of the products with interactions made new (default 0.2).",
     )
     parser.add_argument("--resamples", type=int, default=1000, help="Bootstrap resamples (default 1000).")
     parser.add_argument("--save", action="store_true", help="Save the result as an experiment in the workspace.")
@@ -82,6 +92,8 @@ def run(arguments: argparse.Namespace) -> int:
     workspace = open_workspace(arguments)
     if arguments.faithfulness:
         return _faithfulness(workspace, arguments)
+    if arguments.split == "new_products":
+        return _run_new_products(workspace, arguments)
     result = run_evaluation(
         workspace,
         k=arguments.k,
@@ -127,4 +139,28 @@ def _faithfulness(workspace: object, arguments: argparse.Namespace) -> int:
                     "covered": report.covered, "covered_all": report.covered_all})
         return 0
     print_table([list(row) for row in rows], ["measure", "value"])
+    return 0
+
+
+def _run_new_products(workspace: object, arguments: argparse.Namespace) -> int:
+    from recengine.evaluate.cold_start_run import evaluate_new_products
+
+    evaluation = evaluate_new_products(
+        workspace,  # type: ignore[arg-type]
+        share=arguments.new_share,
+        n_resamples=arguments.resamples,
+        progress=StderrProgress(),
+    )
+    if arguments.format == "json":
+        print_json(evaluation.to_dict())
+        return 0
+    print(f"{evaluation.dataset}: {evaluation.users:,} customers tested, {evaluation.new_products:,} new products")
+    print(f"Split: {evaluation.description}.")
+    for title, result in (("Among new products only", evaluation.among_new), ("Whole catalog", evaluation.whole_catalog)):
+        table = result.table()
+        print()
+        print(f"{title} (paired tests against {result.reference}):")
+        print_table(table.values.tolist(), list(table.columns))
+    print()
+    print(evaluation.verdict())
     return 0

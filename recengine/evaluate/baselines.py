@@ -306,6 +306,46 @@ class EmbeddingProfile:
         return profiles @ self.item_vectors.T
 
 
+class RandomRanker:
+    """Random scores (seeded): the floor every method must clear."""
+
+    name = "Random"
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+
+    def fit(self, train: pd.DataFrame, items: pd.DataFrame) -> RandomRanker:
+        self.item_count = len(items)
+        return self
+
+    def score(self, user_ids: Sequence[str]) -> np.ndarray:
+        return np.random.default_rng(self.seed).random((len(user_ids), self.item_count)).astype(np.float32)
+
+
+class FusedProfile:
+    """Weighted sum of other rankers' scores, e.g. TF-IDF (exact names, brands) with an encoder (meaning).
+
+    Both profile rankers score cosines in [-1, 1], so a plain weighted sum keeps their scales comparable.
+    """
+
+    def __init__(self, parts: Sequence[tuple[Ranker, float]], name: str = "") -> None:
+        self.parts = list(parts)
+        self.name = name or " + ".join(f"{weight:g} x {ranker.name}" for ranker, weight in self.parts)
+
+    def fit(self, train: pd.DataFrame, items: pd.DataFrame) -> FusedProfile:
+        for ranker, _weight in self.parts:
+            ranker.fit(train, items)
+        return self
+
+    def score(self, user_ids: Sequence[str]) -> np.ndarray:
+        total = None
+        for ranker, weight in self.parts:
+            scores = weight * np.asarray(ranker.score(user_ids), dtype=np.float32)
+            total = scores if total is None else total + scores
+        assert total is not None
+        return total
+
+
 def align_vectors(vector_ids: Sequence[str], vectors: np.ndarray, item_ids: Sequence[str]) -> np.ndarray:
     """Rows of `vectors` re-ordered to `item_ids`; zero rows for items without a vector."""
     position = {item_id: index for index, item_id in enumerate(vector_ids)}

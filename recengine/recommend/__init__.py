@@ -40,6 +40,7 @@ from recengine.recommend.rules import (
     ExcludeItems,
     HideOutOfStock,
     MinimumShare,
+    NewArrivals,
     PinItem,
     RuleSet,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "Explanation",
     "HideOutOfStock",
     "MinimumShare",
+    "NewArrivals",
     "PinItem",
     "ProfileSummary",
     "Recommendation",

@@ -22,6 +22,10 @@ class Catalog:
     brands: np.ndarray  # object
     prices: np.ndarray  # float64, nan when unknown
     in_stock: np.ndarray  # bool; unknown counts as in stock
+    # Day (days since the epoch) each product was first seen: a `first_seen` column of the catalog, else its
+    # first interaction, else (a product nobody has met yet) the newest day of the data. NaN when unknown.
+    first_seen: np.ndarray = field(default_factory=lambda: np.zeros(0), compare=False, repr=False)
+    newest_day: float = float("nan")
     # Masks of rules and segments, computed once per catalog (a category match scans every path).
     mask_cache: dict[object, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
 
@@ -99,6 +103,13 @@ class Catalog:
     @cached_property
     def _brand_values(self) -> tuple[np.ndarray, np.ndarray]:
         return np.unique(np.char.lower(self.brands.astype(str)), return_inverse=True)
+
+    def new_arrivals_mask(self, days: float) -> np.ndarray:
+        """Products first seen within `days` of the newest day in the data."""
+        if self.first_seen.size != self.size or np.isnan(self.newest_day):
+            return np.zeros(self.size, dtype=bool)
+        with np.errstate(invalid="ignore"):
+            return self.first_seen >= self.newest_day - float(days)
 
     def price_mask(self, low: float | None, high: float | None) -> np.ndarray:
         mask = ~np.isnan(self.prices)

@@ -7,6 +7,7 @@ gathers and small matrix products.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,7 +24,13 @@ from recengine.recommend.candidates import merge_candidates
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.collaborative import ease_similarity, item_similarity
 from recengine.recommend.explain import ExplainContext, components_dict, explain, held_back_clause, list_links
-from recengine.recommend.interactions import build_history
+from recengine.recommend.interactions import build_history, to_days
+from recengine.recommend.new_products import (
+    BorrowedSignal,
+    borrow_from_text,
+    with_borrowed_columns,
+    with_borrowed_values,
+)
 from recengine.recommend.profile import (
     UserHistory,
     UserProfile,
@@ -70,15 +77,19 @@ class Recommender:
         encode_query: Callable[[str], np.ndarray] | None = None,
         fingerprint: str = "",
         review_text_items: int = 0,
+        collaborative_method: str = "co-occurrence",
+        borrowed: BorrowedSignal | None = None,
     ) -> None:
         self.catalog = catalog
         self.settings = settings
         self.history = history
         self.statistics = statistics
         self.similarity = similarity  # co-occurrence: explanations, similar items and bundles read it
-        # What the collaborative component scores with: EASE weights when configured, else co-occurrence.
+        # What the collaborative component scores with: EASE weights when configured, else co-occurrence,
+        # with the columns of new products borrowed from their text neighbours (new_products.py).
         self.collaborative = similarity if collaborative is None else collaborative
-        self.collaborative_method = "co-occurrence" if collaborative is None else "EASE"
+        self.collaborative_method = collaborative_method
+        self.borrowed = borrowed if borrowed is not None else BorrowedSignal.none(catalog.size)
         self.vectors = vectors
         self.search = search
         self.keywords = dict(keywords)
@@ -90,7 +101,7 @@ class Recommender:
         self.scorers: dict[str, Any] = {
             "semantic": SemanticScorer(vectors, search),
             "collaborative": CollaborativeScorer(self.collaborative),
-            "popularity": StaticScorer("popularity", popularity_values(statistics)),
+            "popularity": StaticScorer("popularity", with_borrowed_values(popularity_values(statistics), self.borrowed)),
             "quality": StaticScorer("quality", quality),
             "recency": StaticScorer("recency", recency_values(statistics)),
         }
@@ -179,6 +190,7 @@ class Recommender:
         history, statistics = build_history(
             interactions, catalog.positions, settings, sentiment, anonymous_ratings
         )
+        catalog = with_first_seen(catalog, items, interactions, statistics.newest_day)
         report(0.4, "item-to-item similarity")
         similarity = item_similarity(
             history.presence,
@@ -187,6 +199,7 @@ class Recommender:
             neighbours=settings.collaborative_neighbours,
         )
         collaborative = None
+        collaborative_method = "co-occurrence"
         if settings.collaborative_ease_l2 > 0:
             report(0.55, "EASE item weights")
             collaborative = ease_similarity(
@@ -195,8 +208,20 @@ class Recommender:
                 neighbours=settings.collaborative_neighbours,
                 max_items=settings.collaborative_ease_max_items,
             )
+            if collaborative is not None:  # None: too many products for EASE, co-occurrence it is
+                collaborative_method = "EASE"
         report(0.7, "aligning item vectors")
         vectors, fingerprint = _align_vectors(item_vectors, catalog)
+        # A new product has catalog text only: it is compared with the others' catalog text (like with like).
+        report(0.8, "new products borrow from their text neighbours")
+        borrowed = borrow_from_text(
+            vectors,
+            np.asarray(history.presence.getnnz(axis=0)) > 0,
+            neighbours=settings.new_product_neighbours,
+            min_cosine=settings.new_product_min_cosine,
+        )
+        if borrowed.new_products.size:
+            collaborative = with_borrowed_columns(similarity if collaborative is None else collaborative, borrowed)
         review_text_items = 0
         if vectors is not None and settings.review_vector_weight > 0 and usable(review_vectors, fingerprint, vectors.shape[1]):
             reviewed = interactions
@@ -226,6 +251,8 @@ class Recommender:
             encode_query=encode_query,
             fingerprint=fingerprint,
             review_text_items=review_text_items,
+            collaborative_method=collaborative_method,
+            borrowed=borrowed,
         )
 
     @classmethod
@@ -388,7 +415,7 @@ class Recommender:
             catalog=self.catalog,
             vectors=self.vectors,
             score_positions=lambda positions: self.hybrid.score(context, positions, weights_used),
-            category_pool=lambda category, count: self._category_pool(context, weights_used, category, count, exclude_seen),
+            pool_of=lambda mask, count: self._mask_pool(context, weights_used, mask, count, exclude_seen),
         )
         recommendations = []
         # Cosines to the history and attributions of every listed item at once.
@@ -647,10 +674,11 @@ class Recommender:
                     found.append(positions[np.argsort(-totals, kind="stable")[:k]])
         return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
-    def _category_pool(
-        self, context: UserContext, weights: Mapping[str, float], category: str, count: int, exclude_seen: bool
+    def _mask_pool(
+        self, context: UserContext, weights: Mapping[str, float], mask: np.ndarray, count: int, exclude_seen: bool
     ) -> np.ndarray:
-        mask = self.catalog.category_mask(category)
+        """The `count` best-scoring items of `mask` for this user (rules that promote a group read it)."""
+        mask = mask.copy()
         if exclude_seen:
             mask &= ~context.history_mask()
         positions = np.flatnonzero(mask)
@@ -666,6 +694,26 @@ def parse_budget(text: str) -> float | None:
 
     limits = [limit.high for limit in parse_query(text or "").of_kind("price") if limit.high is not None]
     return min(limits) if limits else None
+
+
+def with_first_seen(catalog: Catalog, items: pd.DataFrame, interactions: pd.DataFrame, newest_day: float) -> Catalog:
+    """The catalog with each product's first-seen day (see `Catalog.first_seen`) for the new-arrivals rule."""
+    first_seen = np.full(catalog.size, np.nan)
+    if len(interactions) and "timestamp" in interactions.columns:
+        days = pd.Series(to_days(interactions["timestamp"]), index=interactions["item_id"].astype(str).to_numpy())
+        earliest = days.groupby(level=0).min()
+        rows = np.array([catalog.positions.get(item_id, -1) for item_id in earliest.index], dtype=np.int64)
+        known = rows >= 0
+        first_seen[rows[known]] = earliest.to_numpy()[known]
+    if "first_seen" in items.columns:
+        stated = to_days(items["first_seen"])
+        rows = np.array([catalog.positions.get(str(item_id), -1) for item_id in items["item_id"]], dtype=np.int64)
+        usable_rows = (rows >= 0) & ~np.isnan(stated)
+        first_seen[rows[usable_rows]] = stated[usable_rows]
+    if not np.isnan(newest_day):
+        # Nobody has met these products yet: they arrived after the data's newest day at the latest.
+        first_seen = np.where(np.isnan(first_seen), newest_day, first_seen)
+    return dataclasses.replace(catalog, first_seen=first_seen, newest_day=float(newest_day), mask_cache={})
 
 
 def _align_vectors(item_vectors: Any | None, catalog: Catalog) -> tuple[np.ndarray | None, str]:

@@ -125,6 +125,36 @@ class MinimumShare:
 
 
 @dataclass(frozen=True)
+class NewArrivals:
+    """Make room for products first seen within the last `days` (of the data's newest day).
+
+    Either at least `share` of the list (the best-scoring new arrivals replace the lowest others), or,
+    when `positions` are given, the best new arrivals at those 1-based positions.
+    """
+
+    days: float = 30.0
+    share: float = 0.2
+    positions: tuple[int, ...] = ()
+    kind: ClassVar[str] = "new_arrivals"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "positions", tuple(sorted({int(position) for position in self.positions})))
+        if float(self.days) <= 0:
+            raise ConfigError(f"New arrivals need a window of days above 0, got {self.days}.")
+        if not 0 < float(self.share) <= 1:
+            raise ConfigError(f"New arrivals share {self.share} is outside (0, 1].", hint="Use e.g. 0.2.")
+        if any(position < 1 for position in self.positions):
+            raise ConfigError(f"New arrival positions {list(self.positions)} are invalid.", hint="Positions start at 1.")
+
+    def matches(self, catalog: Catalog) -> np.ndarray:
+        return catalog.new_arrivals_mask(self.days)
+
+    def describe(self) -> str:
+        where = f"at positions {', '.join(map(str, self.positions))}" if self.positions else f"at least {self.share:.0%}"
+        return f"new arrivals (first seen within {self.days:g} days) {where}"
+
+
+@dataclass(frozen=True)
 class Diversity:
     """MMR re-ranking: lambda 1 = relevance only, lower = more varied lists."""
 
@@ -139,9 +169,10 @@ class Diversity:
         return f"diversity (MMR lambda {self.mmr_lambda:.2f})"
 
 
-Rule = HideOutOfStock | ExcludeItems | PinItem | BoostRule | MinimumShare | Diversity
+Rule = HideOutOfStock | ExcludeItems | PinItem | BoostRule | MinimumShare | NewArrivals | Diversity
 RULE_TYPES: dict[str, type] = {
-    rule.kind: rule for rule in (HideOutOfStock, ExcludeItems, PinItem, BoostRule, MinimumShare, Diversity)
+    rule.kind: rule
+    for rule in (HideOutOfStock, ExcludeItems, PinItem, BoostRule, MinimumShare, NewArrivals, Diversity)
 }
 
 
@@ -149,6 +180,8 @@ def rule_to_dict(rule: Rule) -> dict[str, Any]:
     values = asdict(rule)
     if isinstance(rule, ExcludeItems):
         values["item_ids"] = list(rule.item_ids)
+    if isinstance(rule, NewArrivals):
+        values["positions"] = list(rule.positions)
     return {"type": rule.kind, **values}
 
 
@@ -164,6 +197,8 @@ def rule_from_dict(values: Mapping[str, Any]) -> Rule:
     arguments = {key: value for key, value in values.items() if key in allowed}
     if cls is ExcludeItems:
         arguments["item_ids"] = tuple(arguments.get("item_ids", ()))
+    if cls is NewArrivals:
+        arguments["positions"] = tuple(arguments.get("positions", ()))
     return cls(**arguments)  # type: ignore[no-any-return]
 
 
@@ -229,7 +264,7 @@ def apply_rules(
     catalog: Catalog,
     vectors: np.ndarray | None,
     score_positions: ScoreFunction,
-    category_pool: Callable[[str, int], np.ndarray],
+    pool_of: Callable[[np.ndarray, int], np.ndarray],
 ) -> RuledList:
     """Apply the active rules to scored candidates and return the final top-k.
 
@@ -240,7 +275,7 @@ def apply_rules(
         catalog: item attributes for matching.
         vectors: item vectors for MMR similarity (category equality when None).
         score_positions: scores items that are not candidates (pins, promoted items).
-        category_pool: best-scoring items of a category, beyond the candidates.
+        pool_of: best-scoring items of a mask (a category, new arrivals), beyond the candidates.
     """
     rules = rule_set.active()
     positions = np.asarray(positions, dtype=np.int64)
@@ -311,33 +346,60 @@ def apply_rules(
 
     top = order[:k]
 
-    # 4. minimum share of a promoted category
-    for rule in [rule for rule in rules if isinstance(rule, MinimumShare)]:
-        mask = catalog.category_mask(rule.category)
-        needed = math.ceil(rule.share * min(k, max(len(top), 1)))
-        have = sum(1 for p in top if mask[p])
-        if have >= needed:
-            continue
+    def promote(mask: np.ndarray, needed: int, reason: str, slots: list[int] | None = None) -> None:
+        """Put the best `needed` items of `mask` into `top`, into `slots` or over the lowest others."""
+        nonlocal top
         in_list = set(top)
-        promote = [p for p in order[k:] if mask[p] and p not in in_list][: needed - have]
-        if len(promote) < needed - have:
+        promote = [p for p in order[k:] if mask[p] and p not in in_list][:needed]
+        if len(promote) < needed:
             extra = [
                 int(p)
-                for p in category_pool(rule.category, needed + len(top) + len(blocked))
+                for p in pool_of(mask, needed + len(top) + len(blocked))
                 if int(p) not in in_list and not blocked_mask[int(p)] and int(p) not in promote
             ]
             ensure_scored(np.array(extra, dtype=np.int64))
             for p in extra:
                 delta[p] = boost_of(p)
                 score.setdefault(p, base_totals[p] + delta[p])
-            promote += extra[: needed - have - len(promote)]
-        slots = [index for index in range(len(top) - 1, -1, -1) if not mask[top[index]]]
+            promote += extra[: needed - len(promote)]
+        if slots is None:
+            slots = [index for index in range(len(top) - 1, -1, -1) if not mask[top[index]]]
         for p, slot in zip(promote, slots, strict=False):
-            result.removed.setdefault(top[slot], f"pushed out: {rule.describe()}")
-            top[slot] = p
-            note(p, f"promoted: {rule.describe()}")
+            if slot < len(top):
+                result.removed.setdefault(top[slot], f"pushed out: {reason}")
+                top[slot] = p
+            else:
+                top.append(p)
+            note(p, f"promoted: {reason}")
         if len(top) < k:
             top += [p for p in promote if p not in top][: k - len(top)]
+
+    # 4. minimum share of a promoted category, then of new arrivals (or their fixed positions)
+    for rule in [rule for rule in rules if isinstance(rule, MinimumShare)]:
+        mask = catalog.category_mask(rule.category)
+        needed = math.ceil(rule.share * min(k, max(len(top), 1)))
+        have = sum(1 for p in top if mask[p])
+        if have < needed:
+            promote(mask, needed - have, rule.describe())
+    for rule in [rule for rule in rules if isinstance(rule, NewArrivals)]:
+        mask = rule.matches(catalog)
+        if rule.positions:
+            wanted = [position - 1 for position in rule.positions if position <= k]
+            free = [slot for slot in wanted if not (slot < len(top) and mask[top[slot]])]
+            # New arrivals already elsewhere in the list move to the fixed positions first.
+            movable = [p for index, p in enumerate(top) if mask[p] and index not in wanted]
+            for slot, p in zip(free, movable, strict=False):
+                top.remove(p)
+                top.insert(min(slot, len(top)), p)
+                note(p, f"moved: {rule.describe()}")
+            free = [slot for slot in wanted if not (slot < len(top) and mask[top[slot]])]
+            if free:
+                promote(mask, len(free), rule.describe(), slots=free)
+            continue
+        needed = math.ceil(rule.share * min(k, max(len(top), 1)))
+        have = sum(1 for p in top if mask[p])
+        if have < needed:
+            promote(mask, needed - have, rule.describe())
 
     # 5. pins
     for rule in sorted((rule for rule in rules if isinstance(rule, PinItem)), key=lambda r: r.position):

@@ -136,3 +136,16 @@ def test_weights_are_suggested_and_saved_from_the_page(workspace) -> None:  # ty
     app = app.run()
     assert not app.exception, app.exception
     assert Workspace.open(workspace.root).settings.recommend.weight_collaborative > 0
+
+
+def test_page_evaluates_new_products(workspace) -> None:  # type: ignore[no-untyped-def]
+    fill_workspace(workspace)
+    app = page_for(workspace.root).run()
+    next(button for button in app.button if button.label == "Evaluate new products").click()
+    app = app.run()
+    assert not app.exception, app.exception
+    verdict = next(success.value for success in app.success if "Among new products" in success.value)
+    assert "ranks best" in verdict
+    methods = [frame.value["method"].tolist() for frame in app.dataframe]
+    assert any(names[:2] == ["Random", "TF-IDF"] for names in methods)  # among new products
+    assert any(names[0] == "ItemKNN" for names in methods)  # whole catalog
