@@ -126,6 +126,15 @@ class RecommendSettings(BaseModel):
     new_product_min_cosine: float = Field(
         0.2, ge=-1, le=1, description="Text neighbours less similar than this lend nothing to a new product."
     )
+    new_arrivals_days: float = Field(
+        0.0, ge=0,
+        description="New-arrivals rule for every list: products first seen within this many days of the newest "
+        "data get room (0 = off; the dashboard and `recommend --new-arrivals` set it per run).",
+    )
+    new_arrivals_share: float = Field(0.2, gt=0, le=1, description="New arrivals' minimum share of a list.")
+    new_arrivals_positions: list[int] = Field(
+        default_factory=list, description="Fixed 1-based positions for new arrivals instead of a share."
+    )
     similar_content_weight: float = Field(0.5, ge=0, le=1, description="Similar items: content vs co-bought.")
     search_personal_weight: float = Field(0.3, ge=0, description="Personalised search: profile weight.")
 

@@ -23,6 +23,7 @@ from recengine.recommend import (
     ExcludeItems,
     HideOutOfStock,
     MinimumShare,
+    NewArrivals,
     PinItem,
     Recommendation,
     Recommender,
@@ -393,6 +394,18 @@ def sidebar_controls(root: str, version: str) -> Controls:
         if promoted != "(none)":
             share = st.slider("Minimum share", 0.1, 1.0, 0.3, 0.1, key="rec_promote_share")
             rules.append(MinimumShare(promoted, share))
+        new_days = st.number_input(
+            "New arrivals: first seen within days (0 = off)", min_value=0, max_value=3650,
+            value=int(model.settings.new_arrivals_days), step=7, key="rec_new_days",
+            help="Products first seen within this many days of the newest data (or that nobody has bought yet) "
+            "get room in the list: a minimum share, or fixed positions.",
+        )
+        if new_days > 0:
+            new_share = st.slider("New arrivals' minimum share", 0.1, 1.0, float(model.settings.new_arrivals_share), 0.1,
+                                  key="rec_new_share")
+            new_positions = st.text_input("…or fixed positions (e.g. 3,7)", key="rec_new_positions")
+            positions = tuple(int(part) for part in new_positions.split(",") if part.strip().isdigit())
+            rules.append(NewArrivals(days=float(new_days), share=new_share, positions=positions))
         pin = st.text_input("Pin product id at position 1", key="rec_pin").strip()
         if pin:
             rules.append(PinItem(pin, 1))

@@ -13,7 +13,7 @@ from recengine.cli.common import add_workspace_argument, open_workspace, print_j
 from recengine.distributed import add_engine_arguments, check_engine_arguments
 from recengine.errors import ConfigError, NotFoundError, RecEngineError
 from recengine.progress import StderrProgress
-from recengine.recommend import COMPONENTS, Recommendation, RuleSet
+from recengine.recommend import COMPONENTS, NewArrivals, Recommendation, RuleSet
 from recengine.recommend.attribution import attribution_text
 
 if TYPE_CHECKING:
@@ -59,8 +59,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="How much each product's reviews' text counts in its vector for this run: 0 = catalog "
                         "text only (default: the review_vector_weight setting; the dashboard's 'Describe products "
                         "by their reviews too').")
+    parser.add_argument("--new-arrivals", type=float, default=None, metavar="DAYS",
+                        help="New-arrivals rule: products first seen within DAYS of the newest data (or nobody has "
+                        "bought yet) get room in every list (default: the new_arrivals_days setting, 0 = off).")
+    parser.add_argument("--new-arrivals-share", type=float, default=0.2, metavar="S",
+                        help="With --new-arrivals: their minimum share of each list (default 0.2).")
+    parser.add_argument("--new-arrivals-positions", default="", metavar="P,P",
+                        help="With --new-arrivals: fixed 1-based positions instead of a share, e.g. 3,7.")
     add_engine_arguments(parser, workers=False)
     parser.set_defaults(handler=run)
+
+
+def with_new_arrivals(rules: RuleSet | None, arguments: argparse.Namespace) -> RuleSet | None:
+    """The rules plus the --new-arrivals rule when asked for."""
+    if arguments.new_arrivals is None:
+        return rules
+    try:
+        positions = tuple(int(part) for part in arguments.new_arrivals_positions.split(",") if part.strip())
+    except ValueError:
+        raise ConfigError(
+            f"--new-arrivals-positions {arguments.new_arrivals_positions!r} is not a list of positions.",
+            hint="E.g. --new-arrivals-positions 3,7.",
+        ) from None
+    rule = NewArrivals(days=arguments.new_arrivals, share=arguments.new_arrivals_share, positions=positions)
+    return (rules or RuleSet()).with_rule(rule)
 
 
 def use_run_settings(workspace: Workspace, ease_l2: float | None, review_weight: float | None = None) -> None:
@@ -138,7 +160,7 @@ def run(arguments: argparse.Namespace) -> int:
         raise ConfigError("--engine ray is for batch exports.", hint="Use --users-file F --format jsonl|csv --out F.")
     workspace = open_workspace(arguments)
     use_run_settings(workspace, arguments.ease_l2, arguments.review_weight)
-    rules = load_rules(arguments.rules, arguments.no_rules)
+    rules = with_new_arrivals(load_rules(arguments.rules, arguments.no_rules), arguments)
     weights = parse_weights(arguments.weight)
     from recengine.recommend.workspace_model import recommender_for
 

@@ -41,7 +41,14 @@ from recengine.recommend.profile import (
 from recengine.recommend.protocols import CandidateSource, UserContext
 from recengine.recommend.results import ProfileSummary, Recommendation, WhyNot
 from recengine.recommend.review_content import review_means, usable, with_review_text
-from recengine.recommend.rules import BoostRule, Diversity, RuleSet, apply_rules
+from recengine.recommend.rules import (
+    BoostRule,
+    Diversity,
+    NewArrivals,
+    RuleSet,
+    apply_rules,
+    new_arrivals_from_settings,
+)
 from recengine.recommend.scoring import (
     COMPONENTS,
     CollaborativeScorer,
@@ -652,6 +659,9 @@ class Recommender:
         has_diversity = any(isinstance(rule, Diversity) for rule in rule_set.rules)
         if rule_set.enabled and not has_diversity and self.settings.diversity_lambda < 1:
             rule_set = rule_set.with_rule(Diversity(self.settings.diversity_lambda))
+        has_new_arrivals = any(isinstance(rule, NewArrivals) for rule in rule_set.rules)
+        if rule_set.enabled and not has_new_arrivals and self.settings.new_arrivals_days > 0:
+            rule_set = rule_set.with_rule(new_arrivals_from_settings(self.settings))
         return rule_set
 
     def _boosted_candidates(

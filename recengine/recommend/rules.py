@@ -154,6 +154,15 @@ class NewArrivals:
         return f"new arrivals (first seen within {self.days:g} days) {where}"
 
 
+def new_arrivals_from_settings(settings: Any) -> NewArrivals:
+    """The new-arrivals rule that `RecommendSettings.new_arrivals_*` configure for every list."""
+    return NewArrivals(
+        days=settings.new_arrivals_days,
+        share=settings.new_arrivals_share,
+        positions=tuple(settings.new_arrivals_positions),
+    )
+
+
 @dataclass(frozen=True)
 class Diversity:
     """MMR re-ranking: lambda 1 = relevance only, lower = more varied lists."""

@@ -195,3 +195,15 @@ def test_typed_interests_for_a_new_customer(filled_workspace: Workspace, capsys:
     payload = json.loads(capsys.readouterr().out)
     assert len(payload["recommendations"]) == 3
     assert all(item["explanation"]["because"] == [] for item in payload["recommendations"])
+
+
+def test_new_arrivals_flag_gives_never_bought_products_fixed_positions(
+    filled_workspace: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run("recommend", "--workspace", str(filled_workspace.root), "--user", "j0", "-k", "4", "--format", "json",
+        "--new-arrivals", "1", "--new-arrivals-positions", "2,4")
+    listed = json.loads(capsys.readouterr().out)["recommendations"]
+    assert {listed[1]["item_id"], listed[3]["item_id"]} == {"J7", "G7"}  # nobody has bought them yet
+    with pytest.raises(RecEngineError, match="positions"):
+        run("recommend", "--workspace", str(filled_workspace.root), "--user", "j0", "--new-arrivals", "1",
+            "--new-arrivals-positions", "two")

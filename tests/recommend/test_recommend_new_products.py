@@ -102,3 +102,13 @@ def test_new_arrivals_rule_round_trips_and_checks_its_values() -> None:
         NewArrivals(days=0)
     with pytest.raises(ConfigError):
         NewArrivals(positions=(0,))
+
+
+def test_new_arrivals_from_settings_apply_to_every_list(
+    items: pd.DataFrame, interactions: pd.DataFrame, vectors: FakeItemVectors
+) -> None:
+    settings = RecommendSettings(new_arrivals_days=1, new_arrivals_positions=[1])
+    model = Recommender.fit(items, interactions, vectors, settings)
+    assert model.recommend("g0", k=3)[0].item_id in ("J7", "G7")
+    off = model.recommend("g0", k=3, rules=RuleSet(enabled=False))
+    assert not any("new arrivals" in note for item in off for note in item.explanation.rules)
