@@ -105,11 +105,34 @@ def markdown(evaluation: ColdStartEvaluation, seed: int, seconds: float) -> str:
     return "\n".join(lines)
 
 
+def warm_check(data: EvaluationData) -> str:
+    """Leave-last-out NDCG@10 of the hybrid with and without borrowing: products with interactions must not lose."""
+    from recengine.config import RecommendSettings
+    from recengine.evaluate.baselines import HybridRanker
+    from recengine.evaluate.metrics import metrics_from_ranks, paired_test
+    from recengine.evaluate.runner import EvaluationContext
+    from recengine.evaluate.splits import leave_last_out
+
+    context = EvaluationContext(leave_last_out(data.interactions), data.items)
+    ndcg = {}
+    for label, neighbours in (("without", 0), ("with", RecommendSettings().new_product_neighbours)):
+        ranker = HybridRanker(data.item_vectors, RecommendSettings(new_product_neighbours=neighbours))
+        ndcg[label] = metrics_from_ranks(context.run(ranker, k_max=10).ranks, 10)["ndcg"]
+    test = paired_test(ndcg["with"], ndcg["without"])
+    never_bought = len(data.items) - data.interactions["item_id"].nunique()
+    return (
+        f"Warm check (leave-last-out, {len(context.user_ids):,} customers, {never_bought:,} catalog products nobody "
+        f"bought): hybrid NDCG@10 {ndcg['without'].mean():.4f} without borrowing, {ndcg['with'].mean():.4f} with "
+        f"({test.mean_difference:+.4f}, p={test.p_value:.3f}{', significant' if test.significant else ', not significant'})."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--datasets", nargs="+", default=["magazine_ratings", "gift_cards", "demo"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--no-warm-check", action="store_true", help="Skip the leave-last-out check on products with interactions.")
     parser.add_argument("--no-write", action="store_true", help="Print only; leave docs/EVALUATION.md alone.")
     arguments = parser.parse_args(argv)
     sections = [
@@ -120,8 +143,11 @@ def main(argv: list[str] | None = None) -> int:
         "A seeded 20% of the products with interactions become new: all their interactions leave training, "
         "their catalog text stays. Test customers liked a new product and another product; their other liked "
         "products are the input of the content methods (the collaborative ones learn from every training "
-        "interaction). Settings (new products borrow from 5 text neighbours, popularity borrowed too, fusion "
-        "0.5/0.5) were chosen on Magazine (all ratings) seed 0; the other rows confirm them.",
+        "interaction). Settings (new products borrow from 5 text neighbours, discounted by their mean cosine, "
+        "popularity borrowed too; fusion 0.5/0.5) were chosen on Magazine (all ratings) seed 0; the other rows "
+        "confirm them. Borrowing from 2 neighbours, or without the closeness discount, showed more new products "
+        "on Magazine seed 1 and the demo but cost Gift Cards' warm NDCG@10 0.014 to 0.033 (significant): Gift "
+        "Cards' catalog holds 1,400 products nobody bought, which then crowd the lists.",
     ]
     for key in arguments.datasets:
         try:
@@ -135,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             evaluation = evaluate_new_products(data, seed=seed, n_resamples=arguments.resamples, progress=StderrProgress())
             sections += ["", markdown(evaluation, seed, time.perf_counter() - started)]
+        if not arguments.no_warm_check:
+            print(f"== {key}, warm check", file=sys.stderr)
+            sections += ["", warm_check(data)]
     publish(EVALUATION, SECTION, "\n".join(sections), write=not arguments.no_write)
     return 0
 

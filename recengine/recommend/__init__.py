@@ -25,6 +25,7 @@ from recengine.recommend.intent_match import TextRecommendations, intent_for, re
 from recengine.recommend.recommender import Recommender, parse_budget
 from recengine.recommend.results import (
     BecauseItem,
+    BorrowedItem,
     Bundle,
     BundleItem,
     Explanation,
@@ -58,6 +59,7 @@ __all__ = [
     "parse_query",
     "recommend_for_intent",
     "BecauseItem",
+    "BorrowedItem",
     "BoostRule",
     "Bundle",
     "BundleItem",

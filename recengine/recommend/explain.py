@@ -14,8 +14,15 @@ from scipy import sparse
 
 from recengine.recommend.attribution import history_links
 from recengine.recommend.catalog import Catalog
+from recengine.recommend.new_products import BorrowedSignal
 from recengine.recommend.profile import UserProfile
-from recengine.recommend.results import BecauseItem, ComponentAttribution, Contribution, Explanation
+from recengine.recommend.results import (
+    BecauseItem,
+    BorrowedItem,
+    ComponentAttribution,
+    Contribution,
+    Explanation,
+)
 from recengine.recommend.scoring import COMPONENTS, RULES_COMPONENT
 
 MAX_BECAUSE = 3
@@ -36,6 +43,8 @@ class ExplainContext:
     stars: np.ndarray
     rating_count: np.ndarray
     has_vector: np.ndarray  # bool per item: False for items without an embedding
+    # Products nobody has bought yet and the products they borrow from (new_products.py).
+    borrowed: BorrowedSignal | None = None
 
 
 def components_dict(components: np.ndarray, rule_delta: float) -> dict[str, float]:
@@ -147,11 +156,26 @@ def explain(
         because = closest_history(position, profile, context)
     attribution = links.attribution[column]
     phrases = shared_keywords(item_id, because, context.keywords)
-    reason = _reason(position, named, attribution, phrases, list(rule_notes), profile, context)
+    borrowed_from = borrowed_sources(position, context)
+    reason = _reason(position, named, attribution, phrases, list(rule_notes), profile, context, borrowed_from)
     return Explanation(
         components=named, because=because, shared_keywords=phrases, rules=list(rule_notes), reason=reason,
-        attribution=attribution,
+        attribution=attribution, borrowed_from=borrowed_from,
     )
+
+
+def borrowed_sources(position: int, context: ExplainContext) -> list[BorrowedItem]:
+    """The products a product nobody has bought borrows from, largest loan first (empty for the others)."""
+    borrowed = context.borrowed
+    if borrowed is None or not borrowed.is_new(position):
+        return []
+    return [BorrowedItem(context.catalog.item_ids[source], round(weight, 4)) for source, weight in borrowed.sources(position)]
+
+
+def _new_product_clause(borrowed_from: Sequence[BorrowedItem], catalog: Catalog) -> str:
+    """'New: nobody has bought it yet; its description is close to 'X' and 'Y', whose signals it borrows'."""
+    named = " and ".join(f"'{short_title(catalog, entry.item_id)}'" for entry in borrowed_from[:2])
+    return f"New: nobody has bought it yet; its description is close to {named}, whose customer signals it borrows"
 
 
 def short_title(catalog: Catalog, item_id: str) -> str:
@@ -165,7 +189,9 @@ def _what_user_did(profile: UserProfile, contribution: Contribution) -> str:
     return f"which {who} {contribution.action}" + (" (disliked)" if contribution.disliked else "")
 
 
-def _personal_part(attribution: ComponentAttribution, profile: UserProfile, catalog: Catalog, lead: bool) -> str:
+def _personal_part(
+    attribution: ComponentAttribution, profile: UserProfile, catalog: Catalog, lead: bool, new_product: bool = False
+) -> str:
     """The clause naming the history product with the largest part of a component ('' when none is)."""
     top = next((entry for entry in attribution.contributions if entry.amount > 0), None)
     if top is None:
@@ -173,6 +199,9 @@ def _personal_part(attribution: ComponentAttribution, profile: UserProfile, cata
     title = short_title(catalog, top.item_id)
     did = _what_user_did(profile, top)
     share = f" ({top.amount:.2f} of the {attribution.value:.2f} {attribution.component} score)"
+    if attribution.component == "collaborative" and new_product:
+        # Nobody chose the new product itself: its history link runs through the products it borrows from.
+        return f"customers who chose '{title}', {did}, chose products like it{share}"
     if attribution.component == "collaborative" and top.disliked:
         # Said outright: the customer disliked it, yet it is what drives the collaborative part.
         opening = "Customers who chose" if lead else "also, customers who chose"
@@ -196,6 +225,7 @@ def _reason(
     rule_notes: Sequence[str],
     profile: UserProfile,
     context: ExplainContext,
+    borrowed_from: Sequence[BorrowedItem] = (),
 ) -> str:
     """One sentence from the largest parts of the score: the leading component's largest history
     product, and the largest personal one when a catalog-wide signal leads. Never a part that is 0."""
@@ -203,14 +233,21 @@ def _reason(
     base = {name: value for name, value in named.items() if name in COMPONENTS}
     dominant = max(base, key=lambda name: base[name]) if any(value > 0 for value in base.values()) else ""
     personal = {entry.component: entry for entry in attribution if entry.value > 0}
+    new_product = bool(borrowed_from)
     parts: list[str] = []
+    if new_product:
+        parts.append(_new_product_clause(borrowed_from, catalog))
     if profile.source == "text" and dominant == "semantic":
         parts.append(f"Matches the interests typed for this customer (semantic {named['semantic']:.2f})")
-    elif dominant in personal and (clause := _personal_part(personal[dominant], profile, catalog, lead=True)):
+    elif dominant in personal and (
+        clause := _personal_part(personal[dominant], profile, catalog, lead=not new_product, new_product=new_product)
+    ):
         parts.append(clause)
         personal = {}  # a history product is named already
     elif dominant == "semantic":
         parts.append(f"Matches this customer's interests (semantic {named['semantic']:.2f})")
+    elif dominant == "popularity" and new_product:
+        parts.append(f"products like it are popular (popularity {named['popularity']:.2f}, borrowed)")
     elif dominant == "popularity":
         count = int(round(context.customers[position]))
         parts.append(f"Popular: {count} customer{'s' if count != 1 else ''} chose it")
@@ -225,7 +262,7 @@ def _reason(
         parts.append("Recommended from the catalog's overall signals")
     # A history product that moved the score is named even when a catalog-wide signal leads.
     for entry in personal.values():
-        if clause := _personal_part(entry, profile, catalog, lead=False):
+        if clause := _personal_part(entry, profile, catalog, lead=False, new_product=new_product):
             parts.append(clause)
             break
     if profile.history.size == 0 and profile.source != "text":

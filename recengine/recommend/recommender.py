@@ -130,6 +130,7 @@ class Recommender:
             stars=stars,
             rating_count=statistics.rating_count,
             has_vector=(np.linalg.norm(vectors, axis=1) > 0) if vectors is not None else np.zeros(catalog.size, dtype=bool),
+            borrowed=self.borrowed,
         )
         # The dashboard shares one fitted model between sessions (threads): guard the profile cache.
         self._profiles: OrderedDict[str, UserProfile] = OrderedDict()

@@ -35,6 +35,16 @@ class BecauseItem:
 
 
 @dataclass(frozen=True)
+class BorrowedItem:
+    """For a product nobody has bought yet: a product with interactions it borrows its collaborative
+    signal and popularity from (its closest by catalog text), and the weight of that loan (cosine share x
+    closeness; see `recengine.recommend.new_products`)."""
+
+    item_id: str
+    weight: float
+
+
+@dataclass(frozen=True)
 class Contribution:
     """One product of the customer's history and the part of a score component it produced.
 
@@ -109,6 +119,7 @@ class Explanation:
     rules: list[str] = field(default_factory=list)
     reason: str = ""
     attribution: list[ComponentAttribution] = field(default_factory=list)
+    borrowed_from: list[BorrowedItem] = field(default_factory=list)  # set only for products nobody has bought
 
     def attribution_of(self, component: str) -> ComponentAttribution | None:
         """The attribution of one component, None when it contributed nothing."""
@@ -138,6 +149,7 @@ class Recommendation:
                 "rules": list(explanation.rules),
                 "reason": explanation.reason,
                 "attribution": [attribution_dict(entry) for entry in explanation.attribution],
+                "borrowed_from": [{"item_id": entry.item_id, "weight": entry.weight} for entry in explanation.borrowed_from],
             },
         }
 
@@ -160,6 +172,10 @@ class Recommendation:
                 reason=str(explanation["reason"]),
                 attribution=[
                     attribution_from_dict(entry) for entry in explanation.get("attribution", [])  # type: ignore[attr-defined]
+                ],
+                borrowed_from=[
+                    BorrowedItem(str(entry["item_id"]), float(entry["weight"]))
+                    for entry in explanation.get("borrowed_from", [])  # type: ignore[attr-defined]
                 ],
             ),
         )

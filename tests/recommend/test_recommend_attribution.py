@@ -154,7 +154,8 @@ def test_semantic_parts_come_from_the_interest_that_won(recommender: Recommender
 def test_attribution_survives_the_json_export(recommender: Recommender) -> None:
     for item in recommender.recommend("g4", 3):
         payload = json.loads(json.dumps(item.to_dict()))
-        assert set(payload["explanation"]) == {"components", "because", "shared_keywords", "rules", "reason", "attribution"}
+        assert set(payload["explanation"]) == {"components", "because", "shared_keywords", "rules", "reason", "attribution",
+                                                    "borrowed_from"}
         assert Recommendation.from_dict(payload) == item
 
 

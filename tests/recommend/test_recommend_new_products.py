@@ -112,3 +112,22 @@ def test_new_arrivals_from_settings_apply_to_every_list(
     assert model.recommend("g0", k=3)[0].item_id in ("J7", "G7")
     off = model.recommend("g0", k=3, rules=RuleSet(enabled=False))
     assert not any("new arrivals" in note for item in off for note in item.explanation.rules)
+
+
+def test_a_new_products_explanation_names_what_it_borrowed_from(recommender: Recommender) -> None:
+    listed = recommender.recommend("j0", k=8, rules=RuleSet())
+    new = next(item for item in listed if item.item_id == "J7")
+    borrowed = [entry.item_id for entry in new.explanation.borrowed_from]
+    assert borrowed and all(item_id.startswith("J") and item_id != "J7" for item_id in borrowed)
+    assert new.explanation.reason.startswith("New: nobody has bought it yet")
+    title = recommender.catalog.titles[recommender.catalog.positions[borrowed[0]]]
+    assert f"'{title}'" in new.explanation.reason
+    collaborative = new.explanation.attribution_of("collaborative")
+    assert collaborative is not None  # still split over this customer's own history, exactly
+    assert sum(entry.amount for entry in collaborative.contributions) + collaborative.unlisted == pytest.approx(
+        collaborative.value, abs=1e-5
+    )
+    warm = next(item for item in listed if item.item_id != "J7")
+    assert warm.explanation.borrowed_from == [] and not warm.explanation.reason.startswith("New:")
+    again = type(new).from_dict(new.to_dict())
+    assert again.explanation.borrowed_from == new.explanation.borrowed_from
