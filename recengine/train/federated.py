@@ -14,7 +14,7 @@ import copy
 import json
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from recengine.train.pairs import (
     evaluation_holdout,
     split_validation,
 )
+from recengine.train.user_batches import InteractionData, interaction_data
 
 if TYPE_CHECKING:
     from recengine.train.finetune import EventCallback, FineTuneResult
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 
 SHARD_COLUMNS = ("shard", "region", "store", "marketplace", "market", "country")
 MIN_SHARD_PAIRS = 8
+MIN_SHARD_CUSTOMERS = 2
 
 
 @dataclass(frozen=True)
@@ -118,12 +120,6 @@ def federated_finetune(
     """
     from recengine.train import finetune as central
 
-    if arguments.objective != "pairs":
-        raise ConfigError(
-            "Federated fine-tuning trains with the pair objective only.",
-            hint="Set objective=pairs with federated_rounds, or train the interaction objective centrally "
-            "(federated_rounds=0).",
-        )
     report = progress or no_progress
     emit = on_event or (lambda kind, values: None)
     items, reviews, interactions = frames or (workspace.items(), workspace.reviews(), workspace.interactions())
@@ -139,6 +135,17 @@ def federated_finetune(
         user_fraction=arguments.holdout_user_fraction, seed=arguments.seed,
     )
     template = workspace.settings.embed.item_template
+    if arguments.objective == "interactions":
+        shards = split_shards(reviews, interactions, column)
+        shard_data = {
+            shard.name: interaction_data(items, shard.reviews, shard.interactions, arguments, template=template,
+                                         holdout=holdout, exclude_items=exclude_items)
+            for shard in shards
+        }
+        return _federated_interactions(
+            workspace, arguments, shard_data, output_dir=output_dir, base_model=base_model, rounds=rounds,
+            column=column, report=report, emit=emit, should_stop=should_stop,
+        )
     shard_train: dict[str, list[TrainingPair]] = {}
     validation: list[TrainingPair] = []
     found: dict[str, int] = {}
@@ -218,9 +225,101 @@ def federated_finetune(
     return central.FineTuneResult(model_dir, card, dict(card.metrics_before), dict(card.metrics_after))
 
 
-def _replace(arguments: FineTuneArguments, **changes: Any) -> FineTuneArguments:
-    from dataclasses import replace
+def _federated_interactions(
+    workspace: Workspace,
+    arguments: FineTuneArguments,
+    shard_data: dict[str, InteractionData],
+    *,
+    output_dir: Path,
+    base_model: str,
+    rounds: int,
+    column: str,
+    report: Progress,
+    emit: EventCallback,
+    should_stop: Callable[[], bool] | None,
+) -> FineTuneResult:
+    """FedAvg with the interaction objective: each shard trains on its own customers' histories.
 
+    With a linear head (trainable_layers=0) the shards average their heads, all started from the
+    round's global head over the same frozen product vectors (computed once from the catalog, which is
+    shared); otherwise they average the encoder weights, as the pair objective does.
+    """
+    import numpy as np
+    import torch
+
+    from recengine.train import finetune as central
+    from recengine.train import interaction_finetune as interactions
+
+    usable = {name: data for name, data in shard_data.items() if len(data.histories) >= MIN_SHARD_CUSTOMERS}
+    for name in sorted(set(shard_data) - set(usable)):
+        emit("log", {"message": f"shard {name}: only {len(shard_data[name].histories)} customers with 2+ products, left out"})
+    if len(usable) < 2:
+        raise NotReadyError(
+            f"Federated fine-tuning needs at least two shards with {MIN_SHARD_CUSTOMERS}+ customers who chose 2+ "
+            f"products; found {len(usable)}.",
+            hint="Train centrally instead (federated_rounds = 0).",
+        )
+    first = next(iter(usable.values()))
+    # The coordinator measures on every shard's validation customers (their ids and products only).
+    validation = {user: items for data in usable.values() for user, items in data.validation.items()}
+    everyone = replace(first, histories={user: items for data in usable.values() for user, items in data.histories.items()},
+                       validation=validation)
+    card = interactions.interaction_card(base_model, str(workspace.root), everyone, arguments)
+    card.hyperparameters.update({"federated_rounds": rounds, "shard_column": column,
+                                 "customers_per_shard": {name: len(data.histories) for name, data in usable.items()}})
+    card.notes.append(f"FedAvg over {len(usable)} shards by '{column}', {rounds} rounds.")
+    card.start()
+    model, device, precision = central._load_model(central.resolve_model_path(base_model), arguments)
+    card.device, card.precision = device, precision
+    base_vectors_of = interactions.model_vectors(model, first.item_texts)
+    card.metrics_before = interactions.history_metrics(base_vectors_of, everyone)
+    emit("eval", {"step": 0, "round": 0, **card.metrics_before})
+    head_mode = arguments.trainable_layers == 0
+    catalog = sorted(first.item_texts)
+    frozen = dict(zip(catalog, base_vectors_of(catalog), strict=True)) if head_mode else None
+    head = np.eye(len(next(iter(frozen.values()))), dtype=np.float32) if frozen else None
+    total, done = rounds * len(usable), 0
+    for round_number in range(1, rounds + 1):
+        states, weights = [], []
+        for name, data in usable.items():
+            if should_stop is not None and should_stop():
+                raise central.TrainingCancelled("Federated fine-tuning was cancelled; no model was registered.")
+            local = copy.deepcopy(model)
+            summary = interactions.train_on_histories(local, data, arguments, device=device, precision=precision,
+                                                      frozen_vectors=frozen, initial_head=head)
+            if summary.losses:
+                emit("loss", {"step": done + 1, "round": round_number, "shard": name, "loss": summary.losses[-1]})
+                card.record_loss(done + 1, float(round_number), summary.losses[-1])
+            local_head = interactions.linear_head_weight(local) if head_mode else None
+            states.append({"weight": torch.from_numpy(local_head)} if local_head is not None
+                          else {key: value.detach().clone() for key, value in local.state_dict().items()})
+            weights.append(len(data.histories))
+            done += 1
+            report(0.1 + 0.85 * done / total, f"round {round_number}/{rounds}, shard {name}")
+        averaged = _average(states, weights)
+        if head_mode:
+            head = averaged["weight"].numpy()
+            tuned = interactions.projected(np.stack([frozen[item] for item in catalog]), head)  # type: ignore[index]
+            vectors_of = interactions.vector_table(catalog, tuned)
+        else:
+            model.load_state_dict(averaged)
+            vectors_of = interactions.model_vectors(model, first.item_texts)
+        metrics = interactions.history_metrics(vectors_of, everyone)
+        card.record_eval(done, float(round_number), metrics)
+        emit("eval", {"step": done, "round": round_number, **metrics})
+    if head_mode:
+        interactions.attach_linear_head(model, torch.from_numpy(head))
+    card.total_steps = done
+    card.metrics_after = {key: value for key, value in card.eval_history[-1].items() if key not in ("step", "epoch")}
+    card.finish()
+    model_dir = output_dir / "model"
+    model.save(str(model_dir), safe_serialization=True)
+    card.save(model_dir)
+    report(1.0, "federated training finished")
+    return central.FineTuneResult(model_dir, card, dict(card.metrics_before), dict(card.metrics_after))
+
+
+def _replace(arguments: FineTuneArguments, **changes: Any) -> FineTuneArguments:
     return replace(arguments, **changes)
 
 

@@ -174,7 +174,12 @@ class _HeadLearner:
     """
 
     def __init__(
-        self, model: Any, data: InteractionData, report: Progress, frozen_vectors: Mapping[str, np.ndarray] | None
+        self,
+        model: Any,
+        data: InteractionData,
+        report: Progress,
+        frozen_vectors: Mapping[str, np.ndarray] | None,
+        initial_head: np.ndarray | None = None,
     ) -> None:
         import torch
 
@@ -187,8 +192,8 @@ class _HeadLearner:
             report(0.0, f"encoding {len(items)} products once (frozen encoder)")
             features = model_vectors(model, data.item_texts)(items)
         self.features = torch.from_numpy(features)
-        dimension = self.features.shape[1]
-        self.weight = torch.nn.Parameter(torch.eye(dimension))
+        start = torch.eye(self.features.shape[1]) if initial_head is None else torch.from_numpy(initial_head.copy())
+        self.weight = torch.nn.Parameter(start.float())
         self.parameters = [self.weight]
 
     def _project(self, rows: Any) -> Any:
@@ -281,6 +286,7 @@ def train_on_histories(
     on_event: EventCallback | None = None,
     should_stop: Callable[[], bool] | None = None,
     frozen_vectors: Mapping[str, np.ndarray] | None = None,
+    initial_head: np.ndarray | None = None,
 ) -> TrainingSummary:
     """Train `model` in place on `data.histories`; keeps the best validated state.
 
@@ -290,6 +296,7 @@ def train_on_histories(
     Args:
         frozen_vectors: product -> the base model's normalised vector, when already computed (the
             linear head then encodes nothing; benchmarks cache them).
+        initial_head: the linear head to start from (federated rounds); the identity when None.
 
     Raises:
         TrainingCancelled: `should_stop` asked to stop (the model is then half-trained: discard it).
@@ -312,7 +319,7 @@ def train_on_histories(
     )
     head = arguments.trainable_layers == 0
     learner: _HeadLearner | _EncoderLearner = (
-        _HeadLearner(model, data, scaled(report, 0.0, 0.1), frozen_vectors) if head
+        _HeadLearner(model, data, scaled(report, 0.0, 0.1), frozen_vectors, initial_head) if head
         else _EncoderLearner(model, data, arguments, device, precision)
     )
     training_report = scaled(report, 0.1, 1.0) if head else report
@@ -386,6 +393,35 @@ def train_on_histories(
     return TrainingSummary(step, best_step, stopped_early, losses)
 
 
+def interaction_card(base_model: str, workspace: str, data: InteractionData, arguments: FineTuneArguments) -> ModelCard:
+    """The model card of an interaction-objective run, with what it trains and validates on."""
+    training_interactions = sum(len(items) for items in data.histories.values())
+    card = ModelCard(
+        base_model=base_model,
+        workspace=workspace,
+        data_summary={
+            "items": len(data.item_texts),
+            "training customers": len(data.histories),
+            "validation customers": len(data.validation),
+            "products excluded as new": len(data.exclude_items),
+            "held-out test users": len(data.holdout_users),
+            "held-out test interactions": data.held_out_interactions,
+        },
+        pairs_found_per_source={"customer histories": training_interactions},
+        pairs_per_source={"customer histories": training_interactions},
+        train_pairs=training_interactions,
+        validation_pairs=len(data.validation),
+        holdout=data.holdout_description,
+        hyperparameters=arguments.to_dict(),
+    )
+    card.notes.append(
+        "Objective: interactions (beeFormer): the similarity of product texts was trained to reconstruct "
+        "which products each customer chose together; validation = finding each validation customer's "
+        "latest product from their others."
+    )
+    return card
+
+
 def finetune_on_interactions(
     workspace: Workspace,
     arguments: FineTuneArguments,
@@ -436,29 +472,7 @@ def finetune_on_interactions(
             "objective.",
             hint="It needs customers with several reviews or events; ingest more data first, or use objective=pairs.",
         )
-    card = ModelCard(
-        base_model=base_model,
-        workspace=str(workspace.root),
-        data_summary={
-            "items": len(data.item_texts),
-            "training customers": len(data.histories),
-            "validation customers": len(data.validation),
-            "products excluded as new": len(data.exclude_items),
-            "held-out test users": len(data.holdout_users),
-            "held-out test interactions": data.held_out_interactions,
-        },
-        pairs_found_per_source={"customer histories": training_interactions},
-        pairs_per_source={"customer histories": training_interactions},
-        train_pairs=training_interactions,
-        validation_pairs=len(data.validation),
-        holdout=data.holdout_description,
-        hyperparameters=arguments.to_dict(),
-    )
-    card.notes.append(
-        "Objective: interactions (beeFormer): the similarity of product texts was trained to reconstruct "
-        "which products each customer chose together; validation = finding each validation customer's "
-        "latest product from their others."
-    )
+    card = interaction_card(base_model, str(workspace.root), data, arguments)
     card.start()
     report(0.02, "loading the base model")
     model, device, precision = finetune._load_model(model_path, arguments)
@@ -490,6 +504,22 @@ def finetune_on_interactions(
     card.save(model_dir)
     report(1.0, "training finished")
     return finetune.FineTuneResult(model_dir, card, dict(card.metrics_before), dict(card.metrics_after))
+
+
+def vector_table(item_ids: Sequence[str], vectors: np.ndarray) -> Callable[[list[str]], np.ndarray]:
+    """products -> their rows of precomputed `vectors` (for `history_metrics`)."""
+    row = {item: index for index, item in enumerate(item_ids)}
+
+    def vectors_of(wanted: list[str]) -> np.ndarray:
+        return vectors[[row[item] for item in wanted]]
+
+    return vectors_of
+
+
+def projected(vectors: np.ndarray, head: np.ndarray) -> np.ndarray:
+    """Base vectors through a linear head, normalised: what the tuned model would encode."""
+    tuned = np.asarray(vectors, dtype=np.float32) @ head.T
+    return tuned / np.maximum(np.linalg.norm(tuned, axis=1, keepdims=True), 1e-12)
 
 
 def linear_head_weight(model: Any) -> np.ndarray | None:

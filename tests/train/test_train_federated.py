@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from train_fixtures import fill_regions, interactions_frame, reviews_frame
 
@@ -65,3 +66,29 @@ def test_federated_without_shards_says_what_to_do(filled_workspace, tiny_model_d
     with pytest.raises(ConfigError, match="shard column"):
         train_and_register(filled_workspace, arguments, base_model=str(tiny_model_dir))
     assert registry.list_versions(filled_workspace)[-1].is_base
+
+
+def test_federated_interaction_objective_averages_the_shards_heads(filled_workspace, tiny_model_dir: Path) -> None:
+    from recengine.train.finetune import train_and_register
+    from recengine.train.interaction_finetune import linear_head_weight
+
+    fill_regions(filled_workspace)
+    arguments = FineTuneArguments(objective="interactions", head_epochs=3, holdout="test_items", max_seq_length=32,
+                                  federated_rounds=2, users_per_batch=2, validation_fraction=0.2,
+                                  recommendation_eval=False)
+    events: list[tuple[str, dict]] = []
+    outcome = train_and_register(filled_workspace, arguments, base_model=str(tiny_model_dir),
+                                 exclude_items=frozenset({"I00"}),
+                                 on_event=lambda kind, values: events.append((kind, values)))
+    hyperparameters = outcome.version.hyperparameters
+    assert hyperparameters["objective"] == "interactions" and hyperparameters["shard_column"] == "region"
+    assert set(hyperparameters["customers_per_shard"]) == {"north", "south"}
+    assert [values["round"] for kind, values in events if kind == "eval"] == [0, 1, 2]
+    assert {values["shard"] for kind, values in events if kind == "loss"} == {"north", "south"}
+    assert {"ndcg@10", "recall@10"} <= set(outcome.version.metrics_after)
+    from sentence_transformers import SentenceTransformer
+
+    served = SentenceTransformer(str(registry.version_dir(filled_workspace, outcome.version.version_id)), device="cpu")
+    head = linear_head_weight(served)
+    assert head is not None and head.shape == (32, 32)
+    assert not np.allclose(head, np.eye(32))  # the averaged heads learned something
