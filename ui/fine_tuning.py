@@ -31,6 +31,8 @@ RUNNER_KEY = "fine_tuning_runner"
 POLL_S = 2.0
 METRICS = ("ndcg@10", "recall@10")  # validation pairs: retrieving the right product
 RECOMMENDER_METRICS = ("embedding ndcg@10", "embedding recall@10", "hybrid ndcg@10", "hybrid recall@10")
+# Products held out as new (never trained on), ranked for the customers who liked one.
+NEW_PRODUCT_METRICS = ("new products recall@20", "new products ndcg@100")
 
 
 def runner_for(workspace: Workspace) -> JobRunnerProtocol:
@@ -150,7 +152,7 @@ def comparison_frame(workspace: Workspace) -> pd.DataFrame:
     for version in registry.list_versions(workspace):
         if version.is_base:
             continue
-        for metric in METRICS + RECOMMENDER_METRICS:
+        for metric in METRICS + RECOMMENDER_METRICS + NEW_PRODUCT_METRICS:
             before, after = version.metrics_before.get(metric), version.metrics_after.get(metric)
             if before is None or after is None:
                 continue
@@ -168,7 +170,7 @@ def comparison_figure(frame: pd.DataFrame) -> go.Figure | None:
     labels = [f"{row.version}<br>{row.metric}" for row in frame.itertuples()]
     figure.add_trace(go.Bar(name="before (base encoder)", x=labels, y=frame["before"]))
     figure.add_trace(go.Bar(name="after (fine-tuned)", x=labels, y=frame["after"]))
-    figure.update_layout(barmode="group", title="Before / after (validation pairs; recommender on held-out customers)", height=340,
+    figure.update_layout(barmode="group", title="Before / after (validation; recommender on held-out customers; held-out new products)", height=340,
                          margin={"l": 40, "r": 10, "t": 40, "b": 60})
     return figure
 

@@ -219,6 +219,16 @@ class FineTuneArguments:
         default=("sequence", "review", "co_bought"),
         metadata=_help("Pair sources used: sequence, review, co_bought."),
     )
+    new_products_share: float = field(
+        default=0.2,
+        metadata=_help(
+            "Share of the products with interactions held out as new: never trained on, then ranked for the "
+            "customers who liked one, by the base and the tuned encoder (before/after on new products). "
+            "0 = train on every product and skip this measurement.",
+            minimum=0.0,
+            maximum=0.5,
+        ),
+    )
     recommendation_eval: bool = field(
         default=True,
         metadata=_help(

@@ -26,6 +26,7 @@ import numpy as np
 from recengine.errors import ModelError, NotReadyError, RecEngineError
 from recengine.progress import Progress, no_progress, scaled
 from recengine.runtime import quiet_transformers_progress
+from recengine.train import new_products
 from recengine.train.arguments import FineTuneArguments
 from recengine.train.card import ModelCard
 from recengine.train.pairs import PairSet, TrainingPair, build_pairs, split_validation
@@ -273,14 +274,16 @@ def finetune_encoder(
     base_model = base_model or configured_model(workspace)
     model_path = resolve_model_path(base_model)
     report(0.0, "building training pairs")
+    check = None
     if pairs is None:
+        check = new_products.prepare(workspace, arguments.new_products_share, arguments.seed)
         pairs = build_pairs(
             workspace.items(),
             workspace.reviews(),
             workspace.interactions(),
             arguments,
             template=workspace.settings.embed.item_template,
-            exclude_items=exclude_items,
+            exclude_items=frozenset(exclude_items) | (check.new_items if check else frozenset()),
         )
     train_pairs, validation_pairs = split_validation(pairs.pairs, arguments.validation_fraction, arguments.seed)
     emit("log", {"message": f"pairs per source: {pairs.used_per_source} (found {pairs.found_per_source})"})
@@ -316,6 +319,8 @@ def finetune_encoder(
 
     report(0.05, "measuring the base model")
     card.metrics_before = _plain_metrics(evaluator(model))
+    catalog = sorted(pairs.item_texts)
+    base_vectors = _encode_catalog(model, pairs.item_texts, catalog, arguments) if check is not None else None
     impact = impact_setup(workspace, pairs.holdout_users, arguments)
     if impact is not None:
         report(0.07, "measuring the recommender with the base model")
@@ -370,6 +375,13 @@ def finetune_encoder(
         card.notes.append(
             f"Recommender metrics: leave-last-out split, {impact.users} customers whose data never reached training."
         )
+    if check is not None and base_vectors is not None:
+        report(0.98, "ranking the held-out new products")
+        tuned_vectors = _encode_catalog(model, pairs.item_texts, catalog, arguments)
+        figures = new_products.measure(check, catalog, base_vectors, tuned_vectors)
+        card.metrics_before.update(figures.before)
+        card.metrics_after.update(figures.after)
+        card.notes.append(figures.summary)
     emit("log", {"message": f"after: {_format(card.metrics_after)}"})
     card.finish()
     model_dir = output_dir / "model"
@@ -666,14 +678,19 @@ def impact_setup(workspace: Workspace, holdout_users: frozenset[str], arguments:
     return impact.prepare(workspace, holdout_users)
 
 
+def _encode_catalog(model: Any, item_texts: dict[str, str], item_ids: list[str], arguments: FineTuneArguments) -> np.ndarray:
+    vectors = model.encode([item_texts[item] for item in item_ids], batch_size=max(arguments.batch_size, 32),
+                           normalize_embeddings=True, convert_to_numpy=True)
+    return np.asarray(vectors, dtype=np.float32)
+
+
 def impact_metrics(setup: Any, model: Any, item_texts: dict[str, str], arguments: FineTuneArguments) -> dict[str, float]:
     """Embedding-only and hybrid NDCG@10 / Recall@10 with `model`'s vectors of the catalog."""
     from recengine.train import impact
 
     item_ids, texts = impact.catalog_texts(setup, item_texts)
-    vectors = model.encode(texts, batch_size=max(arguments.batch_size, 32), normalize_embeddings=True,
-                           convert_to_numpy=True)
-    return impact.recommender_metrics(setup, item_ids, np.asarray(vectors, dtype=np.float32))
+    vectors = _encode_catalog(model, dict(zip(item_ids, texts, strict=True)), item_ids, arguments)
+    return impact.recommender_metrics(setup, item_ids, vectors)
 
 
 def _format(metrics: dict[str, float]) -> str:

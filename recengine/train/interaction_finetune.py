@@ -26,6 +26,7 @@ import numpy as np
 from recengine.errors import ModelError, NotReadyError
 from recengine.progress import Progress, no_progress, scaled
 from recengine.runtime import quiet_transformers_progress
+from recengine.train import new_products
 from recengine.train.arguments import FineTuneArguments
 from recengine.train.card import ModelCard
 from recengine.train.reconstruction_loss import TextEncoder, chunked_loss_backward, reconstruction_loss
@@ -458,10 +459,13 @@ def finetune_on_interactions(
     base_model = base_model or configured_model(workspace)
     model_path = finetune.resolve_model_path(base_model)
     report(0.0, "reading customers' histories")
+    check = None
     if data is None:
+        check = new_products.prepare(workspace, arguments.new_products_share, arguments.seed)
         data = interaction_data(
             workspace.items(), workspace.reviews(), workspace.interactions(), arguments,
-            template=workspace.settings.embed.item_template, exclude_items=exclude_items,
+            template=workspace.settings.embed.item_template,
+            exclude_items=frozenset(exclude_items) | (check.new_items if check else frozenset()),
         )
     training_interactions = sum(len(items) for items in data.histories.values())
     emit("log", {"message": f"{len(data.histories)} customers with {training_interactions} products to train on, "
@@ -478,7 +482,9 @@ def finetune_on_interactions(
     model, device, precision = finetune._load_model(model_path, arguments)
     card.device, card.precision = device, precision
     report(0.05, "measuring the base model")
-    card.metrics_before = history_metrics(model_vectors(model, data.item_texts), data)
+    catalog = sorted(data.item_texts)
+    base_vectors = model_vectors(model, data.item_texts)(catalog)
+    card.metrics_before = history_metrics(vector_table(catalog, base_vectors), data)
     impact = finetune.impact_setup(workspace, data.holdout_users, arguments)
     if impact is not None:
         report(0.07, "measuring the recommender with the base model")
@@ -489,12 +495,22 @@ def finetune_on_interactions(
     summary = train_on_histories(
         model, data, arguments, device=device, precision=precision, card=card,
         progress=scaled(report, 0.1, 0.95), on_event=emit, should_stop=should_stop,
+        frozen_vectors=dict(zip(catalog, base_vectors, strict=True)),
     )
     card.total_steps, card.best_step, card.stopped_early = summary.steps, summary.best_step, summary.stopped_early
     if lora is not None:
         finetune._merge_lora(model)
     report(0.95, "measuring the fine-tuned model")
-    card.metrics_after = history_metrics(model_vectors(model, data.item_texts), data)
+    head = linear_head_weight(model) if arguments.trainable_layers == 0 else None
+    tuned_vectors = projected(base_vectors, head) if head is not None else model_vectors(model, data.item_texts)(catalog)
+    card.metrics_after = history_metrics(vector_table(catalog, tuned_vectors), data)
+    if check is not None:
+        report(0.96, "ranking the held-out new products")
+        figures = new_products.measure(check, catalog, base_vectors, tuned_vectors)
+        card.metrics_before.update(figures.before)
+        card.metrics_after.update(figures.after)
+        card.notes.append(figures.summary)
+        emit("log", {"message": figures.summary})
     if impact is not None:
         report(0.97, "measuring the recommender with the fine-tuned model")
         card.metrics_after.update(finetune.impact_metrics(impact, model, data.item_texts, arguments))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pytest
 from train_fixtures import COLOURS, KINDS, catalog_frame
 
-from recengine.train import registry
+from recengine.train import new_products, registry
 from recengine.train.arguments import FineTuneArguments
 from recengine.train.finetune import TrainingCancelled, train_and_register
 from recengine.train.pairs import item_texts
@@ -177,13 +178,21 @@ def test_interaction_objective_registers_a_version(filled_workspace, tiny_model_
     )
     version = outcome.version
     assert version.hyperparameters["objective"] == "interactions"
-    assert outcome.card.data_summary["products excluded as new"] == 2
     assert {"ndcg@10", "recall@10"} <= set(version.metrics_before) & set(version.metrics_after)
     assert outcome.card.total_steps > 0 and outcome.card.loss_history
     assert {"loss", "eval", "progress", "log"} <= {kind for kind, _values in events}
     assert fractions[-1] == 1.0 and fractions == sorted(fractions)
     texts = item_texts(catalog_frame())
     assert encoded and not {texts[item] for item in excluded} & set(encoded)
+    if importlib.util.find_spec("recengine.evaluate.cold_start") is not None:
+        # The products held out as new for the before/after measurement are never trained on either.
+        check = new_products.prepare(filled_workspace, 0.2, TINY_INTERACTIONS.seed)
+        assert check is not None
+        held_out = check.new_items
+        assert held_out and not {texts[item] for item in held_out} & set(encoded)
+        assert outcome.card.data_summary["products excluded as new"] == len(held_out | excluded)
+        assert {"new products recall@20", "new products ndcg@100"} <= set(version.metrics_after)
+        assert any(note.startswith("New products (") for note in outcome.card.notes)
     assert "Objective: interactions" in (registry.version_dir(filled_workspace, version.version_id) / "CARD.md").read_text()
 
 

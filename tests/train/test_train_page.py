@@ -209,3 +209,19 @@ def test_start_can_choose_the_interaction_objective(filled_workspace, tiny_model
     _kind, params = runner.submitted[0]
     assert params["arguments"]["objective"] == "interactions"
     assert params["arguments"]["trainable_layers"] == FineTuneArguments().trainable_layers
+
+
+def test_comparison_shows_new_products_and_the_objective(filled_workspace, tiny_model_dir: Path) -> None:
+    from ui import fine_tuning as ft
+
+    folder = registry.staging_dir(filled_workspace, "cold")
+    shutil.rmtree(folder)
+    shutil.copytree(tiny_model_dir, folder)
+    card = ModelCard(base_model="fake", hyperparameters={"objective": "interactions"},
+                     metrics_before={"ndcg@10": 0.2, "new products recall@20": 0.40},
+                     metrics_after={"ndcg@10": 0.25, "new products recall@20": 0.44})
+    version_id = registry.register_version(filled_workspace, folder, card).version_id
+    rows = ft.comparison_frame(filled_workspace).set_index("metric")
+    assert rows.loc["new products recall@20", "change"] == pytest.approx(0.1)
+    versions = ft.versions_frame(filled_workspace).set_index("version")
+    assert versions.loc[version_id, "objective"] == "interactions"
