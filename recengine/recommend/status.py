@@ -24,6 +24,7 @@ class RecommendStatus:
     weights: str
     collaborative: str  # which item-item signal the collaborative component scores with
     item_vectors: str = ""  # what an item's vector describes: catalog text, and its reviews' text or not
+    new_products: str = ""  # how products nobody has chosen get a collaborative estimate, and the new-arrivals rule
 
 
 def recommend_status(workspace: Workspace) -> RecommendStatus:
@@ -59,7 +60,26 @@ def recommend_status(workspace: Workspace) -> RecommendStatus:
             "once `recengine analyze` has encoded them)"
             if settings.review_vector_weight > 0 else "catalog text only (review_vector_weight 0)"
         ),
+        new_products=new_products_description(settings),
     )
+
+
+def new_products_description(settings: RecommendSettings) -> str:
+    """How products nobody has chosen compete, and whether the new-arrivals rule applies to every list."""
+    if settings.new_product_neighbours > 0:
+        text = (
+            f"borrow the collaborative signal and popularity of their {settings.new_product_neighbours} closest "
+            f"products by text (cosine {settings.new_product_min_cosine:g} or more)"
+        )
+    else:
+        text = "no collaborative estimate (new_product_neighbours 0): they compete on content alone"
+    if settings.new_arrivals_days > 0:
+        room = (
+            f"positions {', '.join(map(str, settings.new_arrivals_positions))}" if settings.new_arrivals_positions
+            else f"at least {settings.new_arrivals_share:.0%} of each list"
+        )
+        text += f"; new arrivals (first seen within {settings.new_arrivals_days:g} days) get {room}"
+    return text
 
 
 def collaborative_description(settings: RecommendSettings, products_with_history: int) -> str:

@@ -93,6 +93,7 @@ def test_status_section_reports_what_recommendations_can_use(filled_workspace) -
     assert "semantic" in section.weights
     assert section.collaborative == "co-occurrence (alpha 0.5, shrink 5)"
     assert section.item_vectors.startswith("catalog text + reviews' text (review_vector_weight 1;")
+    assert section.new_products.startswith("borrow the collaborative signal and popularity of their 5 closest")
 
 
 def test_status_says_when_item_vectors_hold_catalog_text_only(filled_workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -129,3 +130,12 @@ def test_favourite_aspects_from_review_analysis(filled_workspace) -> None:  # ty
                         ' {"aspect": "price", "sentiment": "negative", "quote": "pricey"}]'],
         )
     assert favourite_aspects(filled_workspace, "j0") == ["sound"]
+
+
+def test_status_says_how_new_products_compete() -> None:
+    from recengine.config import RecommendSettings
+    from recengine.recommend.status import new_products_description
+
+    assert "compete on content alone" in new_products_description(RecommendSettings(new_product_neighbours=0))
+    ruled = new_products_description(RecommendSettings(new_arrivals_days=30, new_arrivals_positions=[3, 7]))
+    assert ruled.endswith("new arrivals (first seen within 30 days) get positions 3, 7")
