@@ -217,12 +217,9 @@ def federated_finetune(
     card.total_steps = done
     card.metrics_after = card.eval_history[-1] if card.eval_history else {}
     card.metrics_after = {key: value for key, value in card.metrics_after.items() if key not in ("step", "epoch")}
-    card.finish()
-    model_dir = output_dir / "model"
-    model.save(str(model_dir), safe_serialization=True)
-    card.save(model_dir)
+    result = central.save_run(model, card, output_dir)
     report(1.0, "federated training finished")
-    return central.FineTuneResult(model_dir, card, dict(card.metrics_before), dict(card.metrics_after))
+    return result
 
 
 def _federated_interactions(
@@ -311,12 +308,9 @@ def _federated_interactions(
         interactions.attach_linear_head(model, torch.from_numpy(head))
     card.total_steps = done
     card.metrics_after = {key: value for key, value in card.eval_history[-1].items() if key not in ("step", "epoch")}
-    card.finish()
-    model_dir = output_dir / "model"
-    model.save(str(model_dir), safe_serialization=True)
-    card.save(model_dir)
+    result = central.save_run(model, card, output_dir)
     report(1.0, "federated training finished")
-    return central.FineTuneResult(model_dir, card, dict(card.metrics_before), dict(card.metrics_after))
+    return result
 
 
 def _replace(arguments: FineTuneArguments, **changes: Any) -> FineTuneArguments:

@@ -392,6 +392,15 @@ def finetune_encoder(
     return FineTuneResult(model_dir, card, dict(card.metrics_before), dict(card.metrics_after))
 
 
+def save_run(model: Any, card: ModelCard, output_dir: Path) -> FineTuneResult:
+    """End the card's clock, save the model (safetensors) and its card under `output_dir/model`."""
+    card.finish()
+    model_dir = output_dir / "model"
+    model.save(str(model_dir), safe_serialization=True)
+    card.save(model_dir)
+    return FineTuneResult(model_dir, card, dict(card.metrics_before), dict(card.metrics_after))
+
+
 def train_and_register(
     workspace: Workspace,
     arguments: FineTuneArguments,

@@ -514,12 +514,9 @@ def finetune_on_interactions(
     if impact is not None:
         report(0.97, "measuring the recommender with the fine-tuned model")
         card.metrics_after.update(finetune.impact_metrics(impact, model, data.item_texts, arguments))
-    card.finish()
-    model_dir = output_dir / "model"
-    model.save(str(model_dir), safe_serialization=True)
-    card.save(model_dir)
+    result = finetune.save_run(model, card, output_dir)
     report(1.0, "training finished")
-    return finetune.FineTuneResult(model_dir, card, dict(card.metrics_before), dict(card.metrics_after))
+    return result
 
 
 def vector_table(item_ids: Sequence[str], vectors: np.ndarray) -> Callable[[list[str]], np.ndarray]:

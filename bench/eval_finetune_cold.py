@@ -1,0 +1,243 @@
+"""New products found by the encoder fine-tuned on customers' choices; blocks of docs/EVALUATION.md and BENCHMARKS.md.
+
+    nice -n 5 .venv/bin/python -m bench.eval_finetune_cold [--dataset magazine_ratings] [--seeds 0 1]
+        [--set NAME=VALUE]... [--resamples 1000] [--no-write]
+
+For each seed:
+1. The cold-start split of `recengine.evaluate.cold_start` (20% of the products with interactions made
+   new: every interaction with them leaves training; test customers liked a new product and another).
+2. The interaction objective (`recengine.train.interaction_finetune`, beeFormer's loss) trains the
+   bundled MiniLM on the liked training histories, with the new products excluded (asserted: none is
+   in any history or batch), validation customers taken from the training customers only.
+3. Among the new products only, each method ranks them for every test customer from the customer's
+   other liked products (Recall@20, NDCG@100, bootstrap intervals, paired tests): TF-IDF, the base
+   encoder, the tuned encoder. The base vectors are cached in bench/out; the fine-tune's duration counts
+   the catalog encoding (measured when the cache was filled) plus the training.
+
+The hyper-parameters were tuned on seed 0; the other seeds confirm them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
+
+from bench.report import BENCHMARKS, EVALUATION, publish, stamp  # noqa: E402
+from recengine.cli.finetune import parse_settings  # noqa: E402
+from recengine.evaluate.baselines import EmbeddingProfile, TfidfProfile, item_texts  # noqa: E402
+from recengine.evaluate.cold_start import ColdStartResult, new_products_split, rank_new_products  # noqa: E402
+from recengine.evaluate.datasets import DATASETS  # noqa: E402
+from recengine.evaluate.metrics import bootstrap_indices, paired_test  # noqa: E402
+from recengine.progress import StderrProgress  # noqa: E402
+from recengine.train.arguments import FineTuneArguments  # noqa: E402
+from recengine.train.finetune import _load_model, resolve_model_path  # noqa: E402
+from recengine.train.interaction_finetune import (  # noqa: E402
+    linear_head_weight,
+    model_vectors,
+    projected,
+    train_on_histories,
+)
+from recengine.train.user_batches import InteractionData, split_users, user_histories  # noqa: E402
+
+SECTION = "eval_finetune_cold"
+BENCH_SECTION = "bench_finetune_cold"
+BASE_MODEL = "bundled:all-MiniLM-L6-v2"
+BASE, TUNED, TFIDF = "MiniLM (base)", "MiniLM tuned on customers' choices", "TF-IDF"
+FUSED = "tuned MiniLM + TF-IDF (scores summed)"
+VECTOR_CACHE = Path(__file__).resolve().parent / "out" / "finetune-cold-vectors"
+# The run's settings, tuned on Magazine (all ratings) seed 0: a linear head, 10 passes, rate 0.01.
+TUNED_SETTINGS = FineTuneArguments(objective="interactions", max_seq_length=128, trainable_layers=0)
+TARGET_VS_BASE, TARGET_VS_TFIDF = 1.5, 1.2
+# What seed 0 tried before these settings were fixed (same split, Recall@20 of the tuned encoder among
+# new products; base 0.4193, TF-IDF 0.4275), and why the encoder's own weights were not trained here.
+TUNING_NOTE = (
+    "Tried on seed 0: linear head, rate 3e-5 for 5 passes 0.4328; rate 1e-3, 10 passes 0.4507; rate 1e-2, 10 "
+    "passes 0.4512 (kept); every training rating instead of the liked ones 0.4551 (not kept: within the "
+    "interval, and the split's content input is the liked products); 512 customers and 512 negatives a step "
+    "0.4423. Training the encoder's own weights (`trainable_layers=-1`, beeFormer proper, GradCache) took "
+    "208 s per step of about 300 products at 64 tokens on this shared CPU, about 2.6 hours per pass over "
+    "the 5,700 customers: not measured here; it is the GPU path. The pair objective was not run on this "
+    "split either (issue 21 measured 47.6 minutes for 1,682 products on the same kind of CPU), so the "
+    "default objective stays `pairs` until both are measured on one split."
+)
+
+
+class SummedScores:
+    """Two rankers' scores added: both score cosines, so the sum keeps their scales comparable.
+
+    Asks whether TF-IDF's exact terms (names, publishers) add to what the tuned encoder learned.
+    """
+
+    def __init__(self, name: str, first: Any, second: Any) -> None:
+        self.name, self.first, self.second = name, first, second
+
+    def fit(self, train: Any, items: Any) -> SummedScores:
+        self.first.fit(train, items)
+        self.second.fit(train, items)
+        return self
+
+    def score(self, user_ids: Any) -> np.ndarray:
+        return np.asarray(self.first.score(user_ids)) + np.asarray(self.second.score(user_ids))
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    seed: int
+    result: ColdStartResult
+    split_description: str
+    training_customers: int
+    training_products: int
+    encode_seconds: float
+    train_seconds: float
+    steps: int
+    versus_tfidf: Any
+
+
+def base_vectors(model: Any, item_ids: list[str], texts: dict[str, str], tag: str) -> tuple[np.ndarray, float]:
+    """The base model's normalised vectors of every product, cached with the seconds the encoding took."""
+    digest = hashlib.sha256(("\x1f".join(texts[item] for item in item_ids) + tag).encode()).hexdigest()[:20]
+    cache = VECTOR_CACHE / f"{digest}.npz"
+    if cache.exists():
+        stored = np.load(cache)
+        print(f"  base vectors from {cache}", file=sys.stderr)
+        return stored["vectors"], float(stored["seconds"])
+    started = time.perf_counter()
+    vectors = model_vectors(model, texts)(item_ids)
+    seconds = time.perf_counter() - started
+    VECTOR_CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(cache, vectors=vectors, seconds=np.array(seconds))
+    return vectors, seconds
+
+
+def run_seed(dataset: str, seed: int, arguments: FineTuneArguments, resamples: int) -> SeedRun:
+    data = DATASETS[dataset]()
+    split = new_products_split(data.interactions, share=0.2, seed=seed)
+    item_ids = data.items["item_id"].astype(str).tolist()
+    texts = dict(zip(item_ids, item_texts(data.items), strict=True))
+    model, device, precision = _load_model(resolve_model_path(BASE_MODEL), arguments)
+    vectors, encode_seconds = base_vectors(model, item_ids, texts, f"{BASE_MODEL}:{arguments.max_seq_length}")
+
+    histories = user_histories(split.liked_train, exclude_items=split.new_items, known_items=texts)
+    training, validation = split_users(
+        histories, validation_fraction=arguments.validation_fraction, max_validation=arguments.max_validation_queries,
+        max_users=arguments.max_users, seed=arguments.seed,
+    )
+    chosen = {item for items in [*training.values(), *validation.values()] for item in items}
+    assert not chosen & set(split.new_items), "a new product reached training"
+    interaction_data = InteractionData(
+        item_texts=texts, histories=training, validation=validation, exclude_items=frozenset(split.new_items)
+    )
+    started = time.perf_counter()
+    summary = train_on_histories(
+        model, interaction_data, arguments, device=device, precision=precision, progress=StderrProgress(),
+        frozen_vectors=dict(zip(item_ids, vectors, strict=True)),
+    )
+    train_seconds = time.perf_counter() - started
+    head = linear_head_weight(model)
+    tuned = projected(vectors, head) if head is not None else model_vectors(model, texts)(item_ids)
+
+    base_ranker, tuned_ranker = EmbeddingProfile(item_ids, vectors), EmbeddingProfile(item_ids, tuned)
+    base_ranker.name, tuned_ranker.name = BASE, TUNED
+    fused = SummedScores(FUSED, EmbeddingProfile(item_ids, tuned), TfidfProfile())
+    result = rank_new_products(split, data.items, [TfidfProfile(), base_ranker, tuned_ranker, fused], reference=BASE,
+                               resamples=resamples, seed=seed)
+    indices = bootstrap_indices(result.users, resamples, seed)
+    versus_tfidf = paired_test(result.methods[TUNED].per_user["recall@20"],
+                               result.methods[TFIDF].per_user["recall@20"], indices=indices)
+    return SeedRun(seed, result, split.description, len(training), len(chosen), encode_seconds, train_seconds,
+                   summary.steps, versus_tfidf)
+
+
+def seed_markdown(run: SeedRun) -> str:
+    table = run.result.table()
+    columns = [column for column in table.columns if "ndcg" not in column or column == "ndcg@100"]
+    lines = [f"**Seed {run.seed}.** {run.split_description}.", "",
+             "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in table[columns].itertuples(index=False):
+        lines.append("| " + " | ".join("" if value != value else str(value) for value in row) + " |")
+    recall = {name: method.estimates["recall@20"].mean for name, method in run.result.methods.items()}
+    test_base = run.result.comparisons[TUNED]["recall@20"]
+    lines += ["",
+              f"Tuned / base Recall@20: **{recall[TUNED] / recall[BASE]:.3f}x** (target {TARGET_VS_BASE}x; "
+              f"p={test_base.p_value:.3f}); tuned / TF-IDF: **{recall[TUNED] / recall[TFIDF]:.3f}x** "
+              f"(target {TARGET_VS_TFIDF}x; {run.versus_tfidf.mean_difference:+.4f}, p={run.versus_tfidf.p_value:.3f}"
+              f"{', significant' if run.versus_tfidf.significant else ''}); with TF-IDF's scores added: "
+              f"{recall[FUSED] / recall[BASE]:.3f}x base, {recall[FUSED] / recall[TFIDF]:.3f}x TF-IDF. "
+              f"Trained on {run.training_customers:,} "
+              f"customers with 2+ liked products ({run.training_products:,} products), {run.steps} steps."]
+    return "\n".join(lines)
+
+
+def report_markdown(dataset: str, runs: list[SeedRun], arguments: FineTuneArguments) -> str:
+    settings = {name: value for name, value in arguments.to_dict().items()
+                if value != FineTuneArguments().to_dict()[name] or name in ("trainable_layers", "head_epochs")}
+    reached = all(
+        run.result.methods[TUNED].estimates["recall@20"].mean >= TARGET_VS_BASE * run.result.methods[BASE].estimates["recall@20"].mean
+        for run in runs
+    )
+    lines = [
+        f"### New products: fine-tuning on customers' choices ({dataset})",
+        "",
+        stamp(),
+        "`nice -n 5 python -m bench.eval_finetune_cold` (seed 0 tuned the settings, the other seeds confirm): "
+        "the interaction objective (beeFormer's loss) trains on the cold-start split's liked training "
+        "histories, the new products excluded; then each method ranks only the new products for each test "
+        f"customer. Settings: `{settings}`.",
+        "",
+    ]
+    for run in runs:
+        lines += [seed_markdown(run), ""]
+    lines.append(
+        "The targets of issue 21 (1.5x the base encoder and 1.2x TF-IDF, significant) are "
+        + ("reached." if reached else "**not reached**: see the ratios above.")
+    )
+    lines += ["", TUNING_NOTE]
+    return "\n".join(lines)
+
+
+def duration_markdown(dataset: str, runs: list[SeedRun], arguments: FineTuneArguments) -> str:
+    lines = [
+        f"### Fine-tuning on customers' choices: duration ({dataset})",
+        "",
+        stamp() + " The CPU is shared with other work (load above 10 on 2 cores while measured).",
+        "",
+        "| seed | products encoded once (s) | training (s) | whole fine-tune (min) | steps | customers |",
+        "|---|---|---|---|---|---|",
+    ]
+    for run in runs:
+        total = (run.encode_seconds + run.train_seconds) / 60
+        lines.append(f"| {run.seed} | {run.encode_seconds:.0f} | {run.train_seconds:.0f} | {total:.1f} | "
+                     f"{run.steps} | {run.training_customers:,} |")
+    lines += ["", f"Linear head on the frozen MiniLM (trainable_layers={arguments.trainable_layers}, "
+              f"max_seq_length={arguments.max_seq_length}); target: within 15 minutes on 2 CPU cores."]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="magazine_ratings", choices=sorted(DATASETS))
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a FineTuneArguments setting")
+    parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ as they are")
+    options = parser.parse_args()
+    arguments = replace(TUNED_SETTINGS, **parse_settings(options.set))
+    runs = [run_seed(options.dataset, seed, arguments, options.resamples) for seed in options.seeds]
+    suffix = "" if options.dataset == "magazine_ratings" else f"_{options.dataset}"
+    publish(EVALUATION, SECTION + suffix, report_markdown(options.dataset, runs, arguments), write=not options.no_write)
+    publish(BENCHMARKS, BENCH_SECTION + suffix, duration_markdown(options.dataset, runs, arguments),
+            write=not options.no_write)
+
+
+if __name__ == "__main__":
+    main()
