@@ -41,12 +41,8 @@ from recengine.evaluate.metrics import bootstrap_indices, paired_test  # noqa: E
 from recengine.progress import StderrProgress  # noqa: E402
 from recengine.train.arguments import FineTuneArguments  # noqa: E402
 from recengine.train.finetune import _load_model, resolve_model_path  # noqa: E402
-from recengine.train.interaction_finetune import (  # noqa: E402
-    linear_head_weight,
-    model_vectors,
-    projected,
-    train_on_histories,
-)
+from recengine.train.interaction_finetune import train_on_histories  # noqa: E402
+from recengine.train.interaction_learners import linear_head_weight, model_vectors, projected  # noqa: E402
 from recengine.train.user_batches import InteractionData, split_users, user_histories  # noqa: E402
 
 SECTION = "eval_finetune_cold"

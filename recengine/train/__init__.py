@@ -5,7 +5,9 @@
     finetune.py   SentenceTransformerTrainer run (pair objective), callbacks, train_and_register
     reconstruction_loss.py  the interaction objective's loss (beeFormer / ELSA) and its chunked backward
     user_batches.py         customers' histories and batches over them, held-out products excluded
-    interaction_finetune.py the interaction objective's training loop (linear head or encoder weights)
+    interaction_learners.py what learns: a linear head on the frozen encoder, or the encoder's weights
+    interaction_finetune.py the interaction objective's training loop, card and workspace run
+    new_products.py         before/after on products held out as new (never trained on)
     card.py       the model card filled during training
     registry.py   versions on disk (safetensors + sha256 manifest), activate / rollback
 

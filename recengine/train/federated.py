@@ -246,6 +246,7 @@ def _federated_interactions(
 
     from recengine.train import finetune as central
     from recengine.train import interaction_finetune as interactions
+    from recengine.train import interaction_learners as learners
 
     usable = {name: data for name, data in shard_data.items() if len(data.histories) >= MIN_SHARD_CUSTOMERS}
     for name in sorted(set(shard_data) - set(usable)):
@@ -268,7 +269,7 @@ def _federated_interactions(
     card.start()
     model, device, precision = central._load_model(central.resolve_model_path(base_model), arguments)
     card.device, card.precision = device, precision
-    base_vectors_of = interactions.model_vectors(model, first.item_texts)
+    base_vectors_of = learners.model_vectors(model, first.item_texts)
     card.metrics_before = interactions.history_metrics(base_vectors_of, everyone)
     emit("eval", {"step": 0, "round": 0, **card.metrics_before})
     head_mode = arguments.trainable_layers == 0
@@ -287,7 +288,7 @@ def _federated_interactions(
             if summary.losses:
                 emit("loss", {"step": done + 1, "round": round_number, "shard": name, "loss": summary.losses[-1]})
                 card.record_loss(done + 1, float(round_number), summary.losses[-1])
-            local_head = interactions.linear_head_weight(local) if head_mode else None
+            local_head = learners.linear_head_weight(local) if head_mode else None
             states.append({"weight": torch.from_numpy(local_head)} if local_head is not None
                           else {key: value.detach().clone() for key, value in local.state_dict().items()})
             weights.append(len(data.histories))
@@ -296,16 +297,16 @@ def _federated_interactions(
         averaged = _average(states, weights)
         if head_mode:
             head = averaged["weight"].numpy()
-            tuned = interactions.projected(np.stack([frozen[item] for item in catalog]), head)  # type: ignore[index]
-            vectors_of = interactions.vector_table(catalog, tuned)
+            tuned = learners.projected(np.stack([frozen[item] for item in catalog]), head)  # type: ignore[index]
+            vectors_of = learners.vector_table(catalog, tuned)
         else:
             model.load_state_dict(averaged)
-            vectors_of = interactions.model_vectors(model, first.item_texts)
+            vectors_of = learners.model_vectors(model, first.item_texts)
         metrics = interactions.history_metrics(vectors_of, everyone)
         card.record_eval(done, float(round_number), metrics)
         emit("eval", {"step": done, "round": round_number, **metrics})
     if head_mode:
-        interactions.attach_linear_head(model, torch.from_numpy(head))
+        learners.attach_linear_head(model, torch.from_numpy(head))
     card.total_steps = done
     card.metrics_after = {key: value for key, value in card.eval_history[-1].items() if key not in ("step", "epoch")}
     result = central.save_run(model, card, output_dir)

@@ -70,7 +70,7 @@ def test_federated_without_shards_says_what_to_do(filled_workspace, tiny_model_d
 
 def test_federated_interaction_objective_averages_the_shards_heads(filled_workspace, tiny_model_dir: Path) -> None:
     from recengine.train.finetune import train_and_register
-    from recengine.train.interaction_finetune import linear_head_weight
+    from recengine.train.interaction_learners import linear_head_weight
 
     fill_regions(filled_workspace)
     arguments = FineTuneArguments(objective="interactions", head_epochs=3, holdout="test_items", max_seq_length=32,

@@ -68,7 +68,7 @@ def test_reconstruction_loss_matches_its_formula() -> None:
 @pytest.mark.parametrize("train_mode", [False, True], ids=["no dropout", "dropout replayed"])
 def test_chunked_gradients_equal_one_pass(tiny_model_dir: Path, train_mode: bool) -> None:
     """GradCache's correctness: encoding in chunks gives the parameter gradients of one big pass."""
-    from recengine.train.interaction_finetune import text_encoder
+    from recengine.train.interaction_learners import text_encoder
     from recengine.train.reconstruction_loss import chunked_loss_backward, reconstruction_loss
 
     model = _load(tiny_model_dir)
@@ -127,7 +127,8 @@ def _events(histories: dict[str, list[str]]):
 
 @pytest.mark.parametrize("trainable_layers", [-1, 1, 0], ids=["all weights", "top layer", "linear head"])
 def test_loss_falls_on_a_tiny_data_set(tiny_model_dir: Path, trainable_layers: int) -> None:
-    from recengine.train.interaction_finetune import model_vectors, train_on_histories
+    from recengine.train.interaction_finetune import train_on_histories
+    from recengine.train.interaction_learners import model_vectors
     from recengine.train.reconstruction_loss import reconstruction_loss
 
     model = _load(tiny_model_dir)
@@ -164,7 +165,7 @@ def test_interaction_objective_registers_a_version(filled_workspace, tiny_model_
         encoded.extend(texts)
         return original(encode, texts, history, chunk_size, **options)
 
-    monkeypatch.setattr("recengine.train.interaction_finetune.chunked_loss_backward", spy)
+    monkeypatch.setattr("recengine.train.interaction_learners.chunked_loss_backward", spy)
     excluded = frozenset({"I01", "I12"})
     events: list[tuple[str, dict]] = []
     fractions: list[float] = []
