@@ -11,7 +11,8 @@ For each seed:
    in any history or batch), validation customers taken from the training customers only.
 3. Among the new products only, each method ranks them for every test customer from the customer's
    other liked products (Recall@20, NDCG@100, bootstrap intervals, paired tests): TF-IDF, the base
-   encoder, the tuned encoder. The base vectors are cached in bench/out; the fine-tune's duration counts
+   encoder, the tuned encoder, the tuned encoder plus TF-IDF, and the same objective trained by FedAvg
+   over shards of the customers (`--shards`, a seeded hash standing in for regions). The base vectors are cached in bench/out; the fine-tune's duration counts
    the catalog encoding (measured when the cache was filled) plus the training.
 
 The hyper-parameters were tuned on seed 0; the other seeds confirm them.
@@ -23,6 +24,7 @@ import argparse
 import hashlib
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -50,6 +52,7 @@ BENCH_SECTION = "bench_finetune_cold"
 BASE_MODEL = "bundled:all-MiniLM-L6-v2"
 BASE, TUNED, TFIDF = "MiniLM (base)", "MiniLM tuned on customers' choices", "TF-IDF"
 FUSED = "tuned MiniLM + TF-IDF (scores summed)"
+FEDERATED = "MiniLM tuned by FedAvg over {shards} shards of customers"
 VECTOR_CACHE = Path(__file__).resolve().parent / "out" / "finetune-cold-vectors"
 # The run's settings, tuned on Magazine (all ratings) seed 0: a linear head, 10 passes, rate 0.01.
 TUNED_SETTINGS = FineTuneArguments(objective="interactions", max_seq_length=128, trainable_layers=0)
@@ -97,6 +100,7 @@ class SeedRun:
     train_seconds: float
     steps: int
     versus_tfidf: Any
+    federated_seconds: float | None = None
 
 
 def base_vectors(model: Any, item_ids: list[str], texts: dict[str, str], tag: str) -> tuple[np.ndarray, float]:
@@ -115,7 +119,44 @@ def base_vectors(model: Any, item_ids: list[str], texts: dict[str, str], tag: st
     return vectors, seconds
 
 
-def run_seed(dataset: str, seed: int, arguments: FineTuneArguments, resamples: int) -> SeedRun:
+def federated_vectors(
+    interaction_data: InteractionData, vectors: np.ndarray, item_ids: list[str], arguments: FineTuneArguments,
+    shards: int, rounds: int,
+) -> tuple[np.ndarray, float]:
+    """FedAvg of linear heads over customers split into `shards` by a seeded hash (standing in for regions).
+
+    Each round every shard trains `head_epochs / rounds` passes from the global head, so that the whole
+    run makes as many passes as central training.
+    """
+    from recengine.train.federated import federated_interactions
+    from recengine.train.pairs import unit_hash
+
+    def shard_of(user: str) -> str:
+        return f"shard{int(unit_hash(user, arguments.seed) * shards)}"
+
+    shard_data = {
+        name: replace(interaction_data,
+                      histories={user: items for user, items in interaction_data.histories.items() if shard_of(user) == name},
+                      validation={user: items for user, items in interaction_data.validation.items() if shard_of(user) == name})
+        for name in sorted({shard_of(user) for user in interaction_data.histories})
+    }
+    local = replace(arguments, head_epochs=max(1, arguments.head_epochs // rounds))
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory() as folder:
+        result = federated_interactions(
+            "bench", local, shard_data, output_dir=Path(folder), base_model=BASE_MODEL, rounds=rounds,
+            column="customer hash", frozen_vectors=dict(zip(item_ids, vectors, strict=True)),
+        )
+        from sentence_transformers import SentenceTransformer
+
+        head = linear_head_weight(SentenceTransformer(str(result.model_dir), device="cpu"))
+    assert head is not None
+    return projected(vectors, head), time.perf_counter() - started
+
+
+def run_seed(
+    dataset: str, seed: int, arguments: FineTuneArguments, resamples: int, *, shards: int = 0, rounds: int = 2
+) -> SeedRun:
     data = DATASETS[dataset]()
     split = new_products_split(data.interactions, share=0.2, seed=seed)
     item_ids = data.items["item_id"].astype(str).tolist()
@@ -145,13 +186,18 @@ def run_seed(dataset: str, seed: int, arguments: FineTuneArguments, resamples: i
     base_ranker, tuned_ranker = EmbeddingProfile(item_ids, vectors), EmbeddingProfile(item_ids, tuned)
     base_ranker.name, tuned_ranker.name = BASE, TUNED
     fused = SummedScores(FUSED, EmbeddingProfile(item_ids, tuned), TfidfProfile())
-    result = rank_new_products(split, data.items, [TfidfProfile(), base_ranker, tuned_ranker, fused], reference=BASE,
-                               resamples=resamples, seed=seed)
+    rankers: list[Any] = [TfidfProfile(), base_ranker, tuned_ranker, fused]
+    federated_seconds = None
+    if shards >= 2:
+        federated, federated_seconds = federated_vectors(interaction_data, vectors, item_ids, arguments, shards, rounds)
+        rankers.append(EmbeddingProfile(item_ids, federated))
+        rankers[-1].name = FEDERATED.format(shards=shards)
+    result = rank_new_products(split, data.items, rankers, reference=BASE, resamples=resamples, seed=seed)
     indices = bootstrap_indices(result.users, resamples, seed)
     versus_tfidf = paired_test(result.methods[TUNED].per_user["recall@20"],
                                result.methods[TFIDF].per_user["recall@20"], indices=indices)
     return SeedRun(seed, result, split.description, len(training), len(chosen), encode_seconds, train_seconds,
-                   summary.steps, versus_tfidf)
+                   summary.steps, versus_tfidf, federated_seconds)
 
 
 def seed_markdown(run: SeedRun) -> str:
@@ -207,13 +253,14 @@ def duration_markdown(dataset: str, runs: list[SeedRun], arguments: FineTuneArgu
         "",
         stamp() + " The CPU is shared with other work (load above 10 on 2 cores while measured).",
         "",
-        "| seed | products encoded once (s) | training (s) | whole fine-tune (min) | steps | customers |",
-        "|---|---|---|---|---|---|",
+        "| seed | products encoded once (s) | training (s) | whole fine-tune (min) | steps | customers | FedAvg training (s) |",
+        "|---|---|---|---|---|---|---|",
     ]
     for run in runs:
         total = (run.encode_seconds + run.train_seconds) / 60
+        federated = f"{run.federated_seconds:.0f}" if run.federated_seconds is not None else "not run"
         lines.append(f"| {run.seed} | {run.encode_seconds:.0f} | {run.train_seconds:.0f} | {total:.1f} | "
-                     f"{run.steps} | {run.training_customers:,} |")
+                     f"{run.steps} | {run.training_customers:,} | {federated} |")
     lines += ["", f"Linear head on the frozen MiniLM (trainable_layers={arguments.trainable_layers}, "
               f"max_seq_length={arguments.max_seq_length}); target: within 15 minutes on 2 CPU cores."]
     return "\n".join(lines)
@@ -225,10 +272,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a FineTuneArguments setting")
     parser.add_argument("--resamples", type=int, default=1000)
+    parser.add_argument("--shards", type=int, default=2,
+                        help="also train by FedAvg over this many shards of the customers (0 = central only)")
+    parser.add_argument("--rounds", type=int, default=2, help="FedAvg rounds")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/ as they are")
     options = parser.parse_args()
     arguments = replace(TUNED_SETTINGS, **parse_settings(options.set))
-    runs = [run_seed(options.dataset, seed, arguments, options.resamples) for seed in options.seeds]
+    runs = [run_seed(options.dataset, seed, arguments, options.resamples, shards=options.shards, rounds=options.rounds)
+            for seed in options.seeds]
     suffix = "" if options.dataset == "magazine_ratings" else f"_{options.dataset}"
     publish(EVALUATION, SECTION + suffix, report_markdown(options.dataset, runs, arguments), write=not options.no_write)
     publish(BENCHMARKS, BENCH_SECTION + suffix, duration_markdown(options.dataset, runs, arguments),

@@ -13,11 +13,12 @@ from __future__ import annotations
 import copy
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from recengine.errors import ConfigError, NotReadyError
@@ -142,8 +143,8 @@ def federated_finetune(
                                          holdout=holdout, exclude_items=exclude_items)
             for shard in shards
         }
-        return _federated_interactions(
-            workspace, arguments, shard_data, output_dir=output_dir, base_model=base_model, rounds=rounds,
+        return federated_interactions(
+            str(workspace.root), arguments, shard_data, output_dir=output_dir, base_model=base_model, rounds=rounds,
             column=column, report=report, emit=emit, should_stop=should_stop,
         )
     shard_train: dict[str, list[TrainingPair]] = {}
@@ -222,8 +223,8 @@ def federated_finetune(
     return result
 
 
-def _federated_interactions(
-    workspace: Workspace,
+def federated_interactions(
+    workspace_root: str,
     arguments: FineTuneArguments,
     shard_data: dict[str, InteractionData],
     *,
@@ -231,17 +232,24 @@ def _federated_interactions(
     base_model: str,
     rounds: int,
     column: str,
-    report: Progress,
-    emit: EventCallback,
-    should_stop: Callable[[], bool] | None,
+    report: Progress = no_progress,
+    emit: EventCallback | None = None,
+    should_stop: Callable[[], bool] | None = None,
+    frozen_vectors: Mapping[str, np.ndarray] | None = None,
 ) -> FineTuneResult:
     """FedAvg with the interaction objective: each shard trains on its own customers' histories.
 
     With a linear head (trainable_layers=0) the shards average their heads, all started from the
     round's global head over the same frozen product vectors (computed once from the catalog, which is
     shared); otherwise they average the encoder weights, as the pair objective does.
+
+    Args:
+        workspace_root: named in the model card.
+        shard_data: shard name -> its customers' histories (from `user_batches.interaction_data`).
+        column: what the shards are, for the card.
+        frozen_vectors: the base model's product vectors when already computed (benchmarks cache them).
     """
-    import numpy as np
+    emit = emit or (lambda kind, values: None)
     import torch
 
     from recengine.train import finetune as central
@@ -262,19 +270,21 @@ def _federated_interactions(
     validation = {user: items for data in usable.values() for user, items in data.validation.items()}
     everyone = replace(first, histories={user: items for data in usable.values() for user, items in data.histories.items()},
                        validation=validation)
-    card = interactions.interaction_card(base_model, str(workspace.root), everyone, arguments)
+    card = interactions.interaction_card(base_model, workspace_root, everyone, arguments)
     card.hyperparameters.update({"federated_rounds": rounds, "shard_column": column,
                                  "customers_per_shard": {name: len(data.histories) for name, data in usable.items()}})
     card.notes.append(f"FedAvg over {len(usable)} shards by '{column}', {rounds} rounds.")
     card.start()
     model, device, precision = central._load_model(central.resolve_model_path(base_model), arguments)
     card.device, card.precision = device, precision
-    base_vectors_of = learners.model_vectors(model, first.item_texts)
-    card.metrics_before = interactions.history_metrics(base_vectors_of, everyone)
+    catalog = sorted(first.item_texts)
+    if frozen_vectors is None:
+        frozen_vectors = dict(zip(catalog, learners.model_vectors(model, first.item_texts)(catalog), strict=True))
+    base_vectors = np.stack([frozen_vectors[item] for item in catalog])
+    card.metrics_before = interactions.history_metrics(learners.vector_table(catalog, base_vectors), everyone)
     emit("eval", {"step": 0, "round": 0, **card.metrics_before})
     head_mode = arguments.trainable_layers == 0
-    catalog = sorted(first.item_texts)
-    frozen = dict(zip(catalog, base_vectors_of(catalog), strict=True)) if head_mode else None
+    frozen = frozen_vectors if head_mode else None
     head = np.eye(len(next(iter(frozen.values()))), dtype=np.float32) if frozen else None
     total, done = rounds * len(usable), 0
     for round_number in range(1, rounds + 1):
@@ -297,8 +307,7 @@ def _federated_interactions(
         averaged = _average(states, weights)
         if head_mode:
             head = averaged["weight"].numpy()
-            tuned = learners.projected(np.stack([frozen[item] for item in catalog]), head)  # type: ignore[index]
-            vectors_of = learners.vector_table(catalog, tuned)
+            vectors_of = learners.vector_table(catalog, learners.projected(base_vectors, head))
         else:
             model.load_state_dict(averaged)
             vectors_of = learners.model_vectors(model, first.item_texts)

@@ -152,7 +152,7 @@ def evaluation_holdout(
     users: frozenset[str] = frozenset()
     if mode == "test_users" and user_fraction > 0:
         test_users = sorted(set(test["user_id"].astype(str)))
-        users = frozenset(user for user in test_users if _unit_hash(user, seed) < user_fraction)
+        users = frozenset(user for user in test_users if unit_hash(user, seed) < user_fraction)
     description = (
         f"the last item of every evaluated user (leave-last-out, {len(test_pairs)} pairs)"
         + (f" and all data of {len(users)} test users ({user_fraction:.0%})" if users else "")
@@ -177,7 +177,8 @@ def _test_split(engagements: pd.DataFrame) -> pd.DataFrame:
     return ordered[last & (counts >= 2)]
 
 
-def _unit_hash(text: str, seed: int) -> float:
+def unit_hash(text: str, seed: int) -> float:
+    """A stable, seeded number in [0, 1) for `text`: the same customer always lands on the same side."""
     digest = hashlib.blake2b(f"{seed}:{text}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64
 
