@@ -228,7 +228,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
 
 
 def toml_text(values: Mapping[str, Any]) -> str:
-    """TOML of scalars and sections of scalars (the shape of config.toml); scalars come first, as TOML
+    """TOML of scalars (and lists of them) and sections of those (the shape of config.toml); scalars come first, as TOML
     reads a scalar after a section header as part of that section."""
     scalars = [f"{key} = {_toml_value(value)}" for key, value in values.items() if not isinstance(value, Mapping)]
     lines = [*scalars, ""] if scalars else []
@@ -241,6 +241,8 @@ def toml_text(values: Mapping[str, Any]) -> str:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):

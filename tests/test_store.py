@@ -27,9 +27,12 @@ def test_settings_round_trip_through_toml(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("RECENGINE_EMBED__MODEL", raising=False)
     settings = Settings()
     settings.recommend.weight_semantic = 0.5
+    settings.recommend.new_arrivals_positions = [3, 7]
     config = tmp_path / "config.toml"
     config.write_text(settings.to_toml())
-    assert Settings.load(config).recommend.weight_semantic == 0.5
+    loaded = Settings.load(config)
+    assert loaded.recommend.weight_semantic == 0.5
+    assert loaded.recommend.new_arrivals_positions == [3, 7]
 
 
 def test_bad_setting_names_the_field(tmp_path) -> None:
