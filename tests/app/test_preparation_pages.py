@@ -72,3 +72,12 @@ def test_pages_say_what_they_wait_for_and_show_what_they_can(preparing_demo: tup
     assert not at.exception
     assert any("a saved evaluation against baselines" in info.value for info in at.info)
     assert pending_steps(workspace) == STEP_NAMES  # reading pages changed nothing
+
+
+def test_the_evaluation_page_opens_with_the_saved_evaluation(demo_workspace: Path) -> None:
+    """The preparation saves one evaluation: a presenter's Evaluation page shows it without a run."""
+    at = new_app().run()
+    at.switch_page("pages/evaluation.py").run()
+    assert not at.exception, [item.message for item in at.exception]
+    assert not any("Run an evaluation" in info.value for info in at.info)
+    assert at.success and at.dataframe, "the saved evaluation's verdict and metrics are shown"
