@@ -189,25 +189,26 @@ def prepare_workspace(
     """
     report = progress or no_progress
     names = list(steps) if steps is not None else list(pending_steps(workspace) or STEP_NAMES)
-    chosen = [step_named(name) for name in STEP_NAMES if name in names]
     for name in names:
-        step_named(name)
+        step_named(name)  # an unknown name fails before anything runs
+    chosen = [step for step in STEPS if step.name in names]
     total = sum(step.share for step in chosen) or 1.0
     seconds: dict[str, float] = {}
     experiment_id: str | None = None
     done = 0.0
-    for position, step in enumerate(chosen, start=1):
+    for step in chosen:
         if should_stop is not None and should_stop():
             break
         start, end = done / total, (done + step.share) / total
-        prefix = f"Step {position}/{len(chosen)}: {step.label}"
+        # Numbered among all steps, as the dashboard numbers them, also when a resumed run skips some.
+        prefix = f"Step {STEPS.index(step) + 1}/{len(STEPS)}: {step.label}"
         report(start, prefix)
         step_progress = _prefixed(scaled(report, start, end), prefix)
         started = time.perf_counter()
         saved = _RUNNERS[step.name](workspace, step_progress)
         experiment_id = saved or experiment_id
-        _bump_data_version(workspace)  # open pages refresh what the step changed
         _mark_done(workspace, step.name)
+        _bump_data_version(workspace)  # open pages refresh what the step changed
         seconds[step.name] = round(time.perf_counter() - started, 2)
         log.info("preparation step %s took %.1f s", step.name, seconds[step.name])
         done += step.share
