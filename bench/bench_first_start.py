@@ -124,9 +124,10 @@ def run_first_start(clone: Path, timeout_s: float) -> FirstStart:
             pass
         script.wait(timeout=30)
         result.load_after = os.getloadavg()[0]
-        result.script_lines = [
-            line for line in log_path.read_text(errors="replace").splitlines() if line and not line.startswith(" ")
-        ][:12]
+        # start.sh's own messages: up to the one that hands over to Streamlit (whose log follows).
+        lines = log_path.read_text(errors="replace").splitlines()
+        handover = next((i for i, line in enumerate(lines) if line.startswith("Starting the dashboard")), len(lines))
+        result.script_lines = lines[: handover + 1]
     return result
 
 
