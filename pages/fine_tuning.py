@@ -79,12 +79,24 @@ with guarded("Loading the fine-tuning page"):
     job_panel()
 
     # -- start ---------------------------------------------------------------------------------------
-    st.subheader("Start training")
+    st.subheader("Improve the model on this shop's data")
     problem = ft.base_model_problem(workspace)
     helps = FineTuneArguments.help_texts()
     defaults = FineTuneArguments()
     if problem:
         st.info(problem, icon=":material/info:")
+    st.caption(
+        f"Trains a new encoder version with the recommended settings ({ft.expected_duration(runner)}). "
+        "It is measured on products held out as new and on customers held out of training, then waits for you "
+        "to activate it below."
+    )
+    if st.button("Improve the model", type="primary", icon=":material/auto_awesome:", key="ft_improve",
+                 disabled=bool(problem) or active is not None or not editor):
+        require_editor("start fine-tuning")
+        record = ft.start_finetune(runner, {}, activate=False)
+        st.toast(f"Started job {record.job_id}")
+        st.rerun()
+    st.markdown("**Or choose what it learns from and how**")
     with st.form("ft_settings"):
         objectives = list(ft.OBJECTIVE_LABELS)
         objective = st.selectbox(
@@ -182,7 +194,11 @@ with guarded("Loading the fine-tuning page"):
     version_ids = versions["version"].tolist()
     active_id = registry.active_version(workspace).version_id
     choice_column, activate_column, rollback_column = st.columns([3, 1, 1])
-    chosen = choice_column.selectbox("Version", version_ids, index=version_ids.index(active_id), key="ft_version")
+    tuned = [version for version in version_ids if version != registry.BASE_VERSION]
+    newest = tuned[-1] if tuned else active_id  # the registry lists versions in the order they were made
+    chosen = choice_column.selectbox("Version", version_ids, index=version_ids.index(newest), key="ft_version")
+    if chosen != registry.BASE_VERSION:
+        st.info(ft.advice(workspace, chosen), icon=":material/lightbulb:")
     if activate_column.button("Activate", key="ft_activate", disabled=chosen == active_id or not editor,
                               icon=":material/published_with_changes:"):
         require_editor("switch the encoder")

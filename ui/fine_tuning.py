@@ -24,6 +24,7 @@ from recengine.text.sentiment_prior import (
     setting_folder,
 )
 from recengine.train import registry
+from recengine.train.advice import activation_advice
 from recengine.train.arguments import FineTuneArguments
 from recengine.workspace import Workspace
 
@@ -107,6 +108,22 @@ def eta_text(record: JobRecord) -> str:
         return "estimating time left..."
     minutes, seconds = divmod(int(record.eta_s), 60)
     return f"about {minutes} min {seconds:02d} s left" if minutes else f"about {seconds} s left"
+
+
+def expected_duration(runner: JobRunnerProtocol) -> str:
+    """How long "Improve the model" will take: as long as the last fine-tune here, else a rule of thumb."""
+    finished = [record for record in runner.list(50)
+                if record.kind == "finetune_encoder" and record.status == "succeeded" and record.duration_s]
+    if finished:
+        minutes = max(1, round((finished[0].duration_s or 0.0) / 60))
+        return f"about {minutes} minute{'s' if minutes != 1 else ''}, as long as the last run here"
+    return "minutes on a GPU; on a CPU from a few minutes to most of an hour, depending on the catalog's size"
+
+
+def advice(workspace: Workspace, version_id: str) -> str:
+    """Whether to activate a version, from its new-products and held-out-customer measurements."""
+    version = next((entry for entry in registry.list_versions(workspace) if entry.version_id == version_id), None)
+    return activation_advice(version) if version is not None else ""
 
 
 def loss_figure(events: list[JobEvent]) -> go.Figure | None:

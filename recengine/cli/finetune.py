@@ -14,6 +14,7 @@ from recengine.cli.common import (
     print_table,
 )
 from recengine.progress import StderrProgress
+from recengine.train.advice import activation_advice
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -136,6 +137,7 @@ def run(arguments: argparse.Namespace) -> int:
                 "pairs_per_source": version.pairs_per_source,
                 "duration_s": version.duration_s,
                 "hyperparameters": version.hyperparameters,
+                "advice": activation_advice(version),
             }
         )
         return 0
@@ -144,6 +146,7 @@ def run(arguments: argparse.Namespace) -> int:
     print(f"training data: {', '.join(f'{source} {count}' for source, count in version.pairs_per_source.items())}")
     print(f"training took {version.duration_s:.0f} s")
     print_table(metric_rows(version.metrics_before, version.metrics_after), ["metric", "before", "after", "change"])
+    print(activation_advice(version))
     return 0
 
 

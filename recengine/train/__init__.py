@@ -8,6 +8,7 @@
     interaction_learners.py what learns: a linear head on the frozen encoder, or the encoder's weights
     interaction_finetune.py the interaction objective's training loop, card and workspace run
     new_products.py         before/after on products held out as new (never trained on)
+    advice.py               whether to activate a version, from both before/after measurements
     card.py       the model card filled during training
     registry.py   versions on disk (safetensors + sha256 manifest), activate / rollback
 

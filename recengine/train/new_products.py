@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 RESAMPLES = 500
 PREFIX = "new products "
+P_VALUE = "p-value of the recall change"  # after[PREFIX + P_VALUE]: the paired test of tuned against base (the advice reads it)
 BASE, TUNED = "base encoder", "fine-tuned encoder"
 
 
@@ -89,6 +90,7 @@ def measure(
     recall_before = result.methods[BASE].estimates["recall@20"]
     recall_after = result.methods[TUNED].estimates["recall@20"]
     test = result.comparisons[TUNED]["recall@20"]
+    after[PREFIX + P_VALUE] = test.p_value
     summary = (
         f"New products ({len(check.split.new_items)} held out, never trained on; {result.users} customers): "
         f"Recall@20 {recall_before.format()} with the base encoder, {recall_after.format()} fine-tuned, "

@@ -225,3 +225,26 @@ def test_comparison_shows_new_products_and_the_objective(filled_workspace, tiny_
     assert rows.loc["new products recall@20", "change"] == pytest.approx(0.1)
     versions = ft.versions_frame(filled_workspace).set_index("version")
     assert versions.loc[version_id, "objective"] == "interactions"
+
+
+def test_the_page_leads_with_one_action_and_advises_on_activation(
+    filled_workspace, tiny_model_dir: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("RECENGINE_EMBED__MODEL", str(tiny_model_dir))
+    folder = registry.staging_dir(filled_workspace, "advised")
+    shutil.rmtree(folder)
+    shutil.copytree(tiny_model_dir, folder)
+    card = ModelCard(base_model="fake",
+                     metrics_before={"new products recall@20": 0.40, "hybrid ndcg@10": 0.30},
+                     metrics_after={"new products recall@20": 0.46, "new products p-value of the recall change": 0.01,
+                                    "hybrid ndcg@10": 0.30})
+    version_id = registry.register_version(filled_workspace, folder, card).version_id
+    runner = FakeRunner()
+    at = _app(filled_workspace.root, runner, monkeypatch)
+    _no_problems(at)
+    assert any(f"Activate {version_id}: it ranks new products better" in info.value for info in at.info)
+    at.button(key="ft_improve").click().run()
+    _no_problems(at)
+    kind, params = runner.submitted[0]
+    assert kind == "finetune_encoder" and params["activate"] is False
+    assert params["arguments"] == FineTuneArguments().to_dict()  # the recommended settings
