@@ -85,7 +85,7 @@ def export_table(
         )
     if table == "reviews":
         # Reviews leave with their analysis: sentiment_label, sentiment_score, keywords, aspects.
-        from recengine.text.analysis import reviews_with_analysis
+        from recengine.text.summaries import reviews_with_analysis
 
         frame = reviews_with_analysis(workspace)
     else:

@@ -9,14 +9,11 @@ from __future__ import annotations
 from recengine.text.analysis import (
     ENCODER_TUNING_CHOICES,
     AnalysisReport,
-    analysis_state,
     analyze_reviews,
-    item_keywords,
-    review_sentiment,
-    reviews_with_analysis,
     save_encoder_tuning,
 )
 from recengine.text.sentiment_prior import save_sentiment_prior
+from recengine.text.summaries import analysis_state, item_keywords, review_sentiment, reviews_with_analysis
 
 __all__ = [
     "ENCODER_TUNING_CHOICES",

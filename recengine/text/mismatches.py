@@ -96,6 +96,6 @@ def _worst_aspect(raw: object) -> dict[str, object] | None:
 
 def workspace_mismatches(workspace: Workspace, limit: int | None = 200) -> pd.DataFrame:
     """Mismatched reviews of the whole workspace (empty before analysis)."""
-    from recengine.text.analysis import reviews_with_analysis
+    from recengine.text.summaries import reviews_with_analysis
 
     return find_mismatches(reviews_with_analysis(workspace), limit)

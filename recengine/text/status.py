@@ -62,7 +62,7 @@ def quality_advice(method: str, polarity_f1: float | None, model: str, borrowing
 
 def analysis_status(workspace: Workspace) -> AnalysisStatus:
     """Counts and quality figures of the last analysis run (cheap: a few small queries)."""
-    from recengine.text.analysis import analysis_state
+    from recengine.text.summaries import analysis_state
 
     reviews = int(workspace.store.scalar("SELECT count(*) FROM reviews") or 0)
     if not tables.analysis_exists(workspace):

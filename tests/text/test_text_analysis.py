@@ -11,15 +11,10 @@ import pytest
 from text_fixtures import HANDMADE_REVIEWS, add_reviews, rated_reviews
 
 from recengine.errors import ConfigError, ModelError
-from recengine.text.analysis import (
-    analyze_reviews,
-    item_keywords,
-    review_sentiment,
-    reviews_with_analysis,
-    save_encoder_tuning,
-)
+from recengine.text.analysis import analyze_reviews, save_encoder_tuning
 from recengine.text.mismatches import workspace_mismatches
 from recengine.text.sentiment import MODEL_FORMAT, SentimentModel, train_sentiment_model, with_title_vectors
+from recengine.text.summaries import item_keywords, review_sentiment, reviews_with_analysis
 from recengine.workspace import Workspace
 
 
@@ -333,7 +328,7 @@ def test_other_keyword_methods_give_phrases_per_review(make_workspace, monkeypat
     keywords = {row["review_id"]: json.loads(row["keywords"]) for row in analysis_rows(workspace).values()}
     assert any("battery" in phrase for phrase in keywords["R2"])
     assert all(len(phrases) <= 5 for phrases in keywords.values())
-    from recengine.text.analysis import analysis_state
+    from recengine.text.summaries import analysis_state
 
     assert analysis_state(workspace)["keyword_method"] == method
 
