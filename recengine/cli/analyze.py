@@ -45,8 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(arguments: argparse.Namespace) -> int:
-    from recengine.text.analysis import analyze_reviews, save_encoder_tuning
+    from recengine.text.analysis import analyze_reviews
     from recengine.text.sentiment_prior import save_sentiment_prior
+    from recengine.text.sentiment_stage import save_encoder_tuning
 
     use_ray = check_engine_arguments(arguments)
     workspace = open_workspace(arguments)

@@ -50,7 +50,7 @@ def run(arguments: argparse.Namespace) -> int:
         report = embed_workspace(workspace, reviews=arguments.reviews, progress=StderrProgress())
     pruned = None
     if arguments.prune:
-        from recengine.text.analysis import sentiment_vector_fingerprints
+        from recengine.text.sentiment_stage import sentiment_vector_fingerprints
 
         pruned = prune_embeddings(workspace, keep=sentiment_vector_fingerprints(workspace))
     if arguments.format == "json":

@@ -70,15 +70,14 @@ class RayAnalysisReport:
 
 def text_stage(batch: pd.DataFrame) -> pd.DataFrame:
     """Stage 1 for a batch of (position, title, text): sentences, scores, phrase keys, surface forms."""
-    from recengine.text.analysis import _as_text
     from recengine.text.keywords import review_phrase_keys
-    from recengine.text.sentences import review_text, split_sentences
+    from recengine.text.sentences import as_text, review_text, split_sentences
     from recengine.text.sentiment import review_lexicon_score, sentence_scores
 
     rows: dict[str, list[Any]] = {"position": [], "text": [], "sentences": [], "scores": [],
                                   "sentence_keys": [], "surface": [], "lexicon_score": []}
     for position, title, body in zip(batch["position"], batch["title"], batch["text"], strict=True):
-        text = review_text(_as_text(title), _as_text(body))
+        text = review_text(as_text(title), as_text(body))
         sentences = split_sentences(text)
         scores = sentence_scores(sentences)
         sentence_keys: list[list[str]] = []

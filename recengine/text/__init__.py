@@ -6,13 +6,10 @@ Entry points: `analyze_reviews` (incremental, persisted in the workspace), and t
 
 from __future__ import annotations
 
-from recengine.text.analysis import (
-    ENCODER_TUNING_CHOICES,
-    AnalysisReport,
-    analyze_reviews,
-    save_encoder_tuning,
-)
+from recengine.config import ENCODER_TUNING_CHOICES
+from recengine.text.analysis import AnalysisReport, analyze_reviews
 from recengine.text.sentiment_prior import save_sentiment_prior
+from recengine.text.sentiment_stage import save_encoder_tuning
 from recengine.text.summaries import analysis_state, item_keywords, review_sentiment, reviews_with_analysis
 
 __all__ = [

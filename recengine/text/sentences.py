@@ -12,8 +12,11 @@ then at commas and semicolons.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
+
+import pandas as pd
 
 _ABBREVIATIONS = frozenset(
     {"mr", "mrs", "ms", "dr", "prof", "st", "vs", "etc", "e.g", "i.e", "approx", "no", "inc", "ltd",
@@ -124,3 +127,15 @@ def review_text(title: str | None, text: str | None) -> str:
         # Titles rarely end with punctuation; add one so the title stays its own sentence.
         return f"{title}{'' if title[-1] in '.!?' else '.'} {body}"
     return title or body
+
+
+def as_text(value: object) -> str | None:
+    """A stored title or body as text: None for missing values (None, NaN, pandas' NA)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return str(value)
+
+
+def review_texts(reviews: pd.DataFrame) -> list[str]:
+    """The analysed text ("title. body") of every review of a frame, in frame order."""
+    return [review_text(as_text(title), as_text(text)) for title, text in zip(reviews["title"], reviews["text"], strict=True)]

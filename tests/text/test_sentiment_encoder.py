@@ -15,9 +15,10 @@ from text_fixtures import add_reviews
 from recengine.embed import prune_embeddings, review_vectors
 from recengine.embed.cache import cached_models
 from recengine.errors import ModelError
-from recengine.text.analysis import analyze_reviews, sentiment_vector_fingerprints
+from recengine.text.analysis import analyze_reviews
 from recengine.text.sentiment import SentimentModel
 from recengine.text.sentiment_encoder import balanced_rows, side_by_side, tuning_decision
+from recengine.text.sentiment_stage import sentiment_vector_fingerprints
 from recengine.workspace import Workspace
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,9 +11,10 @@ import pytest
 from text_fixtures import HANDMADE_REVIEWS, add_reviews, rated_reviews
 
 from recengine.errors import ConfigError, ModelError
-from recengine.text.analysis import analyze_reviews, save_encoder_tuning
+from recengine.text.analysis import analyze_reviews
 from recengine.text.mismatches import workspace_mismatches
 from recengine.text.sentiment import MODEL_FORMAT, SentimentModel, train_sentiment_model, with_title_vectors
+from recengine.text.sentiment_stage import save_encoder_tuning
 from recengine.text.summaries import item_keywords, review_sentiment, reviews_with_analysis
 from recengine.workspace import Workspace
 
