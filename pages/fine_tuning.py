@@ -23,6 +23,26 @@ with guarded("Loading the fine-tuning page"):
     root = str(workspace.root.resolve())
     runner = ft.runner_for(workspace)
     editor = is_editor()
+    active = runner.active()
+    problem = ft.base_model_problem(workspace)
+    helps = FineTuneArguments.help_texts()
+    defaults = FineTuneArguments()
+
+    # -- the one action --------------------------------------------------------------------------------
+    st.subheader("Improve the model on this shop's data")
+    if problem:
+        st.info(problem, icon=":material/info:")
+    st.caption(
+        f"Trains a new encoder version with the recommended settings ({ft.expected_duration(runner)}). "
+        "It is measured on products held out as new and on customers held out of training, then waits for you "
+        "to activate it under Encoder versions."
+    )
+    if st.button("Improve the model", type="primary", icon=":material/auto_awesome:", key="ft_improve",
+                 disabled=bool(problem) or active is not None or not editor):
+        require_editor("start fine-tuning")
+        record = ft.start_finetune(runner, {}, activate=False)
+        st.toast(f"Started job {record.job_id}")
+        st.rerun()
 
     # -- training data -----------------------------------------------------------------------------
     st.subheader("Training data")
@@ -37,7 +57,6 @@ with guarded("Loading the fine-tuning page"):
 
     # -- the running or latest job ---------------------------------------------------------------
     st.subheader("Training job")
-    active = runner.active()
 
     @st.fragment(run_every=ft.POLL_S if active is not None else None)
     def job_panel() -> None:
@@ -79,24 +98,7 @@ with guarded("Loading the fine-tuning page"):
     job_panel()
 
     # -- start ---------------------------------------------------------------------------------------
-    st.subheader("Improve the model on this shop's data")
-    problem = ft.base_model_problem(workspace)
-    helps = FineTuneArguments.help_texts()
-    defaults = FineTuneArguments()
-    if problem:
-        st.info(problem, icon=":material/info:")
-    st.caption(
-        f"Trains a new encoder version with the recommended settings ({ft.expected_duration(runner)}). "
-        "It is measured on products held out as new and on customers held out of training, then waits for you "
-        "to activate it below."
-    )
-    if st.button("Improve the model", type="primary", icon=":material/auto_awesome:", key="ft_improve",
-                 disabled=bool(problem) or active is not None or not editor):
-        require_editor("start fine-tuning")
-        record = ft.start_finetune(runner, {}, activate=False)
-        st.toast(f"Started job {record.job_id}")
-        st.rerun()
-    st.markdown("**Or choose what it learns from and how**")
+    st.subheader("Choose what it learns from and how")
     with st.form("ft_settings"):
         objectives = list(ft.OBJECTIVE_LABELS)
         objective = st.selectbox(
