@@ -26,7 +26,15 @@ import pandas as pd
 
 from recengine.errors import ConfigError
 from recengine.evaluate.baselines import Ranker
-from recengine.evaluate.metrics import Estimate, PairedTest, bootstrap_ci, bootstrap_indices, paired_test
+from recengine.evaluate.metrics import (
+    Estimate,
+    PairedTest,
+    bootstrap_ci,
+    bootstrap_indices,
+    metrics_from_ranks,
+    paired_test,
+    rank_scores,
+)
 from recengine.evaluate.splits import prepare_interactions
 
 LIKED_RATING = 4.0
@@ -123,31 +131,24 @@ def new_products_split(
 # -- metrics ---------------------------------------------------------------------------------------
 
 
-def _ranks_of_targets(scores: np.ndarray, target_columns: Sequence[np.ndarray], tie_keys: np.ndarray) -> list[np.ndarray]:
-    """0-based rank of each target column in each row (higher score first; ties broken by seeded keys)."""
-    ranks = []
-    for row, columns in zip(scores, target_columns, strict=True):
-        row = np.nan_to_num(row.astype(np.float64), nan=-np.inf)
-        order = np.lexsort((tie_keys, -row))
-        position = np.empty_like(order)
-        position[order] = np.arange(order.size)
-        ranks.append(np.sort(position[columns]))
-    return ranks
+def seeded_tie_keys(n_items: int, seed: int) -> np.ndarray:
+    """Tie-break keys for `metrics.rank_scores`: among equal scores the item with the smaller seeded draw
+    ranks first (the order the published cold-start figures were computed with)."""
+    return 1.0 - np.random.default_rng(seed).random(n_items)
 
 
-def recall_ndcg(ranks: Sequence[np.ndarray], *, recall_k: int = RECALL_K, ndcg_k: int = NDCG_K) -> dict[str, np.ndarray]:
-    """Per-customer Recall@recall_k (hits / min(k, targets)) and NDCG@ndcg_k from the targets' ranks."""
-    recall = np.zeros(len(ranks))
-    ndcg = np.zeros(len(ranks))
-    discounts = 1.0 / np.log2(np.arange(2, ndcg_k + 2))
-    for index, target_ranks in enumerate(ranks):
-        if target_ranks.size == 0:
-            continue
-        recall[index] = np.count_nonzero(target_ranks < recall_k) / min(recall_k, target_ranks.size)
-        gains = discounts[target_ranks[target_ranks < ndcg_k]].sum()
-        ideal = discounts[: min(ndcg_k, target_ranks.size)].sum()
-        ndcg[index] = gains / ideal
-    return {f"recall@{recall_k}": recall, f"ndcg@{ndcg_k}": ndcg}
+def recall_ndcg(ranks: np.ndarray, *, recall_k: int = RECALL_K, ndcg_k: int = NDCG_K) -> dict[str, np.ndarray]:
+    """Per-customer Recall@recall_k as beeFormer reports it (hits / min(k, targets)) and NDCG@ndcg_k.
+
+    Args:
+        ranks: (customers, targets) 0-based ranks of each customer's targets, NaN padded, as
+            `metrics.rank_scores` returns them.
+    """
+    ranks = np.asarray(ranks, dtype=np.float64)
+    targets = (~np.isnan(ranks)).sum(axis=1)
+    hits = (np.nan_to_num(ranks, nan=np.inf) < recall_k).sum(axis=1)
+    recall = np.where(targets > 0, hits / np.maximum(np.minimum(recall_k, targets), 1), 0.0)
+    return {f"recall@{recall_k}": recall, f"ndcg@{ndcg_k}": metrics_from_ranks(ranks, ndcg_k)["ndcg"]}
 
 
 @dataclass(frozen=True)
@@ -248,11 +249,8 @@ def rank_new_products(
     new_columns = np.array([position[item_id] for item_id in split.new_items if item_id in position], dtype=np.int64)
     local = {int(column): index for index, column in enumerate(new_columns)}
     users = split.test_users
-    target_columns = [
-        np.array([local[position[item]] for item in split.targets[user] if item in position], dtype=np.int64)
-        for user in users
-    ]
-    tie_keys = np.random.default_rng(seed).random(new_columns.size)
+    target_columns = [[local[position[item]] for item in split.targets[user] if item in position] for user in users]
+    tie_keys = seeded_tie_keys(new_columns.size, seed)
     results: dict[str, tuple[dict[str, np.ndarray], float]] = {}
     for ranker in rankers:
         if progress:
@@ -260,12 +258,21 @@ def rank_new_products(
         started = time.perf_counter()
         ranker.fit(fit_on(ranker, split) if fit_on else split.liked_train, items)
         seconds = time.perf_counter() - started
-        ranks: list[np.ndarray] = []
+        ranks = []
         for start in range(0, len(users), 512):
             block = np.asarray(ranker.score(users[start : start + 512]), dtype=np.float32)[:, new_columns]
-            ranks.extend(_ranks_of_targets(block, target_columns[start : start + 512], tie_keys))
-        results[ranker.name] = (recall_ndcg(ranks), seconds)
+            _top, block_ranks = rank_scores(
+                block, relevant=target_columns[start : start + 512], exclude=None, k=1, tie_keys=tie_keys
+            )
+            ranks.append(block_ranks)
+        results[ranker.name] = (recall_ndcg(_stack_padded(ranks)), seconds)
     return _summarise("among new products", results, reference, split.description, resamples, seed)
+
+
+def _stack_padded(blocks: Sequence[np.ndarray]) -> np.ndarray:
+    """Rank blocks of different widths (NaN padded) as one (customers, widest) array."""
+    width = max(block.shape[1] for block in blocks)
+    return np.vstack([np.pad(block, ((0, 0), (0, width - block.shape[1])), constant_values=np.nan) for block in blocks])
 
 
 def whole_catalog(
@@ -291,7 +298,9 @@ def whole_catalog(
     is_new[[position[item_id] for item_id in split.new_items if item_id in position]] = True
     users = split.test_users
     seen = split.train.groupby("user_id")["item_id"].agg(list).to_dict()
-    tie_keys = np.random.default_rng(seed).random(len(item_ids))
+    exclude = [[position[item] for item in seen.get(user, []) if item in position] for user in users]
+    targets = [[position[item] for item in split.targets[user] if item in position] for user in users]
+    tie_keys = seeded_tie_keys(len(item_ids), seed)
     results: dict[str, tuple[dict[str, np.ndarray], float]] = {}
     for ranker in rankers:
         if progress:
@@ -299,20 +308,17 @@ def whole_catalog(
         started = time.perf_counter()
         ranker.fit(split.train, items)
         seconds = time.perf_counter() - started
-        recall = np.zeros(len(users))
-        new_share = np.zeros(len(users))
+        tops, ranks = [], []
         for start in range(0, len(users), 512):
-            batch = users[start : start + 512]
-            block = np.asarray(ranker.score(batch), dtype=np.float64)
-            for offset, user in enumerate(batch):
-                row = np.nan_to_num(block[offset], nan=-np.inf)
-                seen_columns = [position[item] for item in seen.get(user, []) if item in position]
-                row[seen_columns] = -np.inf
-                top = np.lexsort((tie_keys, -row))[:k]
-                targets = {position[item] for item in split.targets[user] if item in position}
-                index = start + offset
-                recall[index] = len(targets.intersection(top.tolist())) / max(1, min(k, len(targets)))
-                new_share[index] = is_new[top].mean()
+            block = slice(start, start + 512)
+            top, block_ranks = rank_scores(
+                np.asarray(ranker.score(users[block]), dtype=np.float64),
+                relevant=targets[block], exclude=exclude[block], k=k, tie_keys=tie_keys,
+            )
+            tops.append(top)
+            ranks.append(block_ranks)
+        recall = recall_ndcg(_stack_padded(ranks), recall_k=k)[f"recall@{k}"]
+        new_share = is_new[np.vstack(tops)].mean(axis=1)
         results[ranker.name] = ({f"recall@{k}": recall, "new share": new_share}, seconds)
     reference = reference or next(iter(results))
     return _summarise("whole catalog", results, reference, split.description, resamples, seed)

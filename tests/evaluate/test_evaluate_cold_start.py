@@ -76,7 +76,7 @@ def test_disliked_new_products_are_not_targets() -> None:
 
 
 def test_recall_divides_by_the_smaller_of_k_and_the_targets() -> None:
-    values = recall_ndcg([np.array([0, 30]), np.array([5]), np.array([], dtype=np.int64)], recall_k=20, ndcg_k=100)
+    values = recall_ndcg(np.array([[0, 30], [5, np.nan], [np.nan, np.nan]]), recall_k=20, ndcg_k=100)
     assert values["recall@20"].tolist() == [0.5, 1.0, 0.0]
     assert values["ndcg@100"][1] == pytest.approx(1.0 / np.log2(7))
 
