@@ -24,6 +24,7 @@ from recengine.evaluate import (
 )
 from recengine.evaluate.cold_start import ColdStartResult
 from recengine.evaluate.cold_start_run import ColdStartEvaluation, evaluate_new_products
+from recengine.evaluate.metrics import Estimate
 from recengine.evaluate.runner import METRIC_LABELS
 from recengine.evaluate.versions import MAX_VERSIONS, registry_versions
 from recengine.evaluate.weights import (
@@ -116,20 +117,7 @@ def new_products_chart(result: ColdStartResult, metric: str) -> go.Figure:
     """One bar per method with its bootstrap interval."""
     names = list(result.methods)
     estimates = [result.methods[name].estimates[metric] for name in names]
-    figure = go.Figure(
-        go.Bar(
-            x=names,
-            y=[estimate.mean for estimate in estimates],
-            error_y={
-                "type": "data",
-                "array": [estimate.high - estimate.mean for estimate in estimates],
-                "arrayminus": [estimate.mean - estimate.low for estimate in estimates],
-            },
-        )
-    )
-    figure.update_layout(yaxis_title=metric.replace("recall", "Recall").replace("ndcg", "NDCG"), height=320,
-                         margin={"t": 20, "b": 20})
-    return figure
+    return interval_bars(names, estimates, metric.replace("recall", "Recall").replace("ndcg", "NDCG"))
 
 
 def current_result(root: str, version: str | None = None) -> EvaluationResult | None:
@@ -264,24 +252,26 @@ def _color(name: str) -> str:
 def metric_by_method_chart(result: EvaluationResult, metric: str) -> go.Figure:
     """Bars with 95% intervals, one per method."""
     names = [method.name for method in result.methods]
-    means = [method.metrics[metric].mean for method in result.methods]
+    return interval_bars(names, [method.metrics[metric] for method in result.methods], metric_label(metric, result.k))
+
+
+def interval_bars(names: list[str], estimates: list[Estimate], title: str) -> go.Figure:
+    """One bar per method at its mean, with its 95% interval (`Estimate`s), in the methods' colours."""
     figure = go.Figure(
         go.Bar(
             x=names,
-            y=means,
+            y=[estimate.mean for estimate in estimates],
             marker_color=[_color(name) for name in names],
             error_y={
                 "type": "data",
                 "symmetric": False,
-                "array": [m.metrics[metric].high - m.metrics[metric].mean for m in result.methods],
-                "arrayminus": [m.metrics[metric].mean - m.metrics[metric].low for m in result.methods],
+                "array": [estimate.high - estimate.mean for estimate in estimates],
+                "arrayminus": [estimate.mean - estimate.low for estimate in estimates],
             },
             hovertemplate="%{x}: %{y:.4f}<extra></extra>",
         )
     )
-    figure.update_layout(
-        yaxis_title=metric_label(metric, result.k), height=360, margin={"t": 20, "b": 40}, showlegend=False
-    )
+    figure.update_layout(yaxis_title=title, height=360, margin={"t": 20, "b": 40}, showlegend=False)
     return figure
 
 
