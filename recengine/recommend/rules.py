@@ -147,7 +147,8 @@ class NewArrivals:
             raise ConfigError(f"New arrival positions {list(self.positions)} are invalid.", hint="Positions start at 1.")
 
     def matches(self, catalog: Catalog) -> np.ndarray:
-        return catalog.new_arrivals_mask(self.days)
+        """Mask of the new arrivals (cached per catalog, read-only), like `BoostRule.matches`."""
+        return catalog.cached_mask(self, lambda: catalog.new_arrivals_mask(self.days))
 
     def describe(self) -> str:
         where = f"at positions {', '.join(map(str, self.positions))}" if self.positions else f"at least {self.share:.0%}"
