@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -66,6 +66,27 @@ class Catalog:
             in_stock=stock if count else np.zeros(0, dtype=bool),
         )
 
+
+    def with_first_seen(self, items: pd.DataFrame, interactions: pd.DataFrame, newest_day: float) -> Catalog:
+        """This catalog with each product's first-seen day (see `first_seen`), for the new-arrivals rule."""
+        from recengine.recommend.interactions import to_days
+
+        first_seen = np.full(self.size, np.nan)
+        if len(interactions) and "timestamp" in interactions.columns:
+            days = pd.Series(to_days(interactions["timestamp"]), index=interactions["item_id"].astype(str).to_numpy())
+            earliest = days.groupby(level=0).min()
+            rows = np.array([self.positions.get(item_id, -1) for item_id in earliest.index], dtype=np.int64)
+            known = rows >= 0
+            first_seen[rows[known]] = earliest.to_numpy()[known]
+        if "first_seen" in items.columns:
+            stated = to_days(items["first_seen"])
+            rows = np.array([self.positions.get(str(item_id), -1) for item_id in items["item_id"]], dtype=np.int64)
+            usable_rows = (rows >= 0) & ~np.isnan(stated)
+            first_seen[rows[usable_rows]] = stated[usable_rows]
+        if not np.isnan(newest_day):
+            # Nobody has met these products yet: they arrived after the data's newest day at the latest.
+            first_seen = np.where(np.isnan(first_seen), newest_day, first_seen)
+        return replace(self, first_seen=first_seen, newest_day=float(newest_day), mask_cache={})
     def cached_mask(self, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """A mask computed once per key (rules are frozen dataclasses, so they are keys)."""
         mask = self.mask_cache.get(key)

@@ -7,7 +7,6 @@ gathers and small matrix products.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -24,7 +23,7 @@ from recengine.recommend.candidates import merge_candidates
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.collaborative import ease_similarity, item_similarity
 from recengine.recommend.explain import ExplainContext, components_dict, explain, held_back_clause, list_links
-from recengine.recommend.interactions import build_history, to_days
+from recengine.recommend.interactions import build_history
 from recengine.recommend.new_products import (
     BorrowedSignal,
     borrow_from_text,
@@ -198,7 +197,7 @@ class Recommender:
         history, statistics = build_history(
             interactions, catalog.positions, settings, sentiment, anonymous_ratings
         )
-        catalog = with_first_seen(catalog, items, interactions, statistics.newest_day)
+        catalog = catalog.with_first_seen(items, interactions, statistics.newest_day)
         report(0.4, "item-to-item similarity")
         similarity = item_similarity(
             history.presence,
@@ -705,26 +704,6 @@ def parse_budget(text: str) -> float | None:
 
     limits = [limit.high for limit in parse_query(text or "").of_kind("price") if limit.high is not None]
     return min(limits) if limits else None
-
-
-def with_first_seen(catalog: Catalog, items: pd.DataFrame, interactions: pd.DataFrame, newest_day: float) -> Catalog:
-    """The catalog with each product's first-seen day (see `Catalog.first_seen`) for the new-arrivals rule."""
-    first_seen = np.full(catalog.size, np.nan)
-    if len(interactions) and "timestamp" in interactions.columns:
-        days = pd.Series(to_days(interactions["timestamp"]), index=interactions["item_id"].astype(str).to_numpy())
-        earliest = days.groupby(level=0).min()
-        rows = np.array([catalog.positions.get(item_id, -1) for item_id in earliest.index], dtype=np.int64)
-        known = rows >= 0
-        first_seen[rows[known]] = earliest.to_numpy()[known]
-    if "first_seen" in items.columns:
-        stated = to_days(items["first_seen"])
-        rows = np.array([catalog.positions.get(str(item_id), -1) for item_id in items["item_id"]], dtype=np.int64)
-        usable_rows = (rows >= 0) & ~np.isnan(stated)
-        first_seen[rows[usable_rows]] = stated[usable_rows]
-    if not np.isnan(newest_day):
-        # Nobody has met these products yet: they arrived after the data's newest day at the latest.
-        first_seen = np.where(np.isnan(first_seen), newest_day, first_seen)
-    return dataclasses.replace(catalog, first_seen=first_seen, newest_day=float(newest_day), mask_cache={})
 
 
 def _align_vectors(item_vectors: Any | None, catalog: Catalog) -> tuple[np.ndarray | None, str]:
