@@ -174,9 +174,18 @@ class FineTuneArguments:
         metadata=_help(
             "objective=interactions: how much of the encoder learns. 0: a linear head on top of the frozen "
             "encoder (its vectors are computed once; minutes on a 2-core CPU). N: the top N transformer "
-            "layers, encoded in chunks (GradCache). -1: every weight, as in beeFormer (for a GPU).",
+            "layers; on a CPU the layers below are run once per product and cached, so a step runs only "
+            "the top N (minutes per pass for N=1 or 2); on a GPU the whole encoder runs in chunks "
+            "(GradCache). -1: every weight, as in beeFormer (for a GPU).",
             minimum=-1,
             maximum=48,
+        ),
+    )
+    head_on_layers: bool = field(
+        default=False,
+        metadata=_help(
+            "objective=interactions with trainable_layers N > 0: also train a linear head on top of those "
+            "layers (at head_learning_rate; saved in the model like the head of trainable_layers=0)."
         ),
     )
     head_epochs: int = field(

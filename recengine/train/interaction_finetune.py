@@ -1,8 +1,9 @@
 """Fine-tuning on customers' histories (the interaction objective, beeFormer) with a plain PyTorch loop.
 
 Each step takes a batch of customers (`user_batches.UserBatchSampler`), their products and some sampled
-negatives, and lets the learner (`interaction_learners`: a linear head on the frozen encoder, or the
-encoder's own weights encoded in chunks with GradCache) take the loss's gradients; AdamW updates them
+negatives, and lets the learner (`interaction_learners`: a linear head on the frozen encoder, the top
+layers from their cached inputs on a CPU, or the encoder's own weights encoded in chunks with GradCache)
+take the loss's gradients; AdamW updates them
 under a linear warm-up and decay. Validation customers, never trained on, measure
 NDCG@10 / Recall@10 of finding each one's latest product from the others (profile = mean of their
 products' vectors, whole trainable catalog ranked); the best state is kept and training may stop early.
@@ -17,7 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +30,7 @@ from recengine.runtime import quiet_transformers_progress
 from recengine.train import new_products
 from recengine.train.arguments import FineTuneArguments
 from recengine.train.card import ModelCard
-from recengine.train.interaction_learners import (
-    EncoderLearner,
-    HeadLearner,
-    linear_head_weight,
-    model_vectors,
-    projected,
-    vector_table,
-)
+from recengine.train.interaction_learners import Learner, make_learner, vector_table
 from recengine.train.user_batches import (
     MIN_HISTORY,
     InteractionData,
@@ -54,12 +48,17 @@ MIN_TRAIN_USERS = 4
 
 @dataclass(frozen=True)
 class TrainingSummary:
-    """How the loop went: steps taken, the best validation step and whether it stopped early."""
+    """How the loop went: steps taken, the best validation step and whether it stopped early.
+
+    `vectors_of` gives the trained model's normalised vectors the cheapest way the learner knows (from
+    frozen vectors or cached layer inputs): equal to encoding with the saved model.
+    """
 
     steps: int
     best_step: int | None
     stopped_early: bool
     losses: list[float]
+    vectors_of: Callable[[list[str]], np.ndarray] = field(repr=False)
 
 
 def history_metrics(
@@ -109,16 +108,19 @@ def train_on_histories(
     should_stop: Callable[[], bool] | None = None,
     frozen_vectors: Mapping[str, np.ndarray] | None = None,
     initial_head: np.ndarray | None = None,
+    learner: Learner | None = None,
 ) -> TrainingSummary:
     """Train `model` in place on `data.histories`; keeps the best validated state.
 
     With `arguments.trainable_layers == 0` a linear head is trained on the frozen encoder's vectors
-    and added to the model at the end; otherwise the encoder's own weights learn (GradCache).
+    and added to the model at the end; with N > 0 on a CPU the top N layers train from their cached
+    inputs; otherwise the encoder's own weights learn (GradCache). See `make_learner`.
 
     Args:
         frozen_vectors: product -> the base model's normalised vector, when already computed (the
             linear head then encodes nothing; benchmarks cache them).
         initial_head: the linear head to start from (federated rounds); the identity when None.
+        learner: a learner already made for `model` by `make_learner` (its caches reused); made here when None.
 
     Raises:
         TrainingCancelled: `should_stop` asked to stop (the model is then half-trained: discard it).
@@ -140,21 +142,17 @@ def train_on_histories(
         seed=arguments.seed,
     )
     head = arguments.trainable_layers == 0
-    learner: HeadLearner | EncoderLearner = (
-        HeadLearner(model, data, scaled(report, 0.0, 0.1), frozen_vectors, initial_head) if head
-        else EncoderLearner(model, data, arguments, device, precision)
-    )
-    training_report = scaled(report, 0.1, 1.0) if head else report
+    if learner is None:
+        learner = make_learner(
+            model, data, arguments, device=device, precision=precision, report=scaled(report, 0.0, 0.1),
+            frozen_vectors=frozen_vectors, initial_head=initial_head,
+        )
+        report = scaled(report, 0.1, 1.0)
     epochs = arguments.head_epochs if head else arguments.epochs
     steps_per_epoch = len(sampler)
     total_steps = max(1, steps_per_epoch * epochs)
     evaluate_every = max(1, steps_per_epoch // arguments.evaluations_per_epoch)
-    optimizer = torch.optim.AdamW(
-        learner.parameters,
-        lr=arguments.head_learning_rate if head else arguments.learning_rate,
-        # Decay would pull the head towards zero, not towards the identity it starts from.
-        weight_decay=0.0 if head else 0.01,
-    )
+    optimizer = torch.optim.AdamW(learner.parameter_groups)
     warmup = max(1, int(round(arguments.warmup_ratio * total_steps)))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total_steps - step) / max(1, total_steps - warmup)))
@@ -186,7 +184,7 @@ def train_on_histories(
                           "learning_rate": float(schedule.get_last_lr()[0])})
             fraction = min(1.0, step / total_steps)
             elapsed = time.monotonic() - started
-            training_report(fraction, f"step {step}/{total_steps}, loss {loss:.4f}")
+            report(fraction, f"step {step}/{total_steps}, loss {loss:.4f}")
             emit("progress", {"step": step, "max_steps": total_steps, "fraction": fraction,
                               "eta_s": elapsed / fraction - elapsed if fraction > 0 else None})
             if step % evaluate_every and step != total_steps:
@@ -212,7 +210,7 @@ def train_on_histories(
     if best_state is not None:
         learner.restore(best_state)
     learner.finish()
-    return TrainingSummary(step, best_step, stopped_early, losses)
+    return TrainingSummary(step, best_step, stopped_early, losses, learner.vectors_of)
 
 
 def interaction_card(base_model: str, workspace: str, data: InteractionData, arguments: FineTuneArguments) -> ModelCard:
@@ -302,28 +300,30 @@ def finetune_on_interactions(
     report(0.02, "loading the base model")
     model, device, precision = finetune._load_model(model_path, arguments)
     card.device, card.precision = device, precision
-    report(0.05, "measuring the base model")
+    lora = finetune._apply_lora(model, arguments) if arguments.lora_rank else None
+    # The learner first: its one pass over the catalog (frozen vectors or cached layer inputs) also gives
+    # the base model's vectors, so the catalog is not encoded twice.
+    learner = make_learner(model, data, arguments, device=device, precision=precision,
+                           report=scaled(report, 0.05, 0.1))
+    report(0.1, "measuring the base model")
     catalog = sorted(data.item_texts)
-    base_vectors = model_vectors(model, data.item_texts)(catalog)
+    base_vectors = learner.vectors_of(catalog)
     card.metrics_before = history_metrics(vector_table(catalog, base_vectors), data)
     impact = finetune.impact_setup(workspace, data.holdout_users, arguments)
     if impact is not None:
-        report(0.07, "measuring the recommender with the base model")
+        report(0.1, "measuring the recommender with the base model")
         card.metrics_before.update(finetune.impact_metrics(impact, model, data.item_texts, arguments))
     emit("eval", {"step": 0, "epoch": 0.0, **card.metrics_before})
 
-    lora = finetune._apply_lora(model, arguments) if arguments.lora_rank else None
     summary = train_on_histories(
         model, data, arguments, device=device, precision=precision, card=card,
-        progress=scaled(report, 0.1, 0.95), on_event=emit, should_stop=should_stop,
-        frozen_vectors=dict(zip(catalog, base_vectors, strict=True)),
+        progress=scaled(report, 0.1, 0.95), on_event=emit, should_stop=should_stop, learner=learner,
     )
     card.total_steps, card.best_step, card.stopped_early = summary.steps, summary.best_step, summary.stopped_early
+    tuned_vectors = summary.vectors_of(catalog)
     if lora is not None:
         finetune._merge_lora(model)
     report(0.95, "measuring the fine-tuned model")
-    head = linear_head_weight(model) if arguments.trainable_layers == 0 else None
-    tuned_vectors = projected(base_vectors, head) if head is not None else model_vectors(model, data.item_texts)(catalog)
     card.metrics_after = history_metrics(vector_table(catalog, tuned_vectors), data)
     if check is not None:
         report(0.96, "ranking the held-out new products")

@@ -1,12 +1,13 @@
 """What learns in an interaction-objective run: the encoder's own weights, or a linear head on top of it.
 
 `EncoderLearner` back-propagates the reconstruction loss into the top N transformer layers (or every
-weight) with GradCache, chunk by chunk; `HeadLearner` trains a bias-free linear layer on the frozen
-encoder's vectors, computed once, which a 2-core CPU does in minutes. Both offer the same small surface
-to the training loop (`step_loss`, `gradients_finite`, `vectors_of`, `state`/`restore`, `finish`). The
+weight) with GradCache, chunk by chunk, running the whole encoder each step (the GPU path);
+`CachedLayersLearner` (`cached_layers`) trains the top N layers on a CPU from their inputs, computed
+once; `HeadLearner` trains a bias-free linear layer on the frozen encoder's vectors, computed once.
+`make_learner` picks one from the settings. All offer the same small surface to the training loop
+(`step_loss`, `gradients_finite`, `vectors_of`, `state`/`restore`, `finish`, `parameter_groups`). A
 head starts as the identity and is saved into the SentenceTransformer as a `Dense` module, so a tuned
-model needs nothing new to serve.
-"""
+model needs nothing new to serve."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recengine.errors import ModelError
 from recengine.progress import Progress
 from recengine.train.arguments import FineTuneArguments
+from recengine.train.cached_layers import CachedLayersLearner, LayerInputs, trainable_top_layers
 from recengine.train.reconstruction_loss import TextEncoder, chunked_loss_backward, reconstruction_loss
 from recengine.train.user_batches import InteractionData, UserBatch
 
@@ -70,6 +71,7 @@ class EncoderLearner:
         self.encode = text_encoder(model, device, precision)
         trainable_top_layers(model, arguments.trainable_layers)
         self.parameters = [parameter for parameter in model.parameters() if parameter.requires_grad]
+        self.parameter_groups = [{"params": self.parameters, "lr": arguments.learning_rate, "weight_decay": 0.01}]
 
     def step_loss(self, batch: UserBatch) -> float:
         import torch
@@ -118,6 +120,7 @@ class HeadLearner:
         report: Progress,
         frozen_vectors: Mapping[str, np.ndarray] | None,
         initial_head: np.ndarray | None = None,
+        learning_rate: float = 1e-2,
     ) -> None:
         import torch
 
@@ -133,6 +136,8 @@ class HeadLearner:
         start = torch.eye(self.features.shape[1]) if initial_head is None else torch.from_numpy(initial_head.copy())
         self.weight = torch.nn.Parameter(start.float())
         self.parameters = [self.weight]
+        # Decay would pull the head towards zero, not towards the identity it starts from.
+        self.parameter_groups = [{"params": self.parameters, "lr": learning_rate, "weight_decay": 0.0}]
 
     def _project(self, rows: Any) -> Any:
         return self.features[rows] @ self.weight.T
@@ -168,33 +173,12 @@ class HeadLearner:
         attach_linear_head(self.model, self.weight.detach().clone())
 
 
-def trainable_top_layers(model: Any, layers: int) -> None:
-    """Freeze all weights but the top `layers` transformer layers (every weight with -1)."""
-    for parameter in model.parameters():
-        parameter.requires_grad_(layers < 0)
-    if layers <= 0:
-        return
-    stack = _layer_stack(model)
-    for layer in list(stack)[-layers:]:
-        for parameter in layer.parameters():
-            parameter.requires_grad_(True)
+def attach_linear_head(model: Any, weight: Any) -> Any:
+    """Insert a bias-free linear layer with `weight` before the model's final normalisation (if any).
 
-
-def _layer_stack(model: Any) -> Any:
-    import torch
-
-    # BERT-like encoders keep their blocks in `encoder.layer`; others in a ModuleList named layer(s).
-    for name, module in model.named_modules():
-        if isinstance(module, torch.nn.ModuleList) and name.rsplit(".", 1)[-1] in ("layer", "layers", "block"):
-            return module
-    raise ModelError(
-        "Cannot find the transformer layers of this encoder to train only the top ones.",
-        hint="Set trainable_layers to -1 (all weights) or 0 (a linear head).",
-    )
-
-
-def attach_linear_head(model: Any, weight: Any) -> None:
-    """Insert a bias-free linear layer with `weight` before the model's final normalisation (if any)."""
+    Returns:
+        The inserted `Dense` module.
+    """
     import torch
 
     try:
@@ -210,6 +194,40 @@ def attach_linear_head(model: Any, weight: Any) -> None:
         del model._modules[key]
     for index, (_key, module) in enumerate(reordered):
         model._modules[str(index)] = module
+    return head
+
+
+Learner = HeadLearner | EncoderLearner | CachedLayersLearner
+
+
+def make_learner(
+    model: Any,
+    data: InteractionData,
+    arguments: FineTuneArguments,
+    *,
+    device: str,
+    precision: str,
+    report: Progress,
+    frozen_vectors: Mapping[str, np.ndarray] | None = None,
+    initial_head: np.ndarray | None = None,
+    layer_inputs: LayerInputs | None = None,
+) -> Learner:
+    """The learner `arguments.trainable_layers` asks for.
+
+    0: a linear head on frozen vectors. N > 0 on a CPU: the top N layers from their cached inputs (the
+    bottom layers run once). Otherwise (-1, or a GPU): the encoder's own weights with GradCache.
+
+    Args:
+        frozen_vectors: the base model's normalised vectors (the head then encodes nothing).
+        initial_head: the head to start from (federated rounds); the identity when None.
+        layer_inputs: cached inputs of the top layers (benchmarks reuse them between runs).
+    """
+    layers = arguments.trainable_layers
+    if layers == 0:
+        return HeadLearner(model, data, report, frozen_vectors, initial_head, arguments.head_learning_rate)
+    if layers > 0 and device.split(":")[0] == "cpu":
+        return CachedLayersLearner(model, data, arguments, report, layer_inputs)
+    return EncoderLearner(model, data, arguments, device, precision)
 
 
 def vector_table(item_ids: Sequence[str], vectors: np.ndarray) -> Callable[[list[str]], np.ndarray]:
