@@ -6,6 +6,7 @@
     reconstruction_loss.py  the interaction objective's loss (beeFormer / ELSA) and its chunked backward
     user_batches.py         customers' histories and batches over them, held-out products excluded
     interaction_learners.py what learns: a linear head on the frozen encoder, or the encoder's weights
+    cached_layers.py        the top layers trained on a CPU from their inputs, computed once per product
     interaction_finetune.py the interaction objective's training loop, card and workspace run
     new_products.py         before/after on products held out as new (never trained on)
     advice.py               whether to activate a version, from both before/after measurements

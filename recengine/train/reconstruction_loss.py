@@ -95,6 +95,11 @@ def chunked_loss_backward(
     """
     import torch
 
+    if len(texts) <= chunk_size:
+        # One chunk: GradCache's first pass without gradients would only repeat the forward pass.
+        loss = reconstruction_loss(encode(texts), history)
+        (loss * gradient_scale).backward()
+        return float(loss.detach())
     starts = range(0, len(texts), max(1, chunk_size))
     states: list[_RandomState] = []
     parts: list[torch.Tensor] = []
