@@ -42,11 +42,10 @@ class RecommendBatch:
 
     def __call__(self, batch: pd.DataFrame) -> pd.DataFrame:
         # JSON, not pickle: results may spill to the object store's disk, and nothing pickled is loaded.
-        payloads = [
-            json.dumps([recommendation.to_dict() for recommendation in
-                        self.model.recommend(str(user_id), self.k, rules=self.rules, weights=self.weights)])
-            for user_id in batch["user_id"]
-        ]
+        # One recommend_chunk per batch: its lists' explanations are computed together.
+        lists = self.model.recommend_chunk([str(user_id) for user_id in batch["user_id"]], self.k, rules=self.rules,
+                                           weights=self.weights)
+        payloads = [json.dumps([recommendation.to_dict() for recommendation in found]) for found in lists]
         return pd.DataFrame({"position": batch["position"], "user_id": batch["user_id"], "payload": payloads})
 
 

@@ -2,7 +2,8 @@
 
 Workers are forked from the process that holds the fitted model, so they share its arrays
 copy-on-write instead of pickling them; each worker takes chunks of user ids and returns the finished
-lists. Where fork is unavailable (or one worker is asked for) everything runs in this process.
+lists (`Recommender.recommend_chunk`: a chunk's explanations are computed together). Where fork is
+unavailable (or one worker is asked for) everything runs in this process.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from recengine.progress import Progress, no_progress
-from recengine.recommend.threads import single_blas_thread
 
 if TYPE_CHECKING:
     from recengine.recommend.recommender import Recommender
@@ -43,11 +43,8 @@ def default_workers() -> int:
 def _chunk_worker(user_ids: list[str]) -> list[tuple[str, list[Recommendation]]]:
     model: Recommender = _SHARED["model"]
     options = _SHARED["options"]
-    with single_blas_thread():
-        return [
-            (user_id, model.recommend(user_id, options["k"], rules=options["rules"], weights=options["weights"]))
-            for user_id in user_ids
-        ]
+    lists = model.recommend_chunk(user_ids, options["k"], rules=options["rules"], weights=options["weights"])
+    return list(zip(user_ids, lists, strict=True))
 
 
 def recommend_batch(
@@ -68,12 +65,10 @@ def recommend_batch(
     use_pool = count > 1 and len(ids) > chunk and "fork" in multiprocessing.get_all_start_methods()
     if not use_pool:
         for start in range(0, len(ids), chunk):
-            # One BLAS limit per chunk, not per user: entering threadpoolctl's limit costs more than a
-            # small user's whole request. Released between chunks, so other work gets its threads back.
-            with single_blas_thread():
-                results = [(user_id, model.recommend(user_id, k, rules=rules, weights=weights))
-                           for user_id in ids[start : start + chunk]]
-            yield from results
+            # recommend_chunk holds one BLAS limit per chunk, not per user (entering threadpoolctl's limit
+            # costs more than a small user's whole request), released between chunks for other work.
+            users = ids[start : start + chunk]
+            yield from zip(users, model.recommend_chunk(users, k, rules=rules, weights=weights), strict=True)
             done = min(start + chunk, len(ids))
             report(done / max(len(ids), 1), f"{done:,} of {len(ids):,} users")
         report(1.0, f"{len(ids):,} users")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from recengine.recommend.attribution import history_links
+from recengine.recommend.attribution import ListToExplain, history_links_of_lists
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.new_products import BorrowedSignal
 from recengine.recommend.profile import UserProfile
@@ -97,11 +97,19 @@ def list_links(
 ) -> ListLinks:
     """Attributions and closest history items of a list of products with their components, vectorised
     over the list (one matrix product and one sort instead of one per product)."""
-    links = history_links(
-        positions, components, profile, collaborative=context.collaborative, vectors=context.vectors,
-        catalog=context.catalog, method=context.collaborative_method,
+    return lists_links([ListToExplain(positions, components, profile)], context)[0]
+
+
+def lists_links(lists: Sequence[ListToExplain], context: ExplainContext) -> list[ListLinks]:
+    """`list_links` of many lists (a chunk of a batch export), their attributions split together."""
+    found = history_links_of_lists(
+        lists, collaborative=context.collaborative, vectors=context.vectors, catalog=context.catalog,
+        method=context.collaborative_method,
     )
-    return ListLinks(links.attribution, _closest_lists(positions, links.cosines, profile, context))
+    return [
+        ListLinks(links.attribution, _closest_lists(item.positions, links.cosines, item.profile, context))
+        for item, links in zip(lists, found, strict=True)
+    ]
 
 
 def _closest_lists(

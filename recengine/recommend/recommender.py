@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,10 +20,18 @@ from scipy import sparse
 from recengine.config import RecommendSettings
 from recengine.errors import NotFoundError, NotReadyError
 from recengine.progress import Progress, no_progress
+from recengine.recommend.attribution import ListToExplain
 from recengine.recommend.candidates import merge_candidates
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.collaborative import ease_similarity, item_similarity
-from recengine.recommend.explain import ExplainContext, components_dict, explain, held_back_clause, list_links
+from recengine.recommend.explain import (
+    ExplainContext,
+    ListLinks,
+    components_dict,
+    explain,
+    held_back_clause,
+    lists_links,
+)
 from recengine.recommend.interactions import build_history
 from recengine.recommend.new_products import (
     BorrowedSignal,
@@ -44,6 +53,7 @@ from recengine.recommend.rules import (
     BoostRule,
     Diversity,
     NewArrivals,
+    RuledList,
     RuleSet,
     apply_rules,
     new_arrivals_from_settings,
@@ -63,6 +73,14 @@ from recengine.recommend.threads import single_blas_thread
 from recengine.recommend.vector_search import ItemIndexLike, VectorSearch
 
 _PROFILE_CACHE_SIZE = 4096
+
+
+@dataclass(frozen=True)
+class _RankedList:
+    """One customer's final top-k (after rules), before its explanations."""
+
+    profile: UserProfile
+    ruled: RuledList
 
 
 class Recommender:
@@ -94,6 +112,11 @@ class Recommender:
         # What the collaborative component scores with: EASE weights when configured, else co-occurrence,
         # with the columns of new products borrowed from their text neighbours (new_products.py).
         self.collaborative = similarity if collaborative is None else collaborative
+        # Sorted column indices let the attribution find matrix entries by binary search (every reader of
+        # this matrix scatters its rows, so their order changes no score); sorted here, before an export
+        # forks its workers, so they share the arrays instead of each sorting a copy.
+        if not self.collaborative.has_sorted_indices:
+            self.collaborative.sort_indices()
         self.collaborative_method = collaborative_method
         self.borrowed = borrowed if borrowed is not None else BorrowedSignal.none(catalog.size)
         self.vectors = vectors
@@ -377,6 +400,25 @@ class Recommender:
             return self._recommend(user_id, k, rules=rules, exclude_seen=exclude_seen, weights=weights,
                                    segment=segment, profile=profile)
 
+    def recommend_chunk(
+        self,
+        user_ids: Sequence[str],
+        k: int = 10,
+        *,
+        rules: RuleSet | None = None,
+        weights: Mapping[str, float] | None = None,
+    ) -> list[list[Recommendation]]:
+        """`recommend(user_id, k, rules=rules, weights=weights)` for each of `user_ids`, the same lists,
+        with the attributions of all the lists split together (the batch export's path: per-list numpy
+        calls would cost more than their arithmetic)."""
+        with single_blas_thread():
+            ranked = [
+                self._ranked(str(user_id), k, rules=rules, exclude_seen=True, weights=weights, segment=None,
+                             profile=None)
+                for user_id in user_ids
+            ]
+            return self._explained(ranked)
+
     def _recommend(
         self,
         user_id: str,
@@ -388,8 +430,24 @@ class Recommender:
         segment: str | None,
         profile: UserProfile | None,
     ) -> list[Recommendation]:
+        ranked = self._ranked(user_id, k, rules=rules, exclude_seen=exclude_seen, weights=weights, segment=segment,
+                              profile=profile)
+        return self._explained([ranked])[0]
+
+    def _ranked(
+        self,
+        user_id: str,
+        k: int,
+        *,
+        rules: RuleSet | None,
+        exclude_seen: bool,
+        weights: Mapping[str, float] | None,
+        segment: str | None,
+        profile: UserProfile | None,
+    ) -> _RankedList | None:
+        """The final top-k of one customer before its explanations (None when nothing can be listed)."""
         if k <= 0:
-            return []
+            return None
         profile = profile or self.profile(user_id)
         weights_used = weights_from_settings(self.settings, weights)
         context = self._context(profile, segment)
@@ -406,7 +464,7 @@ class Recommender:
             # A segment (cold start) limits the list to its category, whatever the sources proposed.
             candidates = candidates[context.segment_mask[candidates]]
         if candidates.size == 0:
-            return []
+            return None
         rule_set = self._effective_rules(rules)
         boosted = self._boosted_candidates(rule_set, context, weights_used, k, exclude_seen)
         if boosted.size:
@@ -424,12 +482,28 @@ class Recommender:
             score_positions=lambda positions: self.hybrid.score(context, positions, weights_used),
             pool_of=lambda mask, count: self._mask_pool(context, weights_used, mask, count, exclude_seen),
         )
-        recommendations = []
-        # Cosines to the history and attributions of every listed item at once.
-        links = list_links(
-            ruled.positions, np.array([ruled.components[position] for position in ruled.positions]), profile,
+        return _RankedList(profile, ruled)
+
+    def _explained(self, ranked: Sequence[_RankedList | None]) -> list[list[Recommendation]]:
+        """The recommendations of ranked lists, explained; the attributions of all of them split at once."""
+        listed = [entry for entry in ranked if entry is not None]
+        links = iter(lists_links(
+            [
+                ListToExplain(
+                    entry.ruled.positions,
+                    np.array([entry.ruled.components[position] for position in entry.ruled.positions]),
+                    entry.profile,
+                )
+                for entry in listed
+            ],
             self.explain_context,
-        )
+        ))
+        return [[] if entry is None else self._recommendations(entry, next(links)) for entry in ranked]
+
+    def _recommendations(self, ranked: _RankedList, links: ListLinks) -> list[Recommendation]:
+        """One ranked list's recommendations, each explained from the list's links."""
+        ruled, profile = ranked.ruled, ranked.profile
+        recommendations = []
         for rank, position in enumerate(ruled.positions, start=1):
             explanation = explain(
                 position,

@@ -182,19 +182,13 @@ class Recommendation:
 
 
 def attribution_dict(attribution: ComponentAttribution) -> dict[str, object]:
-    """The JSON shape of one component's attribution (as dataclasses.asdict, without its overhead)."""
-    return {
-        "component": attribution.component,
-        "value": attribution.value,
-        "source": attribution.source,
-        "contributions": [
-            {"item_id": entry.item_id, "amount": entry.amount, "weight": entry.weight, "link": entry.link,
-             "disliked": entry.disliked, "action": entry.action}
-            for entry in attribution.contributions
-        ],
-        "unlisted": attribution.unlisted,
-        "interest": attribution.interest,
-    }
+    """The JSON shape of one component's attribution (as dataclasses.asdict, without its overhead).
+
+    A record's fields are its `__dict__`, in field order whichever way it was built (constructor or
+    `_frozen`), so copies of them are its JSON objects: the export's cheapest way to them.
+    """
+    return {**attribution.__dict__,
+            "contributions": [entry.__dict__.copy() for entry in attribution.contributions]}
 
 
 def attribution_from_dict(data: dict[str, Any]) -> ComponentAttribution:

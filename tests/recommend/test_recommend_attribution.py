@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import datetime
 
@@ -16,7 +17,8 @@ from recengine.recommend import Recommendation, Recommender, RuleSet
 from recengine.recommend.attribution import LIST_UNTIL, MAX_CONTRIBUTIONS
 from recengine.recommend.collaborative import user_scores
 from recengine.recommend.explain import _personal_part
-from recengine.recommend.results import ComponentAttribution
+from recengine.recommend.results import ComponentAttribution, attribution_dict, attribution_from_dict
+from recengine.recommend.rules import PinItem
 
 SIGNALS = {"co-occurrence": 0.0, "EASE": 50.0}
 
@@ -157,6 +159,29 @@ def test_attribution_survives_the_json_export(recommender: Recommender) -> None:
         assert set(payload["explanation"]) == {"components", "because", "shared_keywords", "rules", "reason", "attribution",
                                                     "borrowed_from"}
         assert Recommendation.from_dict(payload) == item
+
+
+@pytest.mark.parametrize("signal", list(SIGNALS))
+def test_a_chunk_of_lists_is_explained_exactly_as_each_list_alone(
+    items: pd.DataFrame, interactions: pd.DataFrame, vectors: FakeItemVectors, signal: str
+) -> None:
+    # The export splits the attributions of a chunk of customers together; every number, record and
+    # sentence must be what one customer's request returns (the low rater and an unknown customer too).
+    model = model_with(items, low_rater(interactions), vectors, signal)
+    users = [*model.user_ids, "nobody"]
+    for rules in (None, RuleSet((PinItem("G5", 2),))):
+        alone = [model.recommend(user, 4, rules=rules) for user in users]
+        assert model.recommend_chunk(users, 4, rules=rules) == alone
+        assert [found for _, found in model.recommend_many(users, 4, rules=rules, workers=1)] == alone
+    listed = [entry for found in alone for item in found for entry in item.explanation.attribution]
+    assert {entry.component for entry in listed} == {"collaborative", "semantic"}
+    assert sum(len(entry.contributions) for entry in listed) > len(listed)
+    assert model.recommend_chunk(["sour", "nobody"], 0) == [[], []]
+    assert model.recommend_chunk([], 4) == []
+    # The JSON of an attribution is its dataclass's fields, whichever way the record was built.
+    for entry in listed:
+        assert attribution_dict(entry) == dataclasses.asdict(entry) == attribution_dict(attribution_from_dict(
+            json.loads(json.dumps(attribution_dict(entry)))))
 
 
 def test_why_not_says_what_feeds_the_held_back_component(recommender: Recommender) -> None:

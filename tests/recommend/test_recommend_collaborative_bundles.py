@@ -11,7 +11,7 @@ from scipy import sparse
 from recengine.config import RecommendSettings
 from recengine.evaluate.baselines import EASE, ItemKNN
 from recengine.recommend import Recommender
-from recengine.recommend.attribution import matrix_block
+from recengine.recommend.attribution import matrix_entries
 from recengine.recommend.bundles import bundle_for_item_id
 from recengine.recommend.collaborative import ease_weights
 from recengine.recommend.vector_search import VectorSearch
@@ -101,15 +101,25 @@ def test_bundle_parts_add_up_and_repeats_of_a_category_pay_a_soft_penalty(
     assert budgeted.total_price is not None and budgeted.total_price <= budgeted.budget
 
 
-def test_matrix_block_reads_the_same_entries_as_scipy_indexing(recommender: Recommender) -> None:
-    # The explanation's vectorised gather against scipy's own (slow) fancy indexing, on both matrices.
+def test_matrix_entries_read_the_same_entries_as_scipy_indexing(recommender: Recommender) -> None:
+    # The attribution's binary search against scipy's own (slow) indexing, on both matrices and on an
+    # unsorted one (which it sorts in place first), absent entries and empty rows included.
     rng = np.random.default_rng(4)
-    for matrix in (recommender.similarity, recommender.collaborative, sparse.random(40, 30, 0.2, "csr", rng=rng)):
-        rows = rng.integers(0, matrix.shape[0], 12)  # repeated rows are allowed
-        columns = rng.permutation(matrix.shape[1])[:9]
-        expected = np.asarray(matrix[rows][:, columns].todense())
-        np.testing.assert_allclose(matrix_block(matrix, rows, columns), expected, rtol=1e-6)
-    assert matrix_block(recommender.similarity, np.zeros(0, dtype=np.int64), [1, 2]).shape == (0, 2)
+    shuffled = sparse.random(40, 30, 0.2, "csr", rng=rng, dtype=np.float32)
+    for row in range(shuffled.shape[0]):
+        start, stop = shuffled.indptr[row], shuffled.indptr[row + 1]
+        order = start + rng.permutation(stop - start)
+        shuffled.indices[start:stop], shuffled.data[start:stop] = shuffled.indices[order], shuffled.data[order]
+    shuffled.has_sorted_indices = False
+    for matrix in (recommender.similarity, recommender.collaborative, shuffled):
+        rows = rng.integers(0, matrix.shape[0], 300)  # repeated pairs are allowed
+        columns = rng.integers(0, matrix.shape[1], 300)
+        expected = np.asarray(matrix[rows, columns]).ravel()
+        found = matrix_entries(matrix, rows, columns)
+        assert found.dtype == np.float64 and np.count_nonzero(expected) > 0
+        np.testing.assert_array_equal(found, expected.astype(np.float64))
+    assert shuffled.has_sorted_indices
+    assert matrix_entries(recommender.similarity, np.zeros(0, dtype=np.int64), np.zeros(0)).shape == (0,)
 
 
 def test_coarse_scan_probing_every_list_equals_the_exact_scan() -> None:
