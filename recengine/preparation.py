@@ -76,13 +76,16 @@ class PreparationReport:
 
     Attributes:
         steps: The steps run, in order.
-        seconds: Seconds per step run.
+        seconds: Seconds per step run (wall clock).
+        cpu_seconds: CPU seconds per step run, all threads of this process: what a step costs, which
+            other work on a shared machine does not inflate as it does the wall clock.
         experiment_id: The evaluation saved by the `evaluation` step, when it ran.
         sentiment_method: The review analysis' sentiment method after the run ("" if not analysed).
     """
 
     steps: tuple[str, ...]
     seconds: dict[str, float] = field(default_factory=dict)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
     experiment_id: str | None = None
     sentiment_method: str = ""
 
@@ -194,6 +197,7 @@ def prepare_workspace(
     chosen = [step for step in STEPS if step.name in names]
     total = sum(step.share for step in chosen) or 1.0
     seconds: dict[str, float] = {}
+    cpu_seconds: dict[str, float] = {}
     experiment_id: str | None = None
     done = 0.0
     for step in chosen:
@@ -204,13 +208,14 @@ def prepare_workspace(
         prefix = f"Step {STEPS.index(step) + 1}/{len(STEPS)}: {step.label}"
         report(start, prefix)
         step_progress = _prefixed(scaled(report, start, end), prefix)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         saved = _RUNNERS[step.name](workspace, step_progress)
         experiment_id = saved or experiment_id
         _mark_done(workspace, step.name)
         _bump_data_version(workspace)  # open pages refresh what the step changed
         seconds[step.name] = round(time.perf_counter() - started, 2)
-        log.info("preparation step %s took %.1f s", step.name, seconds[step.name])
+        cpu_seconds[step.name] = round(time.process_time() - cpu_started, 2)
+        log.info("preparation step %s took %.1f s (%.1f CPU s)", step.name, seconds[step.name], cpu_seconds[step.name])
         done += step.share
     report(1.0, "Workspace prepared" if len(seconds) == len(chosen) else "Preparation stopped")
     from recengine.text import analysis_state
@@ -218,6 +223,7 @@ def prepare_workspace(
     return PreparationReport(
         steps=tuple(seconds),
         seconds=seconds,
+        cpu_seconds=cpu_seconds,
         experiment_id=experiment_id,
         sentiment_method=str(analysis_state(workspace).get("method") or ""),
     )

@@ -15,6 +15,7 @@ import streamlit as st
 from recengine.embed import EmbedReport, embed_workspace, saved_item_index, similar_items
 from recengine.embed.status import embedding_status as compute_embedding_status
 from recengine.index import ItemIndex
+from recengine.preparation import encoder_work_in_background
 from recengine.workspace import Workspace
 from ui.auth import is_editor, require_editor
 from ui.common import data_version, progress_bar, workspace_at
@@ -122,8 +123,16 @@ def embedding_status_box(workspace: Workspace, *, key: str = "embeddings") -> di
         st.caption(f"Model: {status['model']} ({status['fingerprint']}). Precision check: "
                    f"{status['precision_agreement']}.")
         if state in ("stale", "missing"):
+            # The workspace's preparation job is encoding these products: a second encoder here would
+            # do the same work at the same time, on the same cores.
+            preparing = encoder_work_in_background(workspace, "embeddings")
+            if preparing:
+                st.caption("The embeddings are being made by the workspace's preparation in the background; "
+                           "this box fills in when it is done.")
             if is_editor():
-                if st.button("Update embeddings", key=f"{key}_update", type="primary", icon=":material/sync:"):
+                if st.button("Update embeddings", key=f"{key}_update", type="primary", icon=":material/sync:",
+                             disabled=preparing,
+                             help="The background preparation is making them." if preparing else None):
                     report = update_embeddings(workspace)
                     st.session_state[f"{key}_last_run"] = (
                         f"Encoded {report.items.encoded:,} products ({report.items.cache_hits:,} from the cache); "

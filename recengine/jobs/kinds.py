@@ -113,9 +113,9 @@ def prepare_workspace(workspace: Workspace, params: dict[str, Any], context: Job
 
     report = run_steps(workspace, context.progress, steps=params.get("steps"), should_stop=context.cancelled)
     for name, seconds in report.seconds.items():
-        context.log(f"{name}: {seconds:.1f} s")
-    return {"steps": list(report.steps), "seconds": report.seconds, "experiment_id": report.experiment_id,
-            "sentiment_method": report.sentiment_method}
+        context.log(f"{name}: {seconds:.1f} s ({report.cpu_seconds.get(name, 0.0):.1f} CPU s)")
+    return {"steps": list(report.steps), "seconds": report.seconds, "cpu_seconds": report.cpu_seconds,
+            "experiment_id": report.experiment_id, "sentiment_method": report.sentiment_method}
 
 
 BUILT_IN: dict[str, JobFunction] = {

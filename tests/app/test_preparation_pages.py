@@ -81,3 +81,21 @@ def test_the_evaluation_page_opens_with_the_saved_evaluation(demo_workspace: Pat
     assert not at.exception, [item.message for item in at.exception]
     assert not any("Run an evaluation" in info.value for info in at.info)
     assert at.success and at.dataframe, "the saved evaluation's verdict and metrics are shown"
+
+
+def test_the_similar_page_offers_no_second_embedding_while_the_preparation_embeds(
+    preparing_demo: tuple[Workspace, str],
+) -> None:
+    workspace, job_id = preparing_demo
+    at = new_app().run()
+    at.switch_page("pages/similar.py").run()
+    assert not at.exception, [item.message for item in at.exception]
+    button = at.button(key="similar_embeddings_update")
+    assert button.disabled and "background preparation" in button.help
+    assert any("being made by the workspace's preparation" in caption.value for caption in at.caption)
+
+    # Once the preparation ended (here: stopped before its embeddings), the button is offered again.
+    update_job(workspace, job_id, status="failed", finished_at=now())
+    at.run()
+    assert not at.exception
+    assert not at.button(key="similar_embeddings_update").disabled

@@ -39,3 +39,14 @@ def test_reduced_precision_agrees_with_fp32(encoder):
              for noun in ("shoes", "earbuds", "kettle", "hose", "lamp", "chair")]
     cosine = np.sum(encoder.encode(texts) * reference.encode(texts), axis=1)
     assert cosine.mean() > 0.99
+
+
+def test_batches_on_one_thread_each_give_the_vectors_of_torchs_own_threading(encoder, monkeypatch):
+    from recengine.embed import cpu_batches
+
+    texts = [f"{adjective} {noun} that works {adverb}" for adjective in ("red", "wireless", "steel")
+             for noun in ("shoes", "earbuds", "kettle", "hose") for adverb in ("well", "badly", "")] * 12
+    together = encoder.encode(texts)  # batches of 64 on the cores side by side
+    monkeypatch.setattr(cpu_batches.torch_intra_op_threads(), "workers", lambda: 1)
+    one_by_one = encoder.encode(texts)
+    np.testing.assert_allclose(together, one_by_one, atol=1e-6)

@@ -63,6 +63,12 @@ def test_steps_run_in_order_and_leave_the_pending_list_one_by_one(
             assert ws.is_demo()
             progress(0.5, "half way")
             seen.append((name, pending_steps(ws)))
+            if name == "analysis":  # works the CPU for 0.3 s; the embeddings step waits
+                until = time.process_time() + 0.3
+                while time.process_time() < until:
+                    pass
+            else:
+                time.sleep(0.3)
 
         return run
 
@@ -74,6 +80,9 @@ def test_steps_run_in_order_and_leave_the_pending_list_one_by_one(
     # Each step sees itself (and the later ones) still pending: it leaves the list only when done.
     assert seen == [("analysis", STEP_NAMES), ("embeddings", STEP_NAMES[1:])]
     assert report.steps == ("analysis", "embeddings") and pending_steps(workspace) == STEP_NAMES[2:]
+    # CPU seconds next to wall seconds, per step (the CPU seconds also count the database's threads).
+    assert set(report.cpu_seconds) == set(report.seconds) == {"analysis", "embeddings"}
+    assert report.cpu_seconds["analysis"] >= 0.29 and report.seconds["embeddings"] >= 0.3
     assert workspace.store.get_meta("data_version") != version, "open pages are told to refresh"
     fractions = [fraction for fraction, _ in messages]
     assert fractions == sorted(fractions)
