@@ -2,7 +2,7 @@
 
 Synthetic, clustered data (tastes = clusters of item vectors; users buy mostly within one or two
 tastes), so candidates, co-occurrence and explanations do real work. Writes its block into
-docs/BENCHMARKS.md. Run: `.venv/bin/python bench/bench_recommend.py` (about 2-4 minutes on 2 cores).
+docs/BENCHMARKS.md. Run: `.venv/bin/python bench/bench_recommend.py` (about 4-6 minutes on 2 idle cores).
 """
 
 from __future__ import annotations
@@ -252,7 +252,11 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20_000)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--batch-items", type=int, default=10_000)
-    parser.add_argument("--batch-users", type=int, default=10_000)
+    parser.add_argument("--batch-users", type=int, default=10_000, help="Customers of the 10k-item fits.")
+    parser.add_argument("--export-users", type=int, default=3_000,
+                        help="Customers exported, with and without the attribution split.")
+    parser.add_argument("--export-repeats", type=int, default=2,
+                        help="Exports of each variant (the fastest counts; the machine is shared).")
     parser.add_argument("--workers", type=int, default=None,
                         help="Export processes besides 1 (default: one per core).")
     parser.add_argument("--no-write", action="store_true")
@@ -270,13 +274,19 @@ def main() -> None:
     print(json.dumps(reviewed), flush=True)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     counts = sorted({1, arguments.workers or cores})
-    batches = bench_batch(arguments.batch_items, arguments.batch_users, counts)
+    batches = bench_batch(arguments.batch_items, arguments.export_users, counts, arguments.export_repeats)
     for batch in batches:
         print(json.dumps(batch), flush=True)
     batch_rows = "\n".join(
         f"| batch export, {batch['users']:,} users x top-10 with explanations, {batch['items']:,} items, jsonl, "
         f"{batch['workers']} process{'es' if batch['workers'] > 1 else ''} | {batch['export_s']:.1f} s "
-        f"({batch['per_user_ms']:.2f} ms/user; {batch['cpu_s']:.1f} s of CPU) | < 60 s |"
+        f"({batch['per_user_ms']:.2f} ms/user; {batch['cpu_s']:.1f} s of CPU; {batch['megabytes']:.0f} MB) | < 60 s |\n"
+        f"| same without the attribution split (the bench's switch) | {batch['bare_export_s']:.1f} s "
+        f"({batch['bare_cpu_s']:.1f} s of CPU; {batch['bare_megabytes']:.0f} MB) | |\n"
+        f"| CPU of the export with attribution / without it | {batch['cpu_ratio']:.2f}x "
+        f"(CPU s of each run: with {', '.join(f'{value:.1f}' for value in batch['all_cpu_s'])}; without "
+        f"{', '.join(f'{value:.1f}' for value in batch['all_bare_cpu_s'])}) | <= 1.10x: "
+        f"{'yes' if batch['cpu_ratio'] <= 1.10 else '**NO**'} |"
         for batch in batches
     )
     batch = batches[0]
@@ -306,6 +316,11 @@ scoring, rules and explanations (closest history items, shared keywords, reason 
 | with EASE as the collaborative signal (`collaborative_ease_l2` 250): fit at {ease['items']:,} items ({ease['items_with_history']:,} with history) | {ease['fit_s']:.1f} s (process peak {ease['peak_gb']:.1f} GB) | |
 | same, one user's top-10 with explanations, p95 | {ease['p95_ms']:.1f} ms ({ease['collaborative']}) | |
 | EASE item weights at its limit, {limit['items']:,} items all with history | {limit['ease_fit_s']:.1f} s, {limit['ease_peak_gb']:.1f} GB peak (numpy allocations) | |
+
+The export rows: the two variants alternate ({arguments.export_repeats} runs each) and each row keeps its run
+with the least CPU. "Without the attribution split" is bench_recommend's own switch
+(`attribution_switched_off`: the same lists and history cosines, empty `attribution` lists, reasons
+that name no contribution), standing for the export before attribution existed.
 
 Semantic candidates at {single['items']:,} items use the `{single['search_mode']}` vector scan
 (settings.recommend.coarse_search_above = {RecommendSettings().coarse_search_above:,}): a full exact
