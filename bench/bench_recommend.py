@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.report import BENCHMARKS, stamp, write_section  # noqa: E402
-from recengine.cli.recommend import recommendation_line  # noqa: E402
+from recengine.cli.recommend import jsonl_line  # noqa: E402
 from recengine.config import RecommendSettings  # noqa: E402
 from recengine.recommend import Recommender  # noqa: E402
 
@@ -201,8 +201,8 @@ def export_cost(model: Recommender, users: int, workers: int) -> dict[str, float
         # whatever other jobs on a shared machine make it wait.
         cpu_began = time.process_time() + _children_cpu()
         with out.open("w", encoding="utf-8") as handle:
-            for user_id, recommendations in model.recommend_many(model.user_ids[:users], 10, workers=workers):
-                handle.write(json.dumps(recommendation_line(user_id, recommendations), ensure_ascii=False) + "\n")
+            for line in model.render_many(model.user_ids[:users], jsonl_line, 10, workers=workers):
+                handle.write(line)
         export_s = time.perf_counter() - began
         cpu_s = time.process_time() + _children_cpu() - cpu_began
         lines = sum(1 for _ in out.open())

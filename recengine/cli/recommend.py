@@ -6,8 +6,9 @@ import argparse
 import csv
 import json
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from recengine.cli.common import add_workspace_argument, open_workspace, print_json, print_table
 from recengine.distributed import add_engine_arguments, check_engine_arguments
@@ -135,6 +136,11 @@ def recommendation_line(user_id: str, recommendations: list[Recommendation]) -> 
     return {"user_id": user_id, "recommendations": [item.to_dict() for item in recommendations]}
 
 
+def jsonl_line(user_id: str, recommendations: list[Recommendation]) -> str:
+    """One line of the jsonl export (`recommendation_line` as JSON, newline included)."""
+    return json.dumps(recommendation_line(user_id, recommendations), ensure_ascii=False) + "\n"
+
+
 def csv_rows(user_id: str, recommendations: list[Recommendation]) -> list[list[object]]:
     rows = []
     for item in recommendations:
@@ -232,17 +238,21 @@ def _export(
         raise ConfigError("A batch export needs --out FILE.")
     user_ids = read_user_ids(arguments.users_file)
     progress = StderrProgress()
+    render: Callable[[str, list[Recommendation]], Any] = csv_rows if output == "csv" else jsonl_line
+    results: Iterable[Any]
     if use_ray:
         from recengine.distributed.recommend import recommend_with_ray
 
-        results = recommend_with_ray(
+        pairs = recommend_with_ray(
             workspace, user_ids, arguments.k, rules=rules, weights=weights,  # type: ignore[arg-type]
             address=arguments.address, workers=arguments.workers, shards=arguments.shards, progress=progress,
         )
+        results = (render(user_id, recommendations) for user_id, recommendations in pairs)
     else:
         recommender = recommender_for(workspace, progress=StderrProgress())  # type: ignore[arg-type]
-        results = recommender.recommend_many(
-            user_ids, arguments.k, rules=rules, weights=weights, progress=progress, workers=arguments.workers
+        # Rendered where they are computed: worker processes send back lines, not explained records.
+        results = recommender.render_many(
+            user_ids, render, arguments.k, rules=rules, weights=weights, progress=progress, workers=arguments.workers
         )
     out: Path = arguments.out
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -252,11 +262,11 @@ def _export(
             writer = csv.writer(handle) if output == "csv" else None
             if writer is not None:
                 writer.writerow(CSV_COLUMNS)
-            for user_id, recommendations in results:
+            for rendered in results:
                 if writer is not None:
-                    writer.writerows(csv_rows(user_id, recommendations))
+                    writer.writerows(rendered)
                 else:
-                    handle.write(json.dumps(recommendation_line(user_id, recommendations), ensure_ascii=False) + "\n")
+                    handle.write(rendered)
         os.replace(temporary, out)
     except (OSError, RecEngineError):
         temporary.unlink(missing_ok=True)

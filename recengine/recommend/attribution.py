@@ -154,7 +154,7 @@ def history_links_of_lists(
     looked_up = np.flatnonzero(np.asarray(terms.looked_up, dtype=bool)[column_of_term])
     if looked_up.size:
         histories = history_of_term[looked_up]
-        # Column c of a list of k lists product c % k (collaborative columns first, then semantic).
+        # Column c of a list of k products stands for its product c % k (collaborative columns, then semantic).
         column_targets = np.concatenate([part for listed in terms.targets for part in (listed, listed)])
         targets = column_targets[column_of_term[looked_up]]
         weights[looked_up] = rows.confidence[histories]

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -73,6 +73,7 @@ from recengine.recommend.threads import single_blas_thread
 from recengine.recommend.vector_search import ItemIndexLike, VectorSearch
 
 _PROFILE_CACHE_SIZE = 4096
+_Rendered = TypeVar("_Rendered")
 
 
 @dataclass(frozen=True)
@@ -549,10 +550,27 @@ class Recommender:
         Args:
             workers: processes to spread the users over (None = one per core; see batch.py).
         """
+        from recengine.recommend.batch import user_and_list
+
+        return self.render_many(user_ids, user_and_list, k, rules=rules, weights=weights, progress=progress,
+                                workers=workers)
+
+    def render_many(
+        self, user_ids: Iterable[str], render: Callable[[str, list[Recommendation]], _Rendered], k: int = 10, *,
+        rules: RuleSet | None = None, weights: Mapping[str, float] | None = None, progress: Progress | None = None,
+        workers: int | None = 1,
+    ) -> Iterable[_Rendered]:
+        """`render(user_id, recommendations)` for many users, in order, rendered where they are computed
+        (in the worker processes): what exports write (`cli.recommend.jsonl_line`), without pickling the
+        explained records back to this process.
+
+        Args:
+            workers: processes to spread the users over (None = one per core; see batch.py).
+        """
         from recengine.recommend.batch import recommend_batch
 
         return recommend_batch(
-            self, list(user_ids), k, rules=rules, weights=weights, workers=workers, progress=progress
+            self, list(user_ids), k, rules=rules, weights=weights, workers=workers, progress=progress, render=render
         )
 
     def score_items(

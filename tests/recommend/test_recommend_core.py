@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -263,6 +265,13 @@ def test_batch_over_worker_processes_matches_one_process(recommender: Recommende
         [item.item_id for item in items] for _, items in sequential
     ]
     assert parallel[0][1][0].explanation.reason == sequential[0][1][0].explanation.reason
+    # An export renders its lines in the workers: the same lines as rendered here, in the same order.
+    from recengine.cli.recommend import jsonl_line
+
+    rendered = list(recommender.render_many(users, jsonl_line, 3, workers=2))
+    assert rendered == [jsonl_line(user, items) for user, items in sequential]
+    assert list(recommend_batch(recommender, users, 3, workers=2, chunk=25, render=jsonl_line)) == rendered
+    assert gc.get_freeze_count() == 0  # the model is frozen out of collections only while an export runs
 
 
 def test_reason_names_the_co_chosen_item_when_collaborative_leads(recommender: Recommender) -> None:
