@@ -99,7 +99,7 @@ def _model_out_of_collections() -> Iterator[None]:
 
     An export allocates millions of small records (an explanation's attributions, and in a pool the
     unpickled results), which triggers collections that would each traverse the model's objects too:
-    with them frozen, unpickling a chunk of 250 explained lists cost 0.3 ms per user instead of 0.8 on
+    with them frozen, unpickling a chunk of 250 explained lists cost 0.26 ms per user instead of 0.72 on
     the shared machine. Forked workers inherit the frozen state, so their collections leave the
     model's pages unwritten (shared copy-on-write, as `gc.freeze` documents). Unfrozen afterwards.
     """
