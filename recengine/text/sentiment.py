@@ -99,6 +99,14 @@ def lexicon_score(text: str) -> float:
     """VADER compound score of one piece of text (a sentence or a clause), in [-1, 1]."""
     if not text or not text.strip():
         return 0.0
+    return _compound(text)
+
+
+# Sentences and clauses repeat across reviews ("Love it.", "Would recommend."; the demo's 6,000 reviews
+# hold 28,509 sentences but 1,682 distinct ones), and VADER gives a text the same score every time: each
+# distinct one is scored once. Bounded, so that a large shop's mostly distinct sentences cannot grow it.
+@lru_cache(maxsize=1 << 16)
+def _compound(text: str) -> float:
     return float(lexicon_analyzer().polarity_scores(text)["compound"])
 
 

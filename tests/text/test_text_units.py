@@ -184,3 +184,14 @@ def test_noun_like_heads_tell_things_from_adverbs() -> None:
     heads = noun_like_heads(sentences)
     assert "zipper" in heads
     assert "actually" not in heads and "long" not in heads
+
+
+def test_a_repeated_sentence_is_scored_by_the_lexicon_once_with_the_same_score() -> None:
+    from recengine.text.sentiment import _compound, lexicon_analyzer
+
+    _compound.cache_clear()
+    sentences = ["Love it.", "Broke after a week.", "Love it.", "Love it."]
+    scores = sentence_scores(sentences)
+    assert scores == [lexicon_analyzer().polarity_scores(sentence)["compound"] for sentence in sentences]
+    assert scores[0] > 0 > scores[1]
+    assert _compound.cache_info().misses == 2 and _compound.cache_info().hits == 2
