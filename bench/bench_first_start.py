@@ -12,7 +12,7 @@ that its own code runs, as an editable install of the clone would. Then:
 - the workspace's pending preparation steps are polled: the time each one is done, and when all are;
 - the browser, never reloaded, must see the home page's preparation panel go by itself;
 - the preparation job's CPU seconds per step (from its result): what the preparation costs, which the
-  load of other work does not inflate as it does every wall-clock figure.
+  load of other work inflates far less than every wall-clock figure.
 
 The machine's load (1-minute average at the start and at the end) is part of the report: on a shared
 machine every figure moves with it. Writes the `first-start` block of docs/BENCHMARKS.md.
@@ -170,8 +170,8 @@ Command: `.venv/bin/python bench/bench_first_start.py`.
 | the home page's progress panel gone in the browser, never reloaded | {seconds(result.panel_gone_s)} |
 
 Targets: first page within {FIRST_PAGE_TARGET_S:.0f} s: {first_ok}; everything within {ALL_READY_TARGET_S:.0f} s: {all_ok}.
-CPU seconds of the preparation job (all its threads; the load does not inflate them as it does the
-times above): {cpu_text}.
+CPU seconds of the preparation job (all its threads; the load inflates them far less than the times
+above, though some: the 2 cores share caches with the other work): {cpu_text}.
 The preparation job ended {result.job_status}; the learned sentiment model's held-out figures: {quality_text}.
 
 What start.sh printed:

@@ -8,7 +8,7 @@ CPU s and 54-77 s wall with 2 intra-op threads; 18-22 CPU s and 36-44 s wall wit
 on one thread each, the same vectors to the last bit. Independent batches need no barrier: a core taken
 away only slows its own batch.
 
-`encode_in_batches` runs the batches on worker threads while `one_intra_op_thread` holds torch's
+`encode_in_batches` runs the batches on worker threads while `IntraOpThreads.held_at_one` holds torch's
 intra-op threads at one; torch releases the GIL inside its kernels, so the workers run in parallel.
 """
 
@@ -24,7 +24,7 @@ import numpy as np
 from recengine.progress import Progress
 
 
-class _IntraOpThreads:
+class IntraOpThreads:
     """torch's intra-op thread count held at one while any parallel encode runs, then restored.
 
     Counted, not saved per caller: two encodes that overlap (two dashboard sessions) must not restore
@@ -45,6 +45,7 @@ class _IntraOpThreads:
 
     @contextmanager
     def held_at_one(self) -> Iterator[None]:
+        """One intra-op thread inside the block; the setting from before the first block after the last."""
         with self._lock:
             if self._active == 0:
                 self._original = self._get()
@@ -59,18 +60,18 @@ class _IntraOpThreads:
                     self._set(self._original)
 
 
-def _torch_threads() -> _IntraOpThreads:
+def _torch_threads() -> IntraOpThreads:
     import torch
 
-    return _IntraOpThreads(torch.get_num_threads, torch.set_num_threads)
+    return IntraOpThreads(torch.get_num_threads, torch.set_num_threads)
 
 
-_TORCH_THREADS: _IntraOpThreads | None = None
+_TORCH_THREADS: IntraOpThreads | None = None
 _TORCH_THREADS_LOCK = threading.Lock()
 
 
-def torch_intra_op_threads() -> _IntraOpThreads:
-    """The process's one `_IntraOpThreads` over torch (torch imported on first use)."""
+def torch_intra_op_threads() -> IntraOpThreads:
+    """The process's one `IntraOpThreads` over torch (torch imported on first use)."""
     global _TORCH_THREADS
     with _TORCH_THREADS_LOCK:
         if _TORCH_THREADS is None:
@@ -83,7 +84,7 @@ def encode_in_batches(
     encode_batch: Callable[[Sequence[str]], np.ndarray],
     *,
     workers: int,
-    threads: _IntraOpThreads | None = None,
+    threads: IntraOpThreads | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[np.ndarray]:
     """Encode `batches` with up to `workers` at a time, each on one intra-op thread.

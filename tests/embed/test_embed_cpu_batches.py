@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from recengine.embed.cpu_batches import _IntraOpThreads, encode_in_batches
+from recengine.embed.cpu_batches import IntraOpThreads, encode_in_batches
 
 
 class _Threads:
@@ -39,7 +39,7 @@ BATCHES = [["aaaa", "bbb"], ["ab", "a"], ["c"], ["aa", "b", "ba"], ["x"]]
 def test_every_batch_comes_back_in_order_with_its_own_vectors(workers: int) -> None:
     threads = _Threads(2)
     done: list[int] = []
-    encoded = encode_in_batches(BATCHES, _encode, workers=workers, threads=_IntraOpThreads(threads.get, threads.set),
+    encoded = encode_in_batches(BATCHES, _encode, workers=workers, threads=IntraOpThreads(threads.get, threads.set),
                                 progress=done.append)
     assert [result.tolist() for result in encoded] == [_encode(batch).tolist() for batch in BATCHES]
     assert done == sorted(done) and done[-1] == sum(len(batch) for batch in BATCHES)
@@ -54,7 +54,7 @@ def test_workers_run_on_one_intra_op_thread_and_the_first_batch_runs_alone() -> 
         seen.append((threading.current_thread().name, threads.count))
         return _encode(batch)
 
-    encode_in_batches(BATCHES, encode, workers=2, threads=_IntraOpThreads(threads.get, threads.set))
+    encode_in_batches(BATCHES, encode, workers=2, threads=IntraOpThreads(threads.get, threads.set))
     assert seen[0] == (threading.main_thread().name, 4)  # alone, on every thread: sets the tokenizer up
     assert all(name.startswith("encode") and count == 1 for name, count in seen[1:])
     assert threads.changes == [1, 4]
@@ -62,13 +62,13 @@ def test_workers_run_on_one_intra_op_thread_and_the_first_batch_runs_alone() -> 
 
 def test_one_worker_leaves_the_thread_setting_alone() -> None:
     threads = _Threads(2)
-    encode_in_batches(BATCHES, _encode, workers=1, threads=_IntraOpThreads(threads.get, threads.set))
+    encode_in_batches(BATCHES, _encode, workers=1, threads=IntraOpThreads(threads.get, threads.set))
     assert threads.changes == []
 
 
 def test_overlapping_encodes_restore_the_original_setting_once_both_end() -> None:
     threads = _Threads(2)
-    setting = _IntraOpThreads(threads.get, threads.set)
+    setting = IntraOpThreads(threads.get, threads.set)
     with setting.held_at_one():
         assert setting.workers() == 2  # what the cores allow, not the one it is held at
         with setting.held_at_one():
@@ -86,5 +86,5 @@ def test_a_failing_batch_raises_and_restores_the_setting() -> None:
         return _encode(batch)
 
     with pytest.raises(RuntimeError, match="out of memory"):
-        encode_in_batches(BATCHES, encode, workers=2, threads=_IntraOpThreads(threads.get, threads.set))
+        encode_in_batches(BATCHES, encode, workers=2, threads=IntraOpThreads(threads.get, threads.set))
     assert threads.count == 2
