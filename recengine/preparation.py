@@ -78,7 +78,7 @@ class PreparationReport:
         steps: The steps run, in order.
         seconds: Seconds per step run (wall clock).
         cpu_seconds: CPU seconds per step run, all threads of this process: what a step costs, which
-            other work on a shared machine does not inflate as it does the wall clock.
+            other work on a shared machine inflates far less than the wall clock.
         experiment_id: The evaluation saved by the `evaluation` step, when it ran.
         sentiment_method: The review analysis' sentiment method after the run ("" if not analysed).
     """
