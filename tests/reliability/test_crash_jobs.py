@@ -199,7 +199,7 @@ def prepare_ingest(root: Path) -> Scenario:
 
 
 FINETUNE_ARGUMENTS = {
-    "epochs": 2, "batch_size": 8, "max_pairs": 120, "holdout": "test_items", "evaluations_per_epoch": 1,
+    "objective": "pairs", "epochs": 2, "batch_size": 8, "max_pairs": 120, "holdout": "test_items", "evaluations_per_epoch": 1,
     "early_stopping_patience": 0, "learning_rate": 1e-3, "max_seq_length": 32,
 }
 

@@ -19,7 +19,7 @@ def test_finetune_prints_before_and_after_and_activates(
     pytest.importorskip("datasets")
     monkeypatch.setenv("RECENGINE_EMBED__MODEL", str(tiny_model_dir))
     code = main([
-        "finetune", "--workspace", str(filled_workspace.root), "--epochs", "1", "--batch-size", "8",
+        "finetune", "--workspace", str(filled_workspace.root), "--objective", "pairs", "--epochs", "1", "--batch-size", "8",
         "--max-pairs", "100", "--set", "holdout=test_items", "--set", "max_seq_length=32",
         "--set", "early_stopping_patience=0", "--activate", "--format", "json",
     ])

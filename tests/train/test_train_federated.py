@@ -47,7 +47,7 @@ def test_federated_run_registers_a_version(filled_workspace, tiny_model_dir: Pat
     from recengine.train.finetune import train_and_register
 
     fill_regions(filled_workspace)
-    arguments = FineTuneArguments(epochs=1, batch_size=8, max_pairs=120, holdout="test_items", max_seq_length=32,
+    arguments = FineTuneArguments(objective="pairs", epochs=1, batch_size=8, max_pairs=120, holdout="test_items", max_seq_length=32,
                                   federated_rounds=2, learning_rate=1e-3)
     events: list[tuple[str, dict]] = []
     outcome = train_and_register(filled_workspace, arguments, base_model=str(tiny_model_dir),

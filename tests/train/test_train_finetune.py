@@ -15,7 +15,7 @@ pytest.importorskip("datasets", reason="the sentence-transformers trainer needs 
 pytest.importorskip("accelerate", reason="the transformers Trainer needs `accelerate`")
 
 TINY_RUN = FineTuneArguments(
-    epochs=2, batch_size=8, max_pairs=120, holdout="test_items", evaluations_per_epoch=1,
+    objective="pairs", epochs=2, batch_size=8, max_pairs=120, holdout="test_items", evaluations_per_epoch=1,
     early_stopping_patience=0, learning_rate=1e-3, max_seq_length=32,
 )
 
@@ -80,7 +80,7 @@ def test_fake_encoder_cannot_be_finetuned(filled_workspace) -> None:
 @pytest.mark.slow
 def test_minilm_finetune_improves_validation_retrieval(filled_workspace) -> None:
     """The real bundled MiniLM: a short run must produce a version that loads and does not get worse."""
-    arguments = FineTuneArguments(epochs=1, batch_size=16, max_pairs=200, holdout="test_items", evaluations_per_epoch=1)
+    arguments = FineTuneArguments(objective="pairs", epochs=1, batch_size=16, max_pairs=200, holdout="test_items", evaluations_per_epoch=1)
     outcome = train_and_register(filled_workspace, arguments, base_model="bundled:all-MiniLM-L6-v2")
     assert outcome.version.metrics_after["ndcg@10"] >= outcome.version.metrics_before["ndcg@10"] - 0.05
     folder = registry.version_dir(filled_workspace, outcome.version.version_id)

@@ -109,7 +109,7 @@ def test_one_job_at_a_time_per_workspace(runner: JobRunner) -> None:
 def test_finetune_job_killed_mid_training_registers_nothing(filled_workspace, tiny_model_dir: Path) -> None:
     pytest.importorskip("datasets")
     runner = JobRunner(filled_workspace)
-    arguments = {"epochs": 20, "batch_size": 8, "max_pairs": 120, "holdout": "test_items",
+    arguments = {"objective": "pairs", "epochs": 20, "batch_size": 8, "max_pairs": 120, "holdout": "test_items",
                  "evaluations_per_epoch": 1, "early_stopping_patience": 0, "max_seq_length": 32}
     record = runner.submit("finetune_encoder", {"arguments": arguments, "base_model": str(tiny_model_dir),
                                                 "activate": True})

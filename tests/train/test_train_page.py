@@ -198,16 +198,17 @@ def test_versions_compare_and_activate_then_roll_back(filled_workspace, tiny_mod
     assert registry.active_version(filled_workspace).is_base
 
 
-def test_start_can_choose_the_interaction_objective(filled_workspace, tiny_model_dir: Path, monkeypatch) -> None:
+def test_start_can_choose_either_objective(filled_workspace, tiny_model_dir: Path, monkeypatch) -> None:
     monkeypatch.setenv("RECENGINE_EMBED__MODEL", str(tiny_model_dir))
     runner = FakeRunner()
     at = _app(filled_workspace.root, runner, monkeypatch)
     _no_problems(at)
-    at.selectbox[0].set_value("interactions")
+    assert at.selectbox[0].value == "interactions"  # the default, chosen by the new-products measurement
+    at.selectbox[0].set_value("pairs")
     at.button(key="FormSubmitter:ft_settings-Start fine-tuning").click().run()
     _no_problems(at)
     _kind, params = runner.submitted[0]
-    assert params["arguments"]["objective"] == "interactions"
+    assert params["arguments"]["objective"] == "pairs"
     assert params["arguments"]["trainable_layers"] == FineTuneArguments().trainable_layers
 
 
