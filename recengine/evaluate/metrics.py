@@ -157,8 +157,9 @@ def metrics_from_ranks(ranks: np.ndarray, k: int) -> dict[str, np.ndarray]:
     hit_number = np.cumsum(ordered < k, axis=1)
     precision_at_hits = np.where(ordered < k, hit_number / (np.where(ordered < k, ordered, 0.0) + 1.0), 0.0)
     average_precision = precision_at_hits.sum(axis=1) / np.minimum(safe_relevant, k)
-    best = np.nanmin(np.where(present, ranks, np.nan), axis=1) if ranks.size else np.array([])
-    reciprocal = np.where(n_relevant > 0, 1.0 / (np.nan_to_num(best, nan=np.inf) + 1.0), 0.0)
+    # A customer with no relevant item has no best rank: inf, whose reciprocal is 0 (nanmin would warn).
+    best = np.min(np.where(present, ranks, np.inf), axis=1) if ranks.size else np.array([])
+    reciprocal = np.where(n_relevant > 0, 1.0 / (best + 1.0), 0.0)
     valid = n_relevant > 0
     return {
         "recall": np.where(valid, hits / safe_relevant, 0.0),
