@@ -57,6 +57,9 @@ def run(arguments: argparse.Namespace) -> int:
         )
     started = time.monotonic()
     report = prepare_workspace(workspace, StderrProgress(), steps=arguments.steps)
-    steps = ", ".join(f"{name} {duration_text(seconds)}" for name, seconds in report.seconds.items())
+    steps = ", ".join(
+        f"{name} {duration_text(seconds)} ({report.cpu_seconds.get(name, 0.0):.0f} CPU s)"
+        for name, seconds in report.seconds.items()
+    )
     print(f"Prepared in {duration_text(time.monotonic() - started)} ({steps or 'nothing to do'}).")
     return 0

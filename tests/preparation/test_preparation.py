@@ -121,7 +121,9 @@ def test_a_killed_preparation_is_completed_by_the_next_start(
 
     # The next start: `recengine prepare --resume` (start.sh adds --background) finishes them.
     assert main(["prepare", "--workspace", str(root), "--resume"]) == 0
-    assert "Resuming the preparation" in capsys.readouterr().out
+    resumed = capsys.readouterr().out
+    assert "Resuming the preparation" in resumed
+    assert "Prepared in" in resumed and "CPU s)" in resumed, "each step's wall and CPU time are printed"
     assert pending_steps(workspace) == ()
     from recengine.embed import saved_item_index
     from recengine.evaluate import list_experiments
