@@ -277,8 +277,12 @@ def parse_query(text: str, vocabulary: CatalogVocabulary | None = None, rules: I
             low, high = (None, limit) if band == "cheap" else (limit, None)
             add(start, end, Constraint("price", "", low=low, high=high, band=band))
     found.sort(key=lambda pair: pair[0])
-    query_text = _without_spans(text, hard_spans)
-    free_text = _without_spans(text, [(index, index + 1) for index, taken in enumerate(reader.taken) if taken], words_only=True)
+    conjunctions = frozenset(rules.dangling_conjunctions)
+    query_text = _without_spans(text, hard_spans, conjunctions=conjunctions)
+    free_text = _without_spans(
+        text, [(index, index + 1) for index, taken in enumerate(reader.taken) if taken], words_only=True,
+        conjunctions=conjunctions,
+    )
     return QueryIntent(text=text, free_text=free_text, query_text=query_text, constraints=tuple(constraint for _, constraint in found))
 
 
@@ -389,16 +393,36 @@ def _longest_name(words: list[tuple[str, int, int]], vocabulary: CatalogVocabula
     return None
 
 
-def _without_spans(text: str, spans: Iterable[tuple[int, int]], *, words_only: bool = False) -> str:
+def _without_spans(
+    text: str, spans: Iterable[tuple[int, int]], *, words_only: bool = False, conjunctions: frozenset[str] = frozenset()
+) -> str:
     """`text` less `spans`, spaces collapsed; punctuation left alone where nothing was cut (the encoder reads
-    it), and punctuation left dangling by a cut dropped ("jazz, under $20" -> "jazz")."""
+    it), and punctuation or a conjunction left dangling by a cut dropped ("jazz, under $20" -> "jazz";
+    "over $20 and under $40 jazz" -> "jazz")."""
     keep = [True] * len(text)
     for start, end in spans:
         keep[start:end] = [False] * (end - start)
     if all(keep) and not words_only:
         return " ".join(text.split())
     kept = "".join(character if keep[index] else " " for index, character in enumerate(text))
-    pieces = [word.strip(",;:.!?") if words_only else word for word in kept.split()]
+    words = [(match.group(), match.start(), match.end()) for match in re.finditer(r"\S+", kept)]
+
+    def cut_or_edge(index: int, step: int) -> bool:
+        # The nearest character that is not a space, going `step` from `index`, was cut (or there is none).
+        while 0 <= index < len(text) and text[index].isspace():
+            index += step
+        return not 0 <= index < len(text) or not keep[index]
+
+    pieces = [
+        word.strip(",;:.!?") if words_only else word
+        for word, start, end in words
+        if not (
+            word.lower().strip(",;:.!?") in conjunctions
+            and not all(keep)
+            and cut_or_edge(start - 1, -1)
+            and cut_or_edge(end, 1)
+        )
+    ]
     pieces = [piece for piece in pieces if piece.strip(",;:.!?-–")]
     return " ".join(pieces).strip(",;:").strip()
 

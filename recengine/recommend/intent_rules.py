@@ -77,6 +77,9 @@ class IntentRules:
     # Names: words dropped when comparing names ("Hunting & Firearms" = "hunting and firearms" = "hunting
     # firearms"), legal suffixes of brands, and names too generic to count as a mention.
     connector_words: tuple[str, ...] = ("and", "&", "the", "n")
+    # Conjunctions left with nothing to join once the constraints around them are read ("over $20 and
+    # under $40 jazz" -> "jazz", not "and jazz"); one between kept words stays ("jazz and blues").
+    dangling_conjunctions: tuple[str, ...] = ("and", "or", "&", "but")
     brand_suffixes: tuple[str, ...] = ("inc", "llc", "ltd", "limited", "corp", "corporation", "co", "company", "gmbh", "plc", "sa", "ag")
     generic_names: tuple[str, ...] = (
         "other", "others", "general", "misc", "miscellaneous", "all", "more", "new", "sale", "unknown", "none", "na",

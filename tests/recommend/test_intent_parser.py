@@ -213,6 +213,22 @@ def test_each_price_pattern(query: str, low: float | None, high: float | None) -
     assert limit.hard and limit.phrase == query
 
 
+@pytest.mark.parametrize(
+    ("query", "free_text"),
+    [
+        ("over $20 and under $40 jazz", "jazz"),  # nothing left for "and" to join
+        ("4 stars and up or under $30 headphones", "headphones"),
+        ("jazz and blues under $20", "jazz and blues"),  # it joins kept words: it stays
+        ("rock or pop", "rock or pop"),  # nothing cut: the query as typed
+        ("and", "and"),
+    ],
+)
+def test_a_conjunction_left_dangling_by_the_constraints_is_dropped(query: str, free_text: str) -> None:
+    intent = parse_query(query)
+    assert intent.free_text == free_text
+    assert intent.query_text == free_text
+
+
 @pytest.mark.parametrize("query", ["kids under 5", "under 5 lbs", "over 50 years", "4 pack", "under 5 stars"])
 def test_numbers_that_are_not_prices_stay_in_the_text(query: str) -> None:
     intent = parse_query(query)
