@@ -398,8 +398,9 @@ class Recommender:
             profile: use this profile instead of the user's (typed interests).
         """
         with single_blas_thread():
-            return self._recommend(user_id, k, rules=rules, exclude_seen=exclude_seen, weights=weights,
-                                   segment=segment, profile=profile)
+            ranked = self._ranked(user_id, k, rules=rules, exclude_seen=exclude_seen, weights=weights,
+                                  segment=segment, profile=profile)
+            return self._explained([ranked])[0]
 
     def recommend_chunk(
         self,
@@ -419,21 +420,6 @@ class Recommender:
                 for user_id in user_ids
             ]
             return self._explained(ranked)
-
-    def _recommend(
-        self,
-        user_id: str,
-        k: int,
-        *,
-        rules: RuleSet | None,
-        exclude_seen: bool,
-        weights: Mapping[str, float] | None,
-        segment: str | None,
-        profile: UserProfile | None,
-    ) -> list[Recommendation]:
-        ranked = self._ranked(user_id, k, rules=rules, exclude_seen=exclude_seen, weights=weights, segment=segment,
-                              profile=profile)
-        return self._explained([ranked])[0]
 
     def _ranked(
         self,
