@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import sparse
 
 from recengine.config import RecommendSettings
-from recengine.errors import NotFoundError, NotReadyError
+from recengine.errors import NotReadyError
 from recengine.progress import Progress, no_progress
 from recengine.recommend.attribution import ListToExplain
 from recengine.recommend.candidates import merge_candidates
@@ -27,9 +27,7 @@ from recengine.recommend.collaborative import ease_similarity, item_similarity
 from recengine.recommend.explain import (
     ExplainContext,
     ListLinks,
-    components_dict,
     explain,
-    held_back_clause,
     lists_links,
 )
 from recengine.recommend.interactions import build_history
@@ -71,6 +69,7 @@ from recengine.recommend.scoring import (
 )
 from recengine.recommend.threads import single_blas_thread
 from recengine.recommend.vector_search import ItemIndexLike, VectorSearch
+from recengine.recommend.why_not import explain_why_not
 
 _PROFILE_CACHE_SIZE = 4096
 _Rendered = TypeVar("_Rendered")
@@ -650,85 +649,7 @@ class Recommender:
     ) -> WhyNot:
         """Where `item_id` ranks for the user and which component or rule held it back."""
         with single_blas_thread():
-            return self._why_not(user_id, item_id, k, rules=rules, weights=weights, exclude_seen=exclude_seen)
-
-    def _why_not(
-        self,
-        user_id: str,
-        item_id: str,
-        k: int,
-        *,
-        rules: RuleSet | None,
-        weights: Mapping[str, float] | None,
-        exclude_seen: bool,
-    ) -> WhyNot:
-        position = self.catalog.positions.get(str(item_id))
-        if position is None:
-            raise NotFoundError(f"No product with id {item_id!r} in this workspace.")
-        profile = self.profile(user_id)
-        weights_used = weights_from_settings(self.settings, weights)
-        context = self._context(profile, None)
-        totals, components = self.hybrid.score(context, None, weights_used)
-        listed = self.recommend(user_id, k, rules=rules, exclude_seen=exclude_seen, weights=weights)
-        rule_set = self._effective_rules(rules)
-        delta = sum(
-            rule.amount for rule in rule_set.active()
-            if isinstance(rule, BoostRule) and rule.matches(self.catalog)[position]
-        )
-        own = components_dict(components[position], delta)
-        score = round(sum(own.values()), 6)
-        attribution = explain(position, components=components[position], rule_delta=delta, rule_notes=[],
-                              profile=profile, context=self.explain_context).attribution
-        eligible = ~context.history_mask() if exclude_seen else np.ones(self.catalog.size, dtype=bool)
-        ranked_items = int(eligible.sum())
-        rank = int((totals[eligible] > totals[position]).sum()) + 1 if eligible[position] else None
-        who = user_id or "this customer"
-        title = str(self.catalog.titles[position])
-        cutoff_item = listed[-1] if listed else None
-        cutoff = cutoff_item.score if cutoff_item else 0.0
-        cutoff_components = cutoff_item.explanation.components if cutoff_item else {}
-        gaps = {name: round(own.get(name, 0.0) - cutoff_components.get(name, 0.0), 6) for name in COMPONENTS}
-        in_list = next((rec for rec in listed if rec.item_id == str(item_id)), None)
-        notes: list[str] = []
-        if in_list is not None:
-            return WhyNot(str(item_id), in_list.rank, ranked_items, in_list.score,
-                          in_list.explanation.components, cutoff, "", gaps, in_list.explanation.rules,
-                          f"'{title}' is already recommended to {who} at rank {in_list.rank}.",
-                          in_list.explanation.attribution)
-        if not eligible[position]:
-            reason = f"{who} already interacted with '{title}', and seen items are left out."
-            return WhyNot(str(item_id), None, ranked_items, score, own, cutoff, "already seen", gaps, [], reason,
-                          attribution)
-        for rule in rule_set.active():
-            if rule.kind == "hide_out_of_stock" and not self.catalog.in_stock[position]:
-                notes.append("hidden: out of stock")
-            if rule.kind == "exclude" and str(item_id) in rule.item_ids:  # type: ignore[union-attr]
-                notes.append("excluded by rule")
-            if isinstance(rule, BoostRule) and rule.matches(self.catalog)[position] and rule.amount < 0:
-                notes.append(rule.describe())
-        if notes and notes[0] in ("hidden: out of stock", "excluded by rule"):
-            reason = f"'{title}' ranks {rank} of {ranked_items:,} for {who} but is removed: {notes[0]}."
-            return WhyNot(str(item_id), rank, ranked_items, score, own, cutoff, notes[0], gaps, notes, reason,
-                          attribution)
-        if delta < 0 and -delta >= max(-min(gaps.values()), 0):
-            held = notes[-1] if notes else "a bury rule"
-        else:
-            held = min(gaps, key=lambda name: gaps[name])
-        explanation = (
-            f"'{title}' ranks {rank} of {ranked_items:,} for {who} (score {score:.3f} vs {cutoff:.3f} "
-            f"for the last of the top {len(listed)}); "
-        )
-        if held in COMPONENTS:
-            explanation += (
-                f"it is held back most by {held} ({own[held]:.3f} vs {cutoff_components.get(held, 0.0):.3f})"
-            )
-            if held in ("collaborative", "semantic") and profile.history.size:
-                explanation += "; " + held_back_clause(held, attribution, profile, self.catalog)
-            explanation += "."
-        else:
-            explanation += f"it is held back by the rule '{held}'."
-        return WhyNot(str(item_id), rank, ranked_items, score, own, cutoff, held, gaps, notes, explanation,
-                      attribution)
+            return explain_why_not(self, user_id, item_id, k, rules=rules, weights=weights, exclude_seen=exclude_seen)
 
     # -- helpers ---------------------------------------------------------------------------------
 
