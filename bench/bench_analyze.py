@@ -176,7 +176,7 @@ def main() -> int:
     # 3a. The learned model at full scale on synthetic vectors (training + scoring every review): 768-d, as
     # the model reads a 384-d review vector and a 384-d title vector (with_title_vectors).
     from recengine.text.sentences import review_text
-    from recengine.text.sentiment import train_sentiment_model
+    from recengine.text.sentiment_training import train_sentiment_model
 
     rated = reviews["rating"].notna().to_numpy()
     rng = np.random.default_rng(arguments.seed)

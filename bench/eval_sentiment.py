@@ -5,8 +5,8 @@ Gift Cards, Magazine Subscriptions): drop duplicate reviews (the same reviewer's
 variants of a product, which would otherwise sit on both sides of the split), sample up to `--per-dataset` reviews
 (stratified by star label, so the natural class mix is kept), score them by 5-fold cross-validation and
 on a half/half split (stratified), train the
-learned model (`recengine.text.sentiment.train_sentiment_model`: class-balanced logistic regression on
-the bundled MiniLM's review vectors, exactly what `analyze_reviews` trains) on the first half and score
+learned model (`recengine.text.sentiment_training.train_sentiment_model`: class-balanced logistic
+regression on the bundled MiniLM's review vectors, exactly what `analyze_reviews` trains) on the first half and score
 the second half against its stars, next to the lexicon (VADER + review vocabulary, sentence-averaged, as
 `analyze_reviews` computes it) on the same reviews. Also a learning curve (100 / 300 training reviews)
 and a pooled row (all five training halves -> all five test halves).
@@ -38,17 +38,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from bench.report import EVALUATION, stamp, write_section  # noqa: E402
 from recengine.text.sentences import review_text, split_sentences  # noqa: E402
-from recengine.text.sentiment import (  # noqa: E402
-    PRIOR_FEATURE_WEIGHT,
-    MethodScores,
-    method_scores,
-    review_lexicon_score,
-    score_label,
-    sentence_scores,
-    star_label,
-    train_sentiment_model,
-    with_title_vectors,
-)
+from recengine.text.sentiment_features import PRIOR_FEATURE_WEIGHT, with_title_vectors  # noqa: E402
+from recengine.text.sentiment_labels import MethodScores, method_scores, score_label, star_label  # noqa: E402
+from recengine.text.sentiment_lexicon import review_lexicon_score, sentence_scores  # noqa: E402
+from recengine.text.sentiment_training import train_sentiment_model  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 DATASETS = {

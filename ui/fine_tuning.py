@@ -16,7 +16,7 @@ import streamlit as st
 
 from recengine import config
 from recengine.jobs import JobEvent, JobRecord, JobRunnerProtocol, job_runner
-from recengine.text.sentiment import GOOD_POLARITY_F1
+from recengine.text.sentiment_labels import GOOD_POLARITY_F1
 from recengine.text.sentiment_prior import (
     MODEL_FOLDER,
     checked_prior_folder,

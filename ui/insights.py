@@ -17,7 +17,7 @@ from recengine.privacy import mask_columns
 from recengine.text import insights
 from recengine.text.analysis import AnalysisReport, analyze_reviews
 from recengine.text.mismatches import find_mismatches
-from recengine.text.sentiment import sentence_sentiment
+from recengine.text.sentiment_lexicon import sentence_sentiment
 from recengine.workspace import Workspace
 from ui.common import progress_bar, workspace_at
 

@@ -72,7 +72,7 @@ def text_stage(batch: pd.DataFrame) -> pd.DataFrame:
     """Stage 1 for a batch of (position, title, text): sentences, scores, phrase keys, surface forms."""
     from recengine.text.keywords import review_phrase_keys
     from recengine.text.sentences import as_text, review_text, split_sentences
-    from recengine.text.sentiment import review_lexicon_score, sentence_scores
+    from recengine.text.sentiment_lexicon import review_lexicon_score, sentence_scores
 
     rows: dict[str, list[Any]] = {"position": [], "text": [], "sentences": [], "scores": [],
                                   "sentence_keys": [], "surface": [], "lexicon_score": []}

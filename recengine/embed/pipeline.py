@@ -162,7 +162,7 @@ def cached_review_vectors(workspace: Workspace) -> ReviewVectors:
 def review_title_vectors(workspace: Workspace, progress: Progress | None = None) -> ReviewVectors:
     """The vector of every review's title alone (zeros for a review without one), rows as `review_vectors`.
 
-    The learned sentiment model reads them next to the review vectors (recengine.text.sentiment): a
+    The learned sentiment model reads them next to the review vectors (recengine.text.sentiment_model): a
     title is the reviewer's verdict in a few words, which the vector of the whole review dilutes.
     Titles are short and repeat ("Five Stars"), so encoding them costs a fraction of the reviews.
     """

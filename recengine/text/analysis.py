@@ -47,12 +47,9 @@ from recengine.text.keywords import (
     yake_keywords,
 )
 from recengine.text.sentences import as_text, review_text, review_texts, split_sentences
-from recengine.text.sentiment import (
-    MethodScores,
-    ModelQuality,
-    review_lexicon_score,
-    sentence_scores,
-)
+from recengine.text.sentiment_labels import MethodScores, ModelQuality
+from recengine.text.sentiment_lexicon import review_lexicon_score, sentence_scores
+from recengine.text.sentiment_model_files import save_sentiment_model
 from recengine.text.sentiment_stage import (
     SentimentDecision,
     all_lexicon_scores,
@@ -171,7 +168,7 @@ def analyze_reviews(
     rescored = _write_rescored(workspace, decision, set(pending.review_ids))
     if decision.model_to_save is not None:
         model, model_dir = decision.model_to_save
-        model.save(model_dir)
+        save_sentiment_model(model, model_dir)
         # Only now is a replaced tuned encoder unreferenced (before, the saved model still named it).
         tables.prune_sentiment_encoders(workspace, keep=model.extra.get("sentiment_encoder"))
     if removed_ids:

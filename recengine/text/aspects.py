@@ -26,7 +26,8 @@ import numpy as np
 from recengine.store.files import write_text_atomic
 from recengine.text.keywords import _TOKEN, fold_plural, normalise_phrase, stop_words
 from recengine.text.sentences import split_clauses
-from recengine.text.sentiment import NEUTRAL_BAND, lexicon_analyzer, lexicon_score
+from recengine.text.sentiment_labels import NEUTRAL_BAND
+from recengine.text.sentiment_lexicon import lexicon_analyzer, lexicon_score
 
 if TYPE_CHECKING:
     from recengine.embed import Encoder

@@ -116,7 +116,7 @@ _IRREGULAR_PLURALS = {
 @lru_cache(maxsize=1)
 def opinion_words() -> frozenset[str]:
     """Words that carry clear sentiment in the lexicon (|valence| >= 1); not key phrases on their own."""
-    from recengine.text.sentiment import lexicon_analyzer
+    from recengine.text.sentiment_lexicon import lexicon_analyzer
 
     return frozenset(word for word, valence in lexicon_analyzer().lexicon.items() if abs(valence) >= 1.0)
 

@@ -37,7 +37,8 @@ import numpy as np
 from recengine.errors import ModelError
 from recengine.progress import Progress, no_progress
 from recengine.runtime import quiet_transformers_progress
-from recengine.text.sentiment import GOOD_POLARITY_F1, HELD_OUT_FRACTION, LABELS, held_out_split, star_label
+from recengine.text.sentiment_labels import GOOD_POLARITY_F1, LABELS, star_label
+from recengine.text.sentiment_training import HELD_OUT_FRACTION, held_out_split
 
 
 @dataclass(frozen=True)

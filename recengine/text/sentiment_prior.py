@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from recengine.errors import ConfigError, ModelError
 from recengine.text import tables
-from recengine.text.sentiment import SentimentModel
+from recengine.text.sentiment_model import SentimentModel
+from recengine.text.sentiment_model_files import load_sentiment_model
 
 if TYPE_CHECKING:
     from recengine.workspace import Workspace
@@ -78,7 +79,7 @@ def load_prior(root: Path, setting: str, encoder_fingerprint: str) -> tuple[Sent
     if not setting:
         return None, ""
     try:
-        prior = SentimentModel.load(prior_model_folder(setting_folder(root, setting)))
+        prior = load_sentiment_model(prior_model_folder(setting_folder(root, setting)))
     except (ConfigError, ModelError) as error:
         return None, f"The borrowed sentiment model ({setting}) was not used: {error}"
     if prior is None:

@@ -21,23 +21,18 @@ from recengine.errors import ConfigError, ModelError, RecEngineError
 from recengine.progress import Progress, scaled
 from recengine.text import tables
 from recengine.text.sentences import review_texts
-from recengine.text.sentiment import (
-    Label,
-    MethodScores,
-    ModelQuality,
-    SentimentModel,
-    method_scores,
-    score_label,
-    train_sentiment_model,
-    with_title_vectors,
-)
 from recengine.text.sentiment_encoder import (
     TuningArguments,
     side_by_side,
     tune_for_rated_reviews,
     tuning_decision,
 )
+from recengine.text.sentiment_features import with_title_vectors
+from recengine.text.sentiment_labels import Label, MethodScores, ModelQuality, method_scores, score_label
+from recengine.text.sentiment_model import SentimentModel
+from recengine.text.sentiment_model_files import load_sentiment_model
 from recengine.text.sentiment_prior import load_prior
+from recengine.text.sentiment_training import train_sentiment_model
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -141,7 +136,7 @@ def sentiment_decision(
     text_by_id = dict(zip(reviews["review_id"], review_texts(reviews), strict=True))
     model_dir = tables.sentiment_model_dir(workspace)
     try:
-        model = None if force else SentimentModel.load(model_dir)
+        model = None if force else load_sentiment_model(model_dir)
     except ModelError:
         model = None  # a damaged file is replaced by retraining
     tuning_setting = workspace.settings.text.sentiment_encoder_tuning
@@ -337,7 +332,7 @@ def sentiment_vector_fingerprints(workspace: Workspace) -> set[str]:
     """Fingerprints of the cached review vectors that the saved sentiment model reads besides the
     workspace's encoder (its tuned copy's), which pruning the embedding cache must keep."""
     try:
-        model = SentimentModel.load(tables.sentiment_model_dir(workspace))
+        model = load_sentiment_model(tables.sentiment_model_dir(workspace))
     except ModelError:
         return set()
     fingerprint = model.extra.get("sentiment_encoder_fingerprint") if model is not None else None

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from recengine.status import register_status_section
 from recengine.text import tables
-from recengine.text.sentiment import GOOD_POLARITY_F1
+from recengine.text.sentiment_labels import GOOD_POLARITY_F1
 
 if TYPE_CHECKING:
     from recengine.workspace import Workspace

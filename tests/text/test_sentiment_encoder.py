@@ -16,8 +16,8 @@ from recengine.embed import prune_embeddings, review_vectors
 from recengine.embed.cache import cached_models
 from recengine.errors import ModelError
 from recengine.text.analysis import analyze_reviews
-from recengine.text.sentiment import SentimentModel
 from recengine.text.sentiment_encoder import balanced_rows, side_by_side, tuning_decision
+from recengine.text.sentiment_model_files import load_sentiment_model
 from recengine.text.sentiment_stage import sentiment_vector_fingerprints
 from recengine.workspace import Workspace
 
@@ -93,7 +93,7 @@ def test_a_tuned_encoder_is_trained_used_incrementally_and_dropped(make_workspac
     assert "widget" not in printed.err  # nor the model card's bar, which would also read training reviews
     assert report.sentiment_method == "learned" and report.model_retrained
     assert "tuned for sentiment" in report.method_reason and "plain encoder" in report.method_reason
-    model = SentimentModel.load(workspace.root / "models" / "sentiment")
+    model = load_sentiment_model(workspace.root / "models" / "sentiment")
     assert model is not None
     folders = sorted((workspace.root / "models" / "sentiment-encoders").iterdir())
     assert [folder.name for folder in folders] == [model.extra["sentiment_encoder"]]

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from recengine.text.sentiment import SentimentModel, text_features
+from recengine.text.sentiment_features import text_features
+from recengine.text.sentiment_model_files import load_sentiment_model, save_sentiment_model
 
 # What every format-5 model.json holds besides the model's own figures (as written since format 5).
 FORMAT_5_RECORD = {
@@ -98,7 +99,7 @@ TEXTS = ["love it", "didn't work, returned it", "", "returned it"]
 
 
 def test_a_format_5_model_saved_before_loads_and_predicts_the_same(tmp_path: Path) -> None:
-    model = SentimentModel.load(_saved_folder(tmp_path))
+    model = load_sentiment_model(_saved_folder(tmp_path))
     assert model is not None and model.prior is not None
     # The weights' hashes: the borrowed model's is the one its folder is named by (checked on load).
     assert (model.fingerprint(), model.prior.fingerprint()) == ("cfaeef66a7a043f3", "a61eaa365bae3bcd")
@@ -114,9 +115,9 @@ def test_a_format_5_model_saved_before_loads_and_predicts_the_same(tmp_path: Pat
 
 
 def test_saving_writes_the_format_5_files(tmp_path: Path) -> None:
-    model = SentimentModel.load(_saved_folder(tmp_path))
+    model = load_sentiment_model(_saved_folder(tmp_path))
     assert model is not None
-    model.save(tmp_path / "again")
+    save_sentiment_model(model, tmp_path / "again")
     assert sorted(path.name for path in (tmp_path / "again").iterdir()) == [
         "model.json", "prior-a61eaa365bae3bcd", "weights.npz",
     ]
@@ -128,5 +129,5 @@ def test_saving_writes_the_format_5_files(tmp_path: Path) -> None:
     }
     with np.load(tmp_path / "again" / "weights.npz", allow_pickle=False) as arrays:
         assert sorted(arrays.files) == ["coefficients", "intercepts", "polarity_coefficients", "text_coefficients"]
-    reloaded = SentimentModel.load(tmp_path / "again")
+    reloaded = load_sentiment_model(tmp_path / "again")
     assert reloaded is not None and reloaded.fingerprint() == model.fingerprint()

@@ -17,8 +17,11 @@ from recengine.cli import main as cli_main
 from recengine.errors import ConfigError, ModelError
 from recengine.text import save_sentiment_prior
 from recengine.text.analysis import analyze_reviews
-from recengine.text.sentiment import SentimentModel, method_scores, train_sentiment_model
+from recengine.text.sentiment_labels import method_scores
+from recengine.text.sentiment_model import SentimentModel
+from recengine.text.sentiment_model_files import load_sentiment_model, save_sentiment_model
 from recengine.text.sentiment_prior import load_prior, nearby_workspaces_with_models, prior_model_folder
+from recengine.text.sentiment_training import train_sentiment_model
 
 
 def _shop(count: int, negative_every: int, seed: int, dimensions: int = 24) -> tuple[np.ndarray, np.ndarray]:
@@ -79,22 +82,22 @@ def test_a_model_for_another_encoder_cannot_be_borrowed() -> None:
 def test_the_borrowed_model_is_saved_inside_the_model_and_checked_on_load(tmp_path: Path) -> None:
     prior = _train(*_shop(200, 4, 0))
     model = _train(*_shop(100, 5, 1), prior=prior)
-    model.save(tmp_path / "m")
-    loaded = SentimentModel.load(tmp_path / "m")
+    save_sentiment_model(model, tmp_path / "m")
+    loaded = load_sentiment_model(tmp_path / "m")
     assert loaded is not None and loaded.prior is not None
     assert loaded.fingerprint() == model.fingerprint() and loaded.prior.fingerprint() == prior.fingerprint()
     test_vectors, test_stars = _shop(50, 5, 2)
     assert _polarity_f1(loaded, test_vectors, test_stars) == _polarity_f1(model, test_vectors, test_stars)
     # Retrained with another borrowed model: the old copy goes once the new JSON names the new one.
     other = _train(*_shop(200, 4, 3))
-    _train(*_shop(100, 5, 1), prior=other).save(tmp_path / "m")
+    save_sentiment_model(_train(*_shop(100, 5, 1), prior=other), tmp_path / "m")
     assert [path.name for path in (tmp_path / "m").glob("prior-*")] == [f"prior-{other.fingerprint()}"]
     # A changed copy is refused as damaged (retrained), never used silently.
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     shutil.rmtree(tmp_path / "m" / meta["prior"]["folder"])
-    prior.save(tmp_path / "m" / meta["prior"]["folder"])
+    save_sentiment_model(prior, tmp_path / "m" / meta["prior"]["folder"])
     with pytest.raises(ModelError, match="borrowed model"):
-        SentimentModel.load(tmp_path / "m")
+        load_sentiment_model(tmp_path / "m")
 
 
 def _analysed_shop(make_workspace, name: str, count: int):  # type: ignore[no-untyped-def]
@@ -134,7 +137,7 @@ def test_analysis_borrows_the_model_of_another_workspace_three_ways(make_workspa
     assert methods[0] == "learned (encoder + a borrowed model + logistic regression)"
     assert "the borrowed model alone (no training here)" in methods
     here = type(here).open(here.root)
-    model = SentimentModel.load(here.root / "models" / "sentiment")
+    model = load_sentiment_model(here.root / "models" / "sentiment")
     assert model is not None and model.prior is not None
     assert model.extra["sentiment_prior"] == model.prior.fingerprint()
     # Unchanged: no retraining. The other shop retrains on more reviews: so does this one (its verdicts changed).
@@ -151,7 +154,7 @@ def test_analysis_borrows_the_model_of_another_workspace_three_ways(make_workspa
     shutil.rmtree(other.root / "models" / "sentiment")
     gone = analyze_reviews(here)
     assert gone.model_retrained and "was not used" in gone.method_reason
-    assert SentimentModel.load(here.root / "models" / "sentiment").prior is None  # type: ignore[union-attr]
+    assert load_sentiment_model(here.root / "models" / "sentiment").prior is None  # type: ignore[union-attr]
     # Python: borrowing nothing.
     save_sentiment_prior(here, None)
     assert here.settings.text.sentiment_prior == ""

@@ -13,8 +13,11 @@ from text_fixtures import HANDMADE_REVIEWS, add_reviews, rated_reviews
 from recengine.errors import ConfigError, ModelError
 from recengine.text.analysis import analyze_reviews
 from recengine.text.mismatches import workspace_mismatches
-from recengine.text.sentiment import MODEL_FORMAT, SentimentModel, train_sentiment_model, with_title_vectors
+from recengine.text.sentiment_features import with_title_vectors
+from recengine.text.sentiment_model import SentimentModel
+from recengine.text.sentiment_model_files import MODEL_FORMAT, load_sentiment_model, save_sentiment_model
 from recengine.text.sentiment_stage import save_encoder_tuning
+from recengine.text.sentiment_training import train_sentiment_model
 from recengine.text.summaries import item_keywords, review_sentiment, reviews_with_analysis
 from recengine.workspace import Workspace
 
@@ -168,9 +171,9 @@ def test_classifier_learns_separable_vectors_and_round_trips_without_pickle(tmp_
     assert model.quality is not None
     assert model.quality.learned.polarity_macro_f1 > 0.95 > model.quality.lexicon.polarity_macro_f1
     assert model.quality.held_out_reviews == 60 and model.quality.train_reviews == 240
-    model.save(tmp_path / "sentiment")
+    save_sentiment_model(model, tmp_path / "sentiment")
     assert sorted(path.name for path in (tmp_path / "sentiment").iterdir()) == ["model.json", "weights.npz"]
-    loaded = SentimentModel.load(tmp_path / "sentiment")
+    loaded = load_sentiment_model(tmp_path / "sentiment")
     assert loaded is not None and loaded.classes == ("negative", "neutral", "positive")
     labels, scores = loaded.predict(vectors[:5], lexicon[:5], texts=[""] * 5)
     assert labels == ["negative", "negative", "neutral", "positive", "positive"]
@@ -178,7 +181,7 @@ def test_classifier_learns_separable_vectors_and_round_trips_without_pickle(tmp_
     # A tampered weights file is refused, not silently used.
     (tmp_path / "sentiment" / "weights.npz").write_bytes(b"not weights")
     with pytest.raises(ModelError):
-        SentimentModel.load(tmp_path / "sentiment")
+        load_sentiment_model(tmp_path / "sentiment")
 
 
 def test_learned_model_is_used_when_enough_rated_reviews(make_workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -258,22 +261,24 @@ def _polar_vectors(count: int, seed: int = 0, noise: float = 0.8) -> tuple[np.nd
 
 
 def test_polarity_threshold_is_chosen_on_training_reviews_only(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from recengine.text import sentiment
+    from recengine.text import sentiment_training
+    from recengine.text.sentiment_labels import star_label
 
     vectors, stars = _polar_vectors(200)
     vectors[:, 1] = np.arange(len(stars))  # a row id, to tell which reviews the threshold search saw
     seen: list[set[int]] = []
-    original = sentiment.choose_threshold
+    original = sentiment_training.choose_threshold
 
-    def spy(features, target, seed=0, folds=sentiment.THRESHOLD_FOLDS):  # type: ignore[no-untyped-def]
+    def spy(features, target, seed=0, folds=sentiment_training.THRESHOLD_FOLDS):  # type: ignore[no-untyped-def]
         seen.append({int(round(value)) for value in features[:, 1]})
         return original(features, target, seed, folds)
 
-    monkeypatch.setattr(sentiment, "choose_threshold", spy)
-    model = sentiment.train_sentiment_model(vectors, stars, np.zeros(len(stars)), texts=[""] * len(stars),
-                                            encoder_fingerprint="t", held_out_fraction=0.25)
-    train_index, test_index = sentiment.held_out_split(
-        np.array([sentiment.star_label(star) for star in stars]), 0.25, 0
+    # Patched where the training looks it up (sentiment_training._fit_model), so the spy sees every search.
+    monkeypatch.setattr(sentiment_training, "choose_threshold", spy)
+    model = sentiment_training.train_sentiment_model(vectors, stars, np.zeros(len(stars)), texts=[""] * len(stars),
+                                                     encoder_fingerprint="t", held_out_fraction=0.25)
+    train_index, test_index = sentiment_training.held_out_split(
+        np.array([star_label(star) for star in stars]), 0.25, 0
     )
     held_out = set(test_index.tolist())
     # First call: the held-out experiment's model, whose threshold must never see a held-out review.
@@ -284,7 +289,7 @@ def test_polarity_threshold_is_chosen_on_training_reviews_only(monkeypatch) -> N
 
 
 def test_threshold_search_moves_the_boundary_to_where_classes_part() -> None:
-    from recengine.text.sentiment import _best_threshold
+    from recengine.text.sentiment_training import _best_threshold
 
     target = np.array([0] * 10 + [1] * 90)
     margins = np.r_[np.linspace(1.0, 2.0, 10), np.linspace(2.5, 6.0, 90)]  # every margin > 0
@@ -303,8 +308,8 @@ def test_polarity_model_decides_the_sign_and_neutral_comes_from_the_three_class_
     model = train_sentiment_model(vectors, stars, np.zeros(len(stars)), texts=[""] * len(stars),
                                   encoder_fingerprint="t")
     assert model.polarity_coefficients is not None
-    model.save(tmp_path / "m")
-    loaded = SentimentModel.load(tmp_path / "m")
+    save_sentiment_model(model, tmp_path / "m")
+    loaded = load_sentiment_model(tmp_path / "m")
     assert loaded is not None and loaded.polarity_threshold == model.polarity_threshold
     np.testing.assert_allclose(loaded.polarity_coefficients, model.polarity_coefficients)  # type: ignore[arg-type]
     labels, scores = loaded.predict(vectors, np.zeros(len(stars)), texts=[""] * len(stars))
@@ -366,7 +371,7 @@ def test_aspect_lexicon_is_learned_again_after_a_first_run_on_too_little_text(ma
 # -- lexical channel (hashed text) ------------------------------------------------------------------------
 
 def test_text_features_are_hashed_deterministically_without_a_vocabulary() -> None:
-    from recengine.text.sentiment import TEXT_HASH_FEATURES, text_features
+    from recengine.text.sentiment_features import TEXT_HASH_FEATURES, text_features
 
     matrix = text_features(["Didn't work, returned it.", "", "didn't WORK, returned it"])
     assert matrix.shape == (3, TEXT_HASH_FEATURES)
@@ -410,12 +415,12 @@ def test_lexical_channel_catches_negatives_that_read_positive(tmp_path: Path) ->
 def test_round_trip_keeps_the_lexical_model_and_older_formats_are_retrained(tmp_path: Path) -> None:
     vectors, stars, lexicon, texts = _reads_positive_reviews(120)
     model = train_sentiment_model(vectors, stars, lexicon, texts=texts, encoder_fingerprint="t")
-    model.save(tmp_path / "m")
+    save_sentiment_model(model, tmp_path / "m")
     meta = json.loads((tmp_path / "m" / "model.json").read_text())
     assert meta["format"] == MODEL_FORMAT and meta["text_model"] and meta["text_features"]["analyzer"] == "word"
     with np.load(tmp_path / "m" / "weights.npz", allow_pickle=False) as arrays:
         assert "text_coefficients" in arrays.files
-    loaded = SentimentModel.load(tmp_path / "m")
+    loaded = load_sentiment_model(tmp_path / "m")
     assert loaded is not None and loaded.text_intercept == model.text_intercept
     np.testing.assert_array_equal(loaded.text_coefficients, model.text_coefficients)  # type: ignore[arg-type]
     before = model.predict(vectors, lexicon, texts=texts)
@@ -426,7 +431,7 @@ def test_round_trip_keeps_the_lexical_model_and_older_formats_are_retrained(tmp_
     # settings is not misread: load() says "none", so analyze retrains.
     for change in ({"format": 3}, {"format": 4}, {"text_features": {**meta["text_features"], "n_features": 2**18}}):
         (tmp_path / "m" / "model.json").write_text(json.dumps({**meta, **change}))
-        assert SentimentModel.load(tmp_path / "m") is None
+        assert load_sentiment_model(tmp_path / "m") is None
 
 
 def test_an_old_format_model_in_a_workspace_is_retrained(make_workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -443,7 +448,7 @@ def test_an_old_format_model_in_a_workspace_is_retrained(make_workspace, monkeyp
     again = analyze_reviews(workspace)
     assert again.model_retrained and again.sentiment_method == "learned"
     assert json.loads(meta_path.read_text())["format"] == MODEL_FORMAT
-    model = SentimentModel.load(meta_path.parent)
+    model = load_sentiment_model(meta_path.parent)
     assert model is not None and model.dimension == 2 * embed.review_vectors(workspace).vectors.shape[1]
 
 

@@ -18,7 +18,12 @@ from recengine.text.keywords import (
     tfidf_keywords,
 )
 from recengine.text.sentences import split_clauses, split_sentences
-from recengine.text.sentiment import lexicon_score, review_lexicon_score, sentence_scores, sentence_sentiment
+from recengine.text.sentiment_lexicon import (
+    lexicon_score,
+    review_lexicon_score,
+    sentence_scores,
+    sentence_sentiment,
+)
 
 
 def aspects_of(text: str) -> dict[str, float]:
@@ -187,7 +192,7 @@ def test_noun_like_heads_tell_things_from_adverbs() -> None:
 
 
 def test_a_repeated_sentence_is_scored_by_the_lexicon_once_with_the_same_score() -> None:
-    from recengine.text.sentiment import _compound, lexicon_analyzer
+    from recengine.text.sentiment_lexicon import _compound, lexicon_analyzer
 
     _compound.cache_clear()
     sentences = ["Love it.", "Broke after a week.", "Love it.", "Love it."]
