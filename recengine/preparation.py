@@ -57,15 +57,15 @@ class PreparationStep:
     share: float
 
 
-# Shares of the CPU time each step took on the standard demo (31, 35, 114 and 12 CPU seconds on 2 shared
-# cores, load 9-10, encoder batches one per core; the sentiment step encodes every review and its title).
+# Shares of the CPU time each step took on the standard demo (13, 25, 47 and 7 CPU seconds on 2 cores,
+# load 3-4, encoder batches one per core; the sentiment step encodes every review and its title).
 STEPS: tuple[PreparationStep, ...] = (
-    PreparationStep("analysis", "Reading the reviews", "keywords, aspects and lexicon sentiment", 0.16),
+    PreparationStep("analysis", "Reading the reviews", "keywords, aspects and lexicon sentiment", 0.14),
     PreparationStep(
-        "embeddings", "Embedding the products", "semantic scores, similar products and search", 0.18
+        "embeddings", "Embedding the products", "semantic scores, similar products and search", 0.27
     ),
-    PreparationStep("sentiment", "Training the sentiment model", "learned sentiment of every review", 0.60),
-    PreparationStep("evaluation", "Evaluating the recommender", "a saved evaluation against baselines", 0.06),
+    PreparationStep("sentiment", "Training the sentiment model", "learned sentiment of every review", 0.51),
+    PreparationStep("evaluation", "Evaluating the recommender", "a saved evaluation against baselines", 0.08),
 )
 STEP_NAMES: tuple[str, ...] = tuple(step.name for step in STEPS)
 

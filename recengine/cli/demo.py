@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--size",
         choices=["small", "standard"],
         default="standard",
-        help="standard: 640 products, 1,500 users, ~6,000 reviews, ~40,000 events; small: for tests.",
+        help="standard: 640 products, 1,500 users, ~3,000 reviews, ~40,000 events; small: for tests.",
     )
     parser.add_argument(
         "--force",

@@ -57,7 +57,7 @@ def lexicon_score(text: str) -> float:
     return _compound(text)
 
 
-# Sentences and clauses repeat across reviews ("Love it.", "Would recommend."; the demo's 6,000 reviews
+# Sentences and clauses repeat across reviews ("Love it.", "Would recommend."; 6,000 generated demo reviews
 # hold 28,509 sentences but 1,682 distinct ones), and VADER gives a text the same score every time: each
 # distinct one is scored once. Bounded, so that a large shop's mostly distinct sentences cannot grow it.
 @lru_cache(maxsize=1 << 16)

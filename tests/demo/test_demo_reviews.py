@@ -11,7 +11,7 @@ from recengine.demo import PERIOD_END, PERIOD_START, DemoData
 
 def test_review_fields(standard_demo: DemoData) -> None:
     reviews = standard_demo.reviews
-    assert 5_500 <= len(reviews) <= 6_500
+    assert 2_700 <= len(reviews) <= 3_300
     assert reviews["review_id"].is_unique
     assert reviews["item_id"].isin(standard_demo.items["item_id"]).all()
     rated = reviews["rating"].dropna()
@@ -82,7 +82,7 @@ def test_deliberate_mismatches_exist_and_disagree(standard_demo: DemoData, vader
     reviews = standard_demo.reviews
     kinds = reviews["mismatch"].value_counts()
     for kind in ("sarcasm", "complaint_5_stars", "praise_1_star_delivery"):
-        assert kinds.get(kind, 0) >= 30, kind
+        assert kinds.get(kind, 0) >= 20, kind  # of about 3,000 reviews
     share = (reviews["mismatch"] != "").mean()
     assert 0.01 <= share <= 0.06
     mismatched = reviews.loc[vader_scores.index]
