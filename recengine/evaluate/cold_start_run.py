@@ -2,8 +2,10 @@
 
 Among new products: random, TF-IDF, the active encoder (and other registry versions), TF-IDF fused with
 the encoder, a linear map from text vectors onto the collaborative signal, and the hybrid itself. On the
-whole catalog: ItemKNN, the hybrid as it was before new products borrowed a collaborative estimate, and
-the hybrid as it is. See `cold_start` for the split and the metrics.
+whole catalog: ItemKNN, the hybrid as it was before new products borrowed a collaborative estimate, the
+hybrid as it is, the hybrid under the new-arrivals rule at a few shares of the list, and the hybrid with
+its new-product slots filled by the best content ranking (`cold_start_lists`), each tested against the
+hybrid. See `cold_start` for the split and the metrics.
 """
 
 from __future__ import annotations
@@ -29,12 +31,14 @@ from recengine.evaluate.baselines import (
     align_vectors,
 )
 from recengine.evaluate.cold_start import (
+    RECALL_K,
     ColdStartResult,
     ColdStartSplit,
     new_products_split,
     rank_new_products,
     whole_catalog,
 )
+from recengine.evaluate.cold_start_lists import ContentChoiceHybrid, RuledHybrid, new_arrivals_rules
 from recengine.evaluate.data import EvaluationData, from_workspace
 from recengine.progress import Progress, no_progress
 
@@ -43,6 +47,8 @@ if TYPE_CHECKING:
 
 FUSION_TFIDF_SHARE = 0.5  # tuned on Magazine (all ratings) seed 0; the same share on Gift Cards (EVALUATION.md)
 RIDGE_L2 = 1.0
+# Minimum shares of each list the new-arrivals rule is measured at (the merchandiser's curve, issue #21).
+NEW_ARRIVAL_SHARES = (0.1, 0.25, 0.5)
 
 
 class TextToCollaborative:
@@ -141,9 +147,46 @@ def content_rankers(data: EvaluationData) -> list[Ranker]:
     return rankers
 
 
-def _fit_on(ranker: Ranker, split: ColdStartSplit) -> pd.DataFrame:
+def best_content_method(among_new: ColdStartResult) -> str:
+    """The content method with the highest Recall@20 among new products (the hybrid and random aside)."""
+    candidates = {
+        name: method.estimates["recall@20"].mean
+        for name, method in among_new.methods.items()
+        if name not in ("Hybrid", "Random")
+    }
+    return max(candidates, key=lambda name: candidates[name])
+
+
+def hybrid_settings(
+    data: EvaluationData, settings: Any, among_new: ColdStartResult, new_items: Sequence[str],
+    new_arrival_shares: Sequence[float],
+) -> list[Ranker]:
+    """The whole-catalog hybrids: without borrowing, as configured, under the new-arrivals rule at each
+    share, and with its new-product slots filled by the best content method among new products."""
+    rankers: list[Ranker] = [
+        HybridRanker(data.item_vectors, settings.model_copy(update={"new_product_neighbours": 0}),
+                     name="Hybrid without borrowing"),
+        HybridRanker(data.item_vectors, settings, name="Hybrid"),
+    ]
+    for share in new_arrival_shares:
+        rankers.append(RuledHybrid(data.item_vectors, settings, new_arrivals_rules(share), k=RECALL_K,
+                                   name=f"Hybrid + new arrivals {share:.0%}"))
+    best = best_content_method(among_new)
+    content = next(ranker for ranker in content_rankers(data) if ranker.name == best)
+    rankers.append(ContentChoiceHybrid(
+        HybridRanker(data.item_vectors, settings), content, new_items, k=RECALL_K,
+        name=f"Hybrid, new products chosen by {best}", content_reads_likes=not _learns_from_everything(content),
+    ))
+    return rankers
+
+
+def _learns_from_everything(ranker: Ranker) -> bool:
     # Content profiles read what the customer liked; collaborative methods learn from every interaction.
-    return split.train if isinstance(ranker, HybridRanker | TextToCollaborative) else split.liked_train
+    return isinstance(ranker, HybridRanker | TextToCollaborative)
+
+
+def _fit_on(ranker: Ranker, split: ColdStartSplit) -> pd.DataFrame:
+    return split.train if _learns_from_everything(ranker) else split.liked_train
 
 
 def evaluate_new_products(
@@ -153,6 +196,7 @@ def evaluate_new_products(
     seed: int = 0,
     n_resamples: int = 1000,
     settings: Any = None,
+    new_arrival_shares: Sequence[float] = NEW_ARRIVAL_SHARES,
     progress: Progress | None = None,
 ) -> ColdStartEvaluation:
     """The cold-start product evaluation (see the module docstring) of a workspace or prepared data.
@@ -163,6 +207,8 @@ def evaluate_new_products(
         seed: the split's, ties' and bootstrap's seed.
         n_resamples: bootstrap resamples.
         settings: `RecommendSettings` of the hybrid (the workspace's when None).
+        new_arrival_shares: shares of each list the new-arrivals rule gives new products, one whole-catalog
+            row each (empty = no rule rows).
         progress: callback (fraction, message).
     """
     from recengine.config import RecommendSettings
@@ -181,7 +227,7 @@ def evaluate_new_products(
         if isinstance(ranker, HybridRanker):
             ranker.settings = settings
     done = [0]
-    total = len(rankers) + 3
+    total = len(rankers) + 4 + len(new_arrival_shares)
 
     def step(message: str) -> None:
         report(done[0] / total, message)
@@ -192,13 +238,10 @@ def evaluate_new_products(
     )
     whole_rankers: list[Ranker] = [ItemKNN()]
     if data.item_vectors is not None:
-        whole_rankers += [
-            HybridRanker(data.item_vectors, settings.model_copy(update={"new_product_neighbours": 0}),
-                         name="Hybrid without borrowing"),
-            HybridRanker(data.item_vectors, settings, name="Hybrid"),
-        ]
+        whole_rankers += hybrid_settings(data, settings, among_new, split.new_items, new_arrival_shares)
     whole = whole_catalog(
-        split, data.items, whole_rankers, reference="ItemKNN", resamples=n_resamples, seed=seed, progress=step
+        split, data.items, whole_rankers, reference="Hybrid" if data.item_vectors is not None else "ItemKNN",
+        resamples=n_resamples, seed=seed, progress=step,
     )
     report(1.0, "cold-start evaluation done")
     return ColdStartEvaluation(data.name, among_new, whole, len(split.new_items), len(split.targets))

@@ -140,6 +140,16 @@ def test_the_whole_evaluation_runs_every_method_on_prepared_data() -> None:
     assert among.loc["Text -> collaborative map", "ndcg@100"] > among.loc["Random", "ndcg@100"]
     whole = evaluation.whole_catalog.table().set_index("method")
     assert whole.loc["Hybrid", "recall@20"] > whole.loc["Hybrid without borrowing", "recall@20"]
+    best = among.drop(index=["Random", "Hybrid"])["recall@20"].idxmax()
+    assert list(whole.index) == [
+        "ItemKNN", "Hybrid without borrowing", "Hybrid", "Hybrid + new arrivals 10%", "Hybrid + new arrivals 25%",
+        "Hybrid + new arrivals 50%", f"Hybrid, new products chosen by {best}",
+    ]
+    assert evaluation.whole_catalog.reference == "Hybrid"
+    shares = whole["new share"]
+    assert shares["Hybrid + new arrivals 50%"] >= 0.5 - 1e-9
+    assert shares["Hybrid + new arrivals 50%"] >= shares["Hybrid + new arrivals 25%"] >= shares["Hybrid"]
+    assert shares[f"Hybrid, new products chosen by {best}"] == pytest.approx(shares["Hybrid"])
     payload = evaluation.to_dict()
     assert payload["users"] == evaluation.users and "Among new products" in payload["verdict"]
 
