@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -16,6 +15,7 @@ from recengine.errors import ConfigError, NotFoundError, RecEngineError
 from recengine.progress import StderrProgress
 from recengine.recommend import COMPONENTS, NewArrivals, Recommendation, RuleSet
 from recengine.recommend.attribution import attribution_text
+from recengine.recommend.json_lines import recommendation_json_line, recommendation_record
 
 if TYPE_CHECKING:
     from recengine.workspace import Workspace
@@ -133,12 +133,12 @@ def read_user_ids(path: Path) -> list[str]:
 
 def recommendation_line(user_id: str, recommendations: list[Recommendation]) -> dict[str, object]:
     """The jsonl line of DESIGN.md: user_id and recommendations with explanation on every item."""
-    return {"user_id": user_id, "recommendations": [item.to_dict() for item in recommendations]}
+    return recommendation_record(user_id, recommendations)
 
 
 def jsonl_line(user_id: str, recommendations: list[Recommendation]) -> str:
-    """One line of the jsonl export (`recommendation_line` as JSON, newline included)."""
-    return json.dumps(recommendation_line(user_id, recommendations), ensure_ascii=False) + "\n"
+    """One line of the jsonl export (`recommendation_line` as JSON, newline included; see json_lines.py)."""
+    return recommendation_json_line(user_id, recommendations)
 
 
 def csv_rows(user_id: str, recommendations: list[Recommendation]) -> list[list[object]]:

@@ -141,8 +141,12 @@ class Recommendation:
     score: float
     explanation: Explanation
 
-    def to_dict(self) -> dict[str, object]:
-        """The JSON shape of DESIGN.md (same as dataclasses.asdict, several times faster for exports)."""
+    def to_dict(self, *, attribution: bool = True) -> dict[str, object]:
+        """The JSON shape of DESIGN.md (same as dataclasses.asdict, several times faster for exports).
+
+        Args:
+            attribution: False leaves `attribution` an empty list (`json_lines` writes its text apart).
+        """
         explanation = self.explanation
         return {
             "item_id": self.item_id,
@@ -154,7 +158,7 @@ class Recommendation:
                 "shared_keywords": list(explanation.shared_keywords),
                 "rules": list(explanation.rules),
                 "reason": explanation.reason,
-                "attribution": [attribution_dict(entry) for entry in explanation.attribution],
+                "attribution": [attribution_dict(entry) for entry in explanation.attribution] if attribution else [],
                 "borrowed_from": [{"item_id": entry.item_id, "weight": entry.weight} for entry in explanation.borrowed_from],
             },
         }
