@@ -73,6 +73,15 @@ class RuledHybrid(HybridRanker):
         self.rules = rules
         self.k = k
 
+    def arrivals(self) -> np.ndarray:
+        """Mask, in the recommender's catalog order, of the products its new-arrivals rules promote."""
+        catalog = self.recommender.catalog
+        mask = np.zeros(catalog.size, dtype=bool)
+        for rule in self.rules.active():
+            if isinstance(rule, NewArrivals):
+                mask |= rule.matches(catalog)
+        return mask
+
     def lists(self, user_ids: Sequence[str]) -> list[list[int]]:
         """Each customer's ruled list as positions in the evaluation catalog's order."""
         index = {item_id: position for position, item_id in enumerate(self.item_ids)}

@@ -91,6 +91,9 @@ class ColdStartEvaluation:
     whole_catalog: ColdStartResult
     new_products: int
     users: int
+    # Products the new-arrivals rule promotes in the split's training data, and how many of the split's new
+    # products are among them (None when no rule row was measured).
+    new_arrivals: tuple[int, int] | None = None
 
     @property
     def description(self) -> str:
@@ -244,4 +247,18 @@ def evaluate_new_products(
         resamples=n_resamples, seed=seed, progress=step,
     )
     report(1.0, "cold-start evaluation done")
-    return ColdStartEvaluation(data.name, among_new, whole, len(split.new_items), len(split.targets))
+    return ColdStartEvaluation(
+        data.name, among_new, whole, len(split.new_items), len(split.targets),
+        rule_new_arrivals(whole_rankers, split.new_items),
+    )
+
+
+def rule_new_arrivals(rankers: Sequence[Ranker], new_items: Sequence[str]) -> tuple[int, int] | None:
+    """(products the first fitted new-arrivals rule promotes, the split's new products among them)."""
+    ruled = next((ranker for ranker in rankers if isinstance(ranker, RuledHybrid)), None)
+    if ruled is None:
+        return None
+    mask = ruled.arrivals()
+    catalog = ruled.recommender.catalog
+    new_positions = [catalog.positions[item_id] for item_id in new_items if item_id in catalog.positions]
+    return int(mask.sum()), int(mask[new_positions].sum())

@@ -150,6 +150,8 @@ def test_the_whole_evaluation_runs_every_method_on_prepared_data() -> None:
     assert shares["Hybrid + new arrivals 50%"] >= 0.5 - 1e-9
     assert shares["Hybrid + new arrivals 50%"] >= shares["Hybrid + new arrivals 25%"] >= shares["Hybrid"]
     assert shares[f"Hybrid, new products chosen by {best}"] == pytest.approx(shares["Hybrid"])
+    promoted, new = evaluation.new_arrivals
+    assert new == evaluation.new_products <= promoted, "every new product counts as a new arrival"
     payload = evaluation.to_dict()
     assert payload["users"] == evaluation.users and "Among new products" in payload["verdict"]
 
