@@ -46,7 +46,7 @@ def test_every_batch_comes_back_in_order_with_its_own_vectors(workers: int) -> N
     assert threads.count == 2  # the setting is back as it was
 
 
-def test_workers_run_on_one_intra_op_thread_and_the_first_batch_runs_alone() -> None:
+def test_every_batch_runs_on_one_intra_op_thread_and_the_first_runs_alone() -> None:
     threads = _Threads(4)
     seen: list[tuple[str, int]] = []
 
@@ -55,9 +55,23 @@ def test_workers_run_on_one_intra_op_thread_and_the_first_batch_runs_alone() -> 
         return _encode(batch)
 
     encode_in_batches(BATCHES, encode, workers=2, threads=IntraOpThreads(threads.get, threads.set))
-    assert seen[0] == (threading.main_thread().name, 4)  # alone, on every thread: sets the tokenizer up
+    assert seen[0] == (threading.main_thread().name, 1)  # alone, in the caller's thread: sets the tokenizer up
     assert all(name.startswith("encode") and count == 1 for name, count in seen[1:])
     assert threads.changes == [1, 4]
+
+
+def test_a_single_batch_runs_on_one_intra_op_thread() -> None:
+    threads = _Threads(2)
+    seen: list[int] = []
+
+    def encode(batch: Sequence[str]) -> np.ndarray:
+        seen.append(threads.count)
+        return _encode(batch)
+
+    encoded = encode_in_batches([["a query"]], encode, workers=2, threads=IntraOpThreads(threads.get, threads.set))
+    assert [result.tolist() for result in encoded] == [[[7.0, 1.0]]]
+    assert seen == [1] and threads.count == 2
+    assert encode_in_batches([], encode, workers=2, threads=IntraOpThreads(threads.get, threads.set)) == []
 
 
 def test_one_worker_leaves_the_thread_setting_alone() -> None:
