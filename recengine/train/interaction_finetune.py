@@ -18,12 +18,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from recengine.embed.cpu_batches import torch_intra_op_threads
 from recengine.errors import NotReadyError
 from recengine.progress import Progress, no_progress, scaled
 from recengine.runtime import quiet_transformers_progress
@@ -165,46 +167,52 @@ def train_on_histories(
     step = 0
     stopped_early = False
     started = time.monotonic()
-    for epoch in range(epochs):
-        for batch in sampler.epoch(epoch):
-            if should_stop is not None and should_stop():
-                raise TrainingCancelled("Fine-tuning was cancelled; no model was registered.")
-            optimizer.zero_grad(set_to_none=True)
-            loss = learner.step_loss(batch)
-            if learner.gradients_finite():
-                torch.nn.utils.clip_grad_norm_(learner.parameters, 1.0)
-                optimizer.step()
-            schedule.step()
-            step += 1
-            losses.append(loss)
-            epoch_position = epoch + min(1.0, step / steps_per_epoch - epoch)
-            if card is not None:
-                card.record_loss(step, epoch_position, loss)
-            emit("loss", {"step": step, "epoch": epoch_position, "loss": loss,
-                          "learning_rate": float(schedule.get_last_lr()[0])})
-            fraction = min(1.0, step / total_steps)
-            elapsed = time.monotonic() - started
-            report(fraction, f"step {step}/{total_steps}, loss {loss:.4f}")
-            emit("progress", {"step": step, "max_steps": total_steps, "fraction": fraction,
-                              "eta_s": elapsed / fraction - elapsed if fraction > 0 else None})
-            if step % evaluate_every and step != total_steps:
-                continue
-            metrics = history_metrics(learner.vectors_of, data)
-            if card is not None:
-                card.record_eval(step, epoch_position, metrics)
-            emit("eval", {"step": step, "epoch": epoch_position, **metrics})
-            score = metrics.get(f"ndcg@{METRIC_K}", -math.inf)
-            if score > best_score or not metrics:
-                best_score, best_step, evaluations_without_gain = score, step, 0
-                best_state = learner.state()
-            else:
-                evaluations_without_gain += 1
-                if arguments.early_stopping_patience and evaluations_without_gain >= arguments.early_stopping_patience:
-                    emit("log", {"message": f"stopped early at step {step}: no validation gain"})
-                    stopped_early = True
-                    break
-        if stopped_early:
-            break
+    # A linear head's products are small (a few hundred vectors of 384): on a CPU one intra-op thread
+    # does them in the same time, and two wait at every operation's barrier whenever the scheduler
+    # gives a core to other work (Magazine's 168 steps: 5.5 s on one thread; 6-20 s on two at load 2,
+    # 242 s at load 10 or more).
+    small_operations = head and device.split(":")[0] == "cpu"
+    with torch_intra_op_threads().held_at_one() if small_operations else nullcontext():
+        for epoch in range(epochs):
+            for batch in sampler.epoch(epoch):
+                if should_stop is not None and should_stop():
+                    raise TrainingCancelled("Fine-tuning was cancelled; no model was registered.")
+                optimizer.zero_grad(set_to_none=True)
+                loss = learner.step_loss(batch)
+                if learner.gradients_finite():
+                    torch.nn.utils.clip_grad_norm_(learner.parameters, 1.0)
+                    optimizer.step()
+                schedule.step()
+                step += 1
+                losses.append(loss)
+                epoch_position = epoch + min(1.0, step / steps_per_epoch - epoch)
+                if card is not None:
+                    card.record_loss(step, epoch_position, loss)
+                emit("loss", {"step": step, "epoch": epoch_position, "loss": loss,
+                              "learning_rate": float(schedule.get_last_lr()[0])})
+                fraction = min(1.0, step / total_steps)
+                elapsed = time.monotonic() - started
+                report(fraction, f"step {step}/{total_steps}, loss {loss:.4f}")
+                emit("progress", {"step": step, "max_steps": total_steps, "fraction": fraction,
+                                  "eta_s": elapsed / fraction - elapsed if fraction > 0 else None})
+                if step % evaluate_every and step != total_steps:
+                    continue
+                metrics = history_metrics(learner.vectors_of, data)
+                if card is not None:
+                    card.record_eval(step, epoch_position, metrics)
+                emit("eval", {"step": step, "epoch": epoch_position, **metrics})
+                score = metrics.get(f"ndcg@{METRIC_K}", -math.inf)
+                if score > best_score or not metrics:
+                    best_score, best_step, evaluations_without_gain = score, step, 0
+                    best_state = learner.state()
+                else:
+                    evaluations_without_gain += 1
+                    if arguments.early_stopping_patience and evaluations_without_gain >= arguments.early_stopping_patience:
+                        emit("log", {"message": f"stopped early at step {step}: no validation gain"})
+                        stopped_early = True
+                        break
+            if stopped_early:
+                break
     # The last state may be past the best validation: go back to the best one seen (as the trainer's
     # load_best_model_at_end does). Without any gain over the base the trained state is kept.
     if best_state is not None:
