@@ -24,14 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 
 import numpy as np
 from scipy import sparse
 
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.interactions import EVENTS
+from recengine.recommend.json_lines import ENTRY, contribution_lists_json, float_texts
 from recengine.recommend.profile import UserProfile
-from recengine.recommend.results import ComponentAttribution, Contribution
+from recengine.recommend.results import AttributionList, ComponentAttribution, Contribution
 from recengine.recommend.scoring import COMPONENTS
 
 MAX_CONTRIBUTIONS = 10  # listed per component at most; the rest is summed into `unlisted`
@@ -41,6 +43,7 @@ LIST_UNTIL = 0.95
 _EVENT_VERBS = {"view": "viewed", "click": "clicked", "cart": "added to the cart", "purchase": "bought",
                 "review": "reviewed"}
 _COLLABORATIVE, _SEMANTIC = COMPONENTS.index("collaborative"), COMPONENTS.index("semantic")
+_COLLABORATIVE_TEXT, _SEMANTIC_TEXT = encode_basestring("collaborative"), encode_basestring("semantic")
 
 
 @dataclass(frozen=True)
@@ -99,28 +102,6 @@ def matrix_entries(matrix: sparse.csr_matrix, rows: np.ndarray, columns: np.ndar
     return found
 
 
-@dataclass
-class _Terms:
-    """Every list's terms laid out flat: per list, its 2k columns ([0, k) collaborative, [k, 2k)
-    semantic) one after the other, each column's terms over the list's history in history order."""
-
-    weights: list[np.ndarray]
-    links: list[np.ndarray]
-    values: list[np.ndarray]
-    targets: list[np.ndarray]  # per list: its listed products
-    history_sizes: list[int]  # per column
-    history_starts: list[int]  # per column: where its list's history begins among all the lists' histories
-    looked_up: list[bool]  # per column: its links are collaborative matrix entries, its weights confidences
-    histories: int = 0  # history products laid out so far
-
-    def term_history(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per term: its column, and its history product's index among all the lists' histories."""
-        sizes = np.asarray(self.history_sizes, dtype=np.int64)
-        column = np.repeat(np.arange(sizes.size), sizes)
-        offset = np.arange(column.size) - (np.cumsum(sizes) - sizes)[column]
-        return column, np.asarray(self.history_starts, dtype=np.int64)[column] + offset
-
-
 def history_links_of_lists(
     lists: Sequence[ListToExplain],
     *,
@@ -131,6 +112,9 @@ def history_links_of_lists(
 ) -> list[HistoryLinks]:
     """Cosines and attributions of every product of every list, in one pass over all the lists.
 
+    Every list's terms lie in one flat layout: per list, its 2k columns ([0, k) collaborative, [k, 2k)
+    semantic) one after the other, each column's terms over the list's history in history order.
+
     Args:
         lists: the lists to explain (one list is a chunk of one).
         collaborative: the matrix the collaborative component scores with.
@@ -138,91 +122,174 @@ def history_links_of_lists(
         catalog: for the history products' ids.
         method: the collaborative signal's name ("co-occurrence" or "EASE").
     """
-    terms = _Terms([], [], [], [], [], [], [])
+    layout = _Layout.of(lists)
+    # Per list (numpy calls that cannot be joined): its cosines, the interest that won for each product,
+    # and the semantic terms (coefficient x cosine) when the interest is a combination of history vectors.
     cosines_of: list[np.ndarray | None] = []
     winners_of: list[list[int | None]] = []
-    for item in lists:
-        cosines, winners = _lay_out(item, vectors, terms)
+    semantic_weights, semantic_links = [], []
+    semantic_lists = np.zeros(len(lists), dtype=bool)
+    for index, (item, start, count) in enumerate(zip(lists, layout.product_starts, layout.counts, strict=True)):
+        profile = item.profile
+        cosines = winners = None
+        if vectors is not None and count:
+            chosen = vectors[layout.targets[start : start + count]]
+            if profile.history.size:
+                cosines = vectors[profile.history.positions] @ chosen.T
+            if layout.semantic_lists[index] and profile.has_interests:
+                winners = np.argmax(profile.interests @ chosen.T, axis=0)
+        if winners is not None and cosines is not None and profile.composition is not None:
+            # Column-major, as the layout: column c's terms over the history.
+            semantic_links.append(cosines.T.ravel())
+            semantic_weights.append(profile.composition[winners].ravel())
+            semantic_lists[index] = True
         cosines_of.append(cosines)
-        winners_of.append(winners)
-    weights = np.concatenate(terms.weights) if terms.weights else np.zeros(0)
-    links = np.concatenate(terms.links) if terms.links else np.zeros(0)
-    values = np.concatenate(terms.values) if terms.values else np.zeros(0)
+        winners_of.append(winners.tolist() if winners is not None else [None] * count)
+    terms = layout.terms
+    weights, links = np.zeros(terms), np.zeros(terms)
+    column_of_term, history_of_term = layout.term_columns()
+    if semantic_links:
+        filled = (layout.semantic_columns & semantic_lists[layout.list_of_column])[column_of_term]
+        weights[filled] = np.concatenate(semantic_weights)
+        links[filled] = np.concatenate(semantic_links)
     rows = _HistoryRows.of(lists, catalog)
-    column_of_term, history_of_term = terms.term_history()
     # The collaborative terms of all the lists: confidence x the matrix entry (history product, listed one).
-    looked_up = np.flatnonzero(np.asarray(terms.looked_up, dtype=bool)[column_of_term])
+    looked_up = np.flatnonzero(layout.looked_up[column_of_term])
     if looked_up.size:
         histories = history_of_term[looked_up]
-        # Column c of a list of k products stands for its product c % k (collaborative columns, then semantic).
-        column_targets = np.concatenate([part for listed in terms.targets for part in (listed, listed)])
-        targets = column_targets[column_of_term[looked_up]]
         weights[looked_up] = rows.confidence[histories]
-        links[looked_up] = matrix_entries(collaborative, rows.positions[histories], targets)
-    split = _split(values, weights, links, column_of_term, history_of_term, rows)
-    # Python numbers once for all the lists (numpy scalars cost more than the work done with them).
-    rounded = np.round(values, 6).tolist()
+        links[looked_up] = matrix_entries(
+            collaborative, rows.positions[histories], layout.column_targets[column_of_term[looked_up]]
+        )
+    split = _split(layout.values, weights, links, column_of_term, history_of_term, rows)
+    return _history_links(lists, layout, split, cosines_of, winners_of, method)
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each list's products, columns and terms lie in the flat layout (per column: the list it
+    belongs to, its value, its listed product, its history's size and start)."""
+
+    counts: list[int]  # per list: its products
+    product_starts: list[int]  # per list: its first product among all the lists' products
+    targets: np.ndarray  # all the lists' products, list after list
+    semantic_lists: np.ndarray  # per list: some product has a semantic part
+    values: np.ndarray  # per column: its weighted component
+    column_targets: np.ndarray  # per column: its listed product
+    semantic_columns: np.ndarray  # per column: a semantic one
+    looked_up: np.ndarray  # per column: its terms are collaborative matrix entries x confidences
+    list_of_column: np.ndarray
+    column_sizes: np.ndarray  # per column: its list's history size (its terms)
+    column_history_starts: np.ndarray  # per column: where its list's history begins among all histories
+
+    @property
+    def terms(self) -> int:
+        return int(self.column_sizes.sum())
+
+    @classmethod
+    def of(cls, lists: Sequence[ListToExplain]) -> _Layout:
+        counts = np.array([len(item.positions) for item in lists], dtype=np.int64)
+        sizes = np.array([item.profile.history.size for item in lists], dtype=np.int64)
+        product_starts = np.cumsum(counts) - counts
+        history_starts = np.cumsum(sizes) - sizes
+        parts = (
+            np.concatenate([np.asarray(item.components, dtype=np.float64).reshape(-1, len(COMPONENTS)) for item in lists])
+            if lists else np.zeros((0, len(COMPONENTS)))
+        )
+        targets = (
+            np.concatenate([np.asarray(item.positions, dtype=np.int64) for item in lists])
+            if lists else np.zeros(0, dtype=np.int64)
+        )
+        list_of_product = np.repeat(np.arange(len(lists)), counts)
+        # Product q of list l is collaborative column start_l + q and semantic column start_l + k_l + q.
+        collaborative_column = product_starts[list_of_product] + np.arange(targets.size)
+        semantic_column = collaborative_column + counts[list_of_product]
+        columns = 2 * targets.size
+        values, column_targets = np.zeros(columns), np.zeros(columns, dtype=np.int64)
+        values[collaborative_column] = parts[:, _COLLABORATIVE]
+        values[semantic_column] = parts[:, _SEMANTIC]
+        column_targets[collaborative_column] = column_targets[semantic_column] = targets
+        semantic_columns = np.zeros(columns, dtype=bool)
+        semantic_columns[semantic_column] = True
+        list_of_column = np.repeat(np.arange(len(lists)), 2 * counts)
+
+        def any_per_list(found: np.ndarray) -> np.ndarray:
+            running = np.concatenate([[0], np.cumsum(found)])
+            return running[product_starts + counts] > running[product_starts]
+
+        collaborative_lists = any_per_list(parts[:, _COLLABORATIVE] != 0) & (sizes > 0)
+        return cls(
+            counts.tolist(), product_starts.tolist(), targets, any_per_list(parts[:, _SEMANTIC] != 0), values,
+            column_targets, semantic_columns, ~semantic_columns & collaborative_lists[list_of_column], list_of_column,
+            sizes[list_of_column], history_starts[list_of_column],
+        )
+
+    def term_columns(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per term: its column, and its history product's index among all the lists' histories."""
+        sizes = self.column_sizes
+        column = np.repeat(np.arange(sizes.size), sizes)
+        offset = np.arange(column.size) - (np.cumsum(sizes) - sizes)[column]
+        return column, self.column_history_starts[column] + offset
+
+
+def _history_links(
+    lists: Sequence[ListToExplain], layout: _Layout, split: _Split, cosines_of: list[np.ndarray | None],
+    winners_of: list[list[int | None]], method: str,
+) -> list[HistoryLinks]:
+    """Each list's cosines and its products' attributions (records and JSON text) from the split."""
+    # Python numbers and their JSON text once for all the lists (numpy scalars cost more than the work
+    # done with them); `AttributionList` carries each list's text to the export.
+    rounded_values = np.round(layout.values, 6)
+    rounded = rounded_values.tolist()
+    value_texts = float_texts(rounded_values).tolist()
+    method_text = encode_basestring(method)
+    slot_of, listed_of, unlisted_of = split.slot_of_column, split.contributions, split.unlisted
+    listed_texts, unlisted_texts = split.contributions_json, split.unlisted_json
     found = []
-    column_start = 0
-    for item, cosines, won in zip(lists, cosines_of, winners_of, strict=True):
-        count = len(won)
+    for item, cosines, won, start, count in zip(
+        lists, cosines_of, winners_of, layout.product_starts, layout.counts, strict=True
+    ):
         sources = _interest_sources(item.profile)
-        attributions: list[list[ComponentAttribution]] = []
-        for column in range(count):
-            entries = []
-            collaborative_column, semantic_column = column_start + column, column_start + count + column
-            collaborative_value, semantic_value = rounded[collaborative_column], rounded[semantic_column]
+        source_texts = [encode_basestring(source) for source in sources]
+        attributions: list[AttributionList] = []
+        for column in range(start + start, start + start + count):  # the list's collaborative columns
+            semantic_column = column + count
+            collaborative_value, semantic_value = rounded[column], rounded[semantic_column]
+            first = second = None
             if collaborative_value:
-                listed, rest = split.get(collaborative_column, ([], collaborative_value))
-                entries.append(ComponentAttribution.of("collaborative", collaborative_value, method, listed, rest))
-            winner = won[column]
+                slot = slot_of[column]
+                if slot < 0:
+                    listed, rest, listed_text, rest_text = [], collaborative_value, "", value_texts[column]
+                else:
+                    listed, rest, listed_text, rest_text = (listed_of[slot], unlisted_of[slot], listed_texts[slot],
+                                                            unlisted_texts[slot])
+                first = ComponentAttribution.of("collaborative", collaborative_value, method, listed, rest)
+                first_text = ENTRY % (_COLLABORATIVE_TEXT, value_texts[column], method_text, listed_text, rest_text,
+                                      "null")
+            winner = won[column - start - start]
             if semantic_value and winner is not None:
-                listed, rest = split.get(semantic_column, ([], semantic_value))
-                entries.append(
-                    ComponentAttribution.of("semantic", semantic_value, sources[winner], listed, rest, winner)
-                )
-            if len(entries) == 2 and semantic_value > collaborative_value:
-                entries.reverse()
-            attributions.append(entries)
+                slot = slot_of[semantic_column]
+                if slot < 0:
+                    listed, rest, listed_text, rest_text = [], semantic_value, "", value_texts[semantic_column]
+                else:
+                    listed, rest, listed_text, rest_text = (listed_of[slot], unlisted_of[slot], listed_texts[slot],
+                                                            unlisted_texts[slot])
+                second = ComponentAttribution.of("semantic", semantic_value, sources[winner], listed, rest, winner)
+                second_text = ENTRY % (_SEMANTIC_TEXT, value_texts[semantic_column], source_texts[winner], listed_text,
+                                       rest_text, winner)
+            # The larger part first.
+            if first is not None and second is not None:
+                if semantic_value > collaborative_value:
+                    first, second, first_text, second_text = second, first, second_text, first_text
+                attributions.append(AttributionList.of([first, second], f"[{first_text}, {second_text}]"))
+            elif first is not None:
+                attributions.append(AttributionList.of([first], f"[{first_text}]"))
+            elif second is not None:
+                attributions.append(AttributionList.of([second], f"[{second_text}]"))
+            else:
+                attributions.append(AttributionList.of([], "[]"))
         found.append(HistoryLinks(cosines, attributions))
-        column_start += 2 * count
     return found
-
-
-def _lay_out(item: ListToExplain, vectors: np.ndarray | None, terms: _Terms) -> tuple[np.ndarray | None, list[int | None]]:
-    """Append one list's weights, links (the collaborative ones to look up) and values to `terms`;
-    returns its (history, k) cosines and the interest that won for each listed product."""
-    profile = item.profile
-    history = profile.history
-    targets = np.asarray(item.positions, dtype=np.int64)
-    count, size = targets.size, history.size
-    parts = np.asarray(item.components, dtype=np.float64).reshape(count, len(COMPONENTS))
-    collaborative_values = parts[:, _COLLABORATIVE]
-    semantic_values = parts[:, _SEMANTIC]
-    cosines = winners = None
-    if vectors is not None and count:
-        chosen = vectors[targets]
-        if size:
-            cosines = vectors[history.positions] @ chosen.T
-        if profile.has_interests and semantic_values.any():
-            winners = np.argmax(profile.interests @ chosen.T, axis=0)
-    # Column-major: row c of these blocks is column c's terms over the history. The collaborative ones
-    # are filled for all the lists at once (`history_links_of_lists`).
-    weights = np.zeros((2 * count, size))
-    links = np.zeros((2 * count, size))
-    collaborative = bool(size) and bool(collaborative_values.any())
-    if winners is not None and cosines is not None and profile.composition is not None:
-        links[count:] = cosines.T
-        weights[count:] = profile.composition[winners]
-    terms.weights.append(weights.ravel())
-    terms.links.append(links.ravel())
-    terms.values.append(np.concatenate([collaborative_values, semantic_values]))
-    terms.targets.append(targets)
-    terms.history_sizes.extend([size] * (2 * count))
-    terms.history_starts.extend([terms.histories] * (2 * count))
-    terms.looked_up.extend([collaborative] * count + [False] * count)
-    terms.histories += size
-    return cosines, winners.tolist() if winners is not None else [None] * count
 
 
 def _interest_sources(profile: UserProfile) -> list[str]:
@@ -266,17 +333,17 @@ class _HistoryRows:
 def _split(
     values: np.ndarray, weights: np.ndarray, links: np.ndarray, column_of_term: np.ndarray,
     history_of_term: np.ndarray, rows: _HistoryRows,
-) -> dict[int, tuple[list[Contribution], float]]:
+) -> _Split:
     """Each column's value split in proportion to its weights x links, largest parts first.
 
-    The terms are laid out as `_Terms` says: column after column (`column_of_term`), each over its list's
-    history in history order (`history_of_term`: the product's index in `rows`). A column
-    lists its parts until they cover `LIST_UNTIL` of its value (at most MAX_CONTRIBUTIONS); the rest is
-    returned as one sum. Columns whose value or terms are all 0 are left out.
+    The terms are laid out as `history_links_of_lists` says: column after column (`column_of_term`),
+    each over its list's history in history order (`history_of_term`: the product's index in `rows`).
+    A column lists its parts until they cover `LIST_UNTIL` of its value (at most MAX_CONTRIBUTIONS);
+    the rest is returned as one sum. Columns whose value or terms are all 0 are left out.
     """
     columns = values.size
     if columns == 0:
-        return {}
+        return _Split.none(columns)
     history_sizes = np.bincount(column_of_term, minlength=columns)
     terms = weights * links
     # bincount adds each column's terms in history order, as a sum over the history axis does.
@@ -284,7 +351,7 @@ def _split(
     kept = (values != 0) & (totals != 0)
     kept_columns = np.flatnonzero(kept)
     if kept_columns.size == 0:
-        return {}
+        return _Split.none(columns)
     scale = np.zeros(columns)
     scale[kept_columns] = values[kept_columns] / totals[kept_columns]
     chosen = np.flatnonzero(kept[column_of_term])
@@ -315,31 +382,56 @@ def _split(
     listed_terms = term_at[listed]  # column by column, largest first
     history_rows = history_of_term[listed_terms]
     # One rounding and one conversion for all the lists, not one per contribution.
-    amount_list = np.round(picked[listed], 6).tolist()
-    weight_list = np.round(weights[listed_terms], 6).tolist()
-    link_list = np.round(links[listed_terms], 6).tolist()
-    position_list = rows.positions[history_rows].tolist()
-    disliked_list = rows.disliked[history_rows].tolist()
-    actions: dict[tuple[float | None, int], str] = {}  # few distinct (rating, event) pairs: each phrased once
-    action_list = []
-    for rating, event in zip(rows.ratings[history_rows].tolist(), rows.events[history_rows].tolist(), strict=True):
-        key = (rating if rating == rating else None, event)  # NaN (unrated) never equals itself as a key
-        if (action := actions.get(key)) is None:
-            action = actions[key] = _action(rating, event)
-        action_list.append(action)
+    amounts = np.round(picked[listed], 6)
+    listed_weights = np.round(weights[listed_terms], 6)
+    listed_links = np.round(links[listed_terms], 6)
+    disliked = rows.disliked[history_rows]
     item_ids = rows.item_ids
-    contributions = [
-        Contribution.of(item_ids[position], amount, weight, link, disliked, action)
-        for position, amount, weight, link, disliked, action in zip(
-            position_list, amount_list, weight_list, link_list, disliked_list, action_list, strict=True
-        )
-    ]
-    split = {}
-    start = 0
-    for column, count, remainder in zip(kept_columns.tolist(), counts.tolist(), np.round(rest, 6).tolist(), strict=True):
-        split[column] = (contributions[start : start + count], remainder)
-        start += count
-    return split
+    ids = [item_ids[position] for position in rows.positions[history_rows].tolist()]
+    actions = _actions(rows, history_rows)
+    contributions = Contribution.many(
+        ids, amounts.tolist(), listed_weights.tolist(), listed_links.tolist(), disliked.tolist(), actions
+    )
+    count_list = counts.tolist()
+    ends = np.cumsum(counts).tolist()
+    remainders = np.round(rest, 6)
+    slot_of_column = np.full(columns, -1, dtype=np.int64)
+    slot_of_column[kept_columns] = np.arange(kept_columns.size)
+    return _Split(
+        slot_of_column.tolist(),
+        [contributions[end - count : end] for end, count in zip(ends, count_list, strict=True)],
+        remainders.tolist(),
+        contribution_lists_json(count_list, ids, amounts, listed_weights, listed_links, disliked, actions),
+        float_texts(remainders).tolist(),
+    )
+
+
+@dataclass(frozen=True)
+class _Split:
+    """The split of every column: per kept column (its slot), its contributions, the rest of its value
+    and the JSON text of both (`json_lines.contribution_lists_json`, without brackets)."""
+
+    slot_of_column: list[int]  # -1 for a column that is not kept
+    contributions: list[list[Contribution]]
+    unlisted: list[float]
+    contributions_json: list[str]
+    unlisted_json: list[str]
+
+    @classmethod
+    def none(cls, columns: int) -> _Split:
+        return cls([-1] * columns, [], [], [], [])
+
+
+def _actions(rows: _HistoryRows, history_rows: np.ndarray) -> list[str]:
+    """`_action` of the history products at `history_rows`, phrased once per distinct (rating, event)."""
+    phrases: dict[tuple[float | None, int], str] = {}
+    of_row = []
+    for rating, event in zip(rows.ratings.tolist(), rows.events.tolist(), strict=True):
+        key = (rating if rating == rating else None, event)  # NaN (unrated) never equals itself as a key
+        if (phrase := phrases.get(key)) is None:
+            phrase = phrases[key] = _action(rating, event)
+        of_row.append(phrase)
+    return np.array(of_row, dtype=object)[history_rows].tolist() if of_row else []
 
 
 def _action(rating: float, event: int) -> str:

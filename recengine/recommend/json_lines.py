@@ -20,6 +20,8 @@ import json
 from collections.abc import Sequence
 from json.encoder import encode_basestring
 
+import numpy as np
+
 from recengine.recommend.results import ComponentAttribution, Recommendation, attribution_dict
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -29,7 +31,11 @@ _EMPTY_ATTRIBUTION = '"attribution": []'
 _CONTRIBUTION = '{"item_id": %s, "amount": %s, "weight": %s, "link": %s, "disliked": %s, "action": %s}'
 _ENTRY_HEAD = '{"component": %s, "value": %s, "source": %s, "contributions": ['
 _ENTRY_TAIL = '], "unlisted": %s, "interest": %s}'
+ENTRY = _ENTRY_HEAD + "%s" + _ENTRY_TAIL  # every value already JSON text
+# Between the contribution lists of a chunk's template: json escapes it inside strings, so it splits them.
+_LIST_BREAK = "\x00"
 _TRUE_FALSE = ("false", "true")
+_TRUE_FALSE_TEXTS = np.array(_TRUE_FALSE, dtype=object)
 
 
 def recommendation_record(user_id: str, recommendations: Sequence[Recommendation]) -> dict[str, object]:
@@ -43,8 +49,10 @@ def recommendation_json_line(user_id: str, recommendations: Sequence[Recommendat
     pieces = _ENCODER.encode(record).split(_EMPTY_ATTRIBUTION)
     text = [pieces[0]]
     for item, piece in zip(recommendations, pieces[1:], strict=True):
+        attribution = item.explanation.attribution
+        made = getattr(attribution, "json_text", None)  # the recommender's lists carry theirs (AttributionList)
         text.append('"attribution": ')
-        text.append(attribution_json(item.explanation.attribution))
+        text.append(attribution_json(attribution) if made is None else made)
         text.append(piece)
     text.append("\n")
     return "".join(text)
@@ -90,3 +98,63 @@ def _template(shape: tuple[int, ...]) -> str:
 def _encoded(attribution: Sequence[ComponentAttribution]) -> str:
     """The json encoder's text of an attribution (the reference the templates match)."""
     return _ENCODER.encode([attribution_dict(entry) for entry in attribution])
+
+
+def float_texts(values: np.ndarray) -> np.ndarray:
+    """json's text of each float of `values` (an object array of str), each distinct value formatted once.
+
+    A float's text is its `repr` (what json writes) when it is finite, json's own words otherwise. The
+    repr takes Python about half a microsecond; an export's weights and links repeat (a chunk's
+    contributions hold about half as many distinct numbers as numbers).
+    """
+    # Distinct bit patterns, not values: 0.0 and -0.0 are equal but written differently.
+    patterns, inverse = np.unique(np.ascontiguousarray(values, dtype=np.float64).view(np.int64), return_inverse=True)
+    distinct = patterns.view(np.float64)
+    texts = np.array(list(map(float.__repr__, distinct.tolist())), dtype=object)
+    if not np.isfinite(distinct).all():
+        texts[np.isnan(distinct)] = "NaN"
+        texts[distinct == np.inf] = "Infinity"
+        texts[distinct == -np.inf] = "-Infinity"
+    return texts[inverse.ravel()]
+
+
+def string_texts(values: Sequence[str]) -> dict[str, str]:
+    """json's text of each distinct string of `values`."""
+    return {value: encode_basestring(value) for value in set(values)}
+
+
+def contribution_lists_json(
+    counts: Sequence[int], item_ids: Sequence[str], amounts: np.ndarray, weights: np.ndarray, links: np.ndarray,
+    disliked: np.ndarray, actions: Sequence[str],
+) -> list[str]:
+    """The JSON text of consecutive lists of contributions, without their brackets: list i holds the
+    next `counts[i]` contributions of the columns (`attribution_dict`'s fields of each, in order).
+
+    One template for all the lists, filled by one %-format: the numbers are formatted once per
+    distinct value (`float_texts`), the strings once per distinct string.
+    """
+    size = len(item_ids)
+    if size == 0:
+        return ["" for _ in counts]
+    table = np.empty((size, 6), dtype=object)
+    id_texts, action_texts = string_texts(item_ids), string_texts(actions)
+    # Object arrays throughout: a list of str would be converted to a numpy string array and back.
+    table[:, 0] = np.array([id_texts[item_id] for item_id in item_ids], dtype=object)
+    table[:, 1:4] = float_texts(np.concatenate([amounts, weights, links])).reshape(3, size).T
+    table[:, 4] = _TRUE_FALSE_TEXTS[np.asarray(disliked, dtype=np.intp)]
+    table[:, 5] = np.array([action_texts[action] for action in actions], dtype=object)
+    template = _LIST_BREAK.join([_list_template(count) for count in counts])
+    lists = (template % tuple(table.ravel().tolist())).split(_LIST_BREAK)
+    if len(lists) != len(counts):  # pragma: no cover - the break character is escaped in every string
+        raise AssertionError("a contribution's text held the list break")
+    return lists
+
+
+_LIST_TEMPLATES: dict[int, str] = {}
+
+
+def _list_template(count: int) -> str:
+    template = _LIST_TEMPLATES.get(count)
+    if template is None:
+        template = _LIST_TEMPLATES[count] = ", ".join([_CONTRIBUTION] * count)
+    return template

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -10,6 +11,7 @@ _T = TypeVar("_T")
 
 _new = object.__new__
 _set = object.__setattr__
+_new_list = list.__new__
 
 
 def _frozen(cls: type[_T], fields: dict[str, Any]) -> _T:
@@ -74,6 +76,20 @@ class Contribution:
         return _frozen(cls, {"item_id": item_id, "amount": amount, "weight": weight, "link": link, "disliked": disliked,
                              "action": action})
 
+    @classmethod
+    def many(
+        cls, item_ids: Iterable[str], amounts: Iterable[float], weights: Iterable[float], links: Iterable[float],
+        disliked: Iterable[bool], actions: Iterable[str],
+    ) -> list[Contribution]:
+        """`of` for each of the fields' values, in order (a chunk's contributions at once)."""
+        return [
+            _frozen(cls, {"item_id": item_id, "amount": amount, "weight": weight, "link": link, "disliked": dislike,
+                          "action": action})
+            for item_id, amount, weight, link, dislike, action in zip(
+                item_ids, amounts, weights, links, disliked, actions, strict=True
+            )
+        ]
+
 
 @dataclass(frozen=True)
 class ComponentAttribution:
@@ -112,6 +128,29 @@ class ComponentAttribution:
         if not self.value:
             return 1.0
         return max(0.0, 1.0 - abs(self.value - self.listed) / abs(self.value))
+
+
+class AttributionList(list):  # type: ignore[type-arg]
+    """`Explanation.attribution` as the recommender makes it: a list of `ComponentAttribution` like any
+    other, which also carries its JSON text as the export writes it (`json_text`), formatted with those
+    of the whole chunk of lists at once (`attribution.history_links_of_lists`); a list made any other
+    way has none, and `json_lines` formats it. The text is the list's as made: results are read, not
+    edited.
+    """
+
+    __slots__ = ("json_text",)
+
+    def __init__(self, entries: Iterable[ComponentAttribution] = (), json_text: str | None = None) -> None:
+        super().__init__(entries)
+        self.json_text = json_text
+
+    @classmethod
+    def of(cls, entries: list[ComponentAttribution], json_text: str) -> AttributionList:
+        """The same as the constructor, faster (no Python __init__; one per recommendation)."""
+        made = _new_list(cls)
+        made.extend(entries)
+        made.json_text = json_text
+        return made
 
 
 @dataclass(frozen=True)
