@@ -31,7 +31,7 @@ from scipy import sparse
 
 from recengine.recommend.catalog import Catalog
 from recengine.recommend.interactions import EVENTS
-from recengine.recommend.json_lines import ENTRY, contribution_lists_json, float_texts
+from recengine.recommend.json_lines import ENTRY, Coded, contribution_lists_json, float_texts
 from recengine.recommend.profile import UserProfile
 from recengine.recommend.results import AttributionList, ComponentAttribution, Contribution
 from recengine.recommend.scoring import COMPONENTS
@@ -386,11 +386,14 @@ def _split(
     listed_weights = np.round(weights[listed_terms], 6)
     listed_links = np.round(links[listed_terms], 6)
     disliked = rows.disliked[history_rows]
+    # Ids and actions coded (a chunk's contributions name a few thousand distinct products, a few actions).
+    distinct_positions, id_index = np.unique(rows.positions[history_rows], return_inverse=True)
     item_ids = rows.item_ids
-    ids = [item_ids[position] for position in rows.positions[history_rows].tolist()]
+    ids = Coded([item_ids[position] for position in distinct_positions.tolist()], id_index.ravel())
     actions = _actions(rows, history_rows)
     contributions = Contribution.many(
-        ids, amounts.tolist(), listed_weights.tolist(), listed_links.tolist(), disliked.tolist(), actions
+        ids.values(), amounts.tolist(), listed_weights.tolist(), listed_links.tolist(), disliked.tolist(),
+        actions.values(),
     )
     count_list = counts.tolist()
     ends = np.cumsum(counts).tolist()
@@ -422,16 +425,17 @@ class _Split:
         return cls([-1] * columns, [], [], [], [])
 
 
-def _actions(rows: _HistoryRows, history_rows: np.ndarray) -> list[str]:
+def _actions(rows: _HistoryRows, history_rows: np.ndarray) -> Coded:
     """`_action` of the history products at `history_rows`, phrased once per distinct (rating, event)."""
-    phrases: dict[tuple[float | None, int], str] = {}
+    phrases: dict[tuple[float | None, int], int] = {}
     of_row = []
     for rating, event in zip(rows.ratings.tolist(), rows.events.tolist(), strict=True):
         key = (rating if rating == rating else None, event)  # NaN (unrated) never equals itself as a key
-        if (phrase := phrases.get(key)) is None:
-            phrase = phrases[key] = _action(rating, event)
-        of_row.append(phrase)
-    return np.array(of_row, dtype=object)[history_rows].tolist() if of_row else []
+        if (code := phrases.get(key)) is None:
+            code = phrases[key] = len(phrases)
+        of_row.append(code)
+    distinct = [_action(float("nan") if rating is None else rating, event) for rating, event in phrases]
+    return Coded(distinct, np.array(of_row, dtype=np.int64)[history_rows] if of_row else np.zeros(0, dtype=np.int64))
 
 
 def _action(rating: float, event: int) -> str:

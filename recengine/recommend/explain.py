@@ -201,8 +201,10 @@ def _personal_part(
     attribution: ComponentAttribution, profile: UserProfile, catalog: Catalog, lead: bool, new_product: bool = False
 ) -> str:
     """The clause naming the history product with the largest part of a component ('' when none is)."""
-    top = next((entry for entry in attribution.contributions if entry.amount > 0), None)
-    if top is None:
+    for top in attribution.contributions:  # largest first: nearly always the first one
+        if top.amount > 0:
+            break
+    else:
         return ""
     title = short_title(catalog, top.item_id)
     did = _what_user_did(profile, top)
