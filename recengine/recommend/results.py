@@ -133,9 +133,9 @@ class ComponentAttribution:
 class AttributionList(list):  # type: ignore[type-arg]
     """`Explanation.attribution` as the recommender makes it: a list of `ComponentAttribution` like any
     other, which also carries its JSON text as the export writes it (`json_text`), formatted with those
-    of the whole chunk of lists at once (`attribution.history_links_of_lists`); a list made any other
-    way has none, and `json_lines` formats it. The text is the list's as made: results are read, not
-    edited.
+    of the whole chunk of lists at once (`attribution.history_links_of_lists`). A list made any other
+    way has none, and `json_lines` formats it. The text is a cache of the list as made (results are
+    read, not edited): copies and pickles leave it behind, whoever renders them formats the records.
     """
 
     __slots__ = ("json_text",)
@@ -151,6 +151,9 @@ class AttributionList(list):  # type: ignore[type-arg]
         made.extend(entries)
         made.json_text = json_text
         return made
+
+    def __reduce__(self) -> tuple[type[AttributionList], tuple[list[ComponentAttribution]]]:
+        return AttributionList, (list(self),)
 
 
 @dataclass(frozen=True)

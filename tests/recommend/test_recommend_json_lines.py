@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import gc
 import json
+import pickle
 import threading
 
+import numpy as np
+import pandas as pd
 import pytest
+from recommend_fixtures import FakeItemVectors
 
 from recengine.cli.recommend import jsonl_line
+from recengine.config import RecommendSettings
 from recengine.recommend import Recommender
 from recengine.recommend.batch import collections_paused
-from recengine.recommend.json_lines import attribution_json, recommendation_json_line, recommendation_record
+from recengine.recommend.json_lines import (
+    Coded,
+    attribution_json,
+    contribution_lists_json,
+    float_texts,
+    recommendation_json_line,
+    recommendation_record,
+)
 from recengine.recommend.results import (
+    AttributionList,
     ComponentAttribution,
     Contribution,
     Explanation,
@@ -39,6 +54,63 @@ def test_export_lines_are_the_json_encoders_text_byte_for_byte(recommender: Reco
         assert line == reference_line(user, items)
         assert json.loads(line) == recommendation_record(user, items)
     assert jsonl_line("nobody", []) == reference_line("nobody", [])
+
+
+@pytest.mark.parametrize("ease_l2", [0.0, 50.0], ids=["co-occurrence", "EASE"])
+def test_the_text_made_with_a_chunk_is_the_json_encoders_text_of_its_records(
+    items: pd.DataFrame, interactions: pd.DataFrame, vectors: FakeItemVectors, ease_l2: float
+) -> None:
+    # A low rater (a disliked product that contributes) and typed interests (semantic parts with no
+    # history product) besides the checkerboard's customers.
+    sour = pd.DataFrame([("sour", "J0", "review", 2.0, pd.Timestamp("2024-03-01"))], columns=interactions.columns)
+    model = Recommender.fit(items, pd.concat([interactions, sour], ignore_index=True), vectors,
+                            RecommendSettings(collaborative_ease_l2=ease_l2),
+                            encode_query=lambda text: np.eye(8, dtype=np.float32)[0])
+    users = [*model.user_ids, "nobody"]
+    made = [item for found in model.recommend_chunk(users, 6) for item in found]
+    made += model.recommend(users[0], 6, profile=model.text_profile("jazz records"))
+    made += model.recommend("sour", 6)
+    texts = 0
+    for item in made:
+        attribution = item.explanation.attribution
+        assert isinstance(attribution, AttributionList) and attribution.json_text is not None
+        assert attribution.json_text == reference_attribution(attribution)
+        texts += bool(attribution)
+    assert texts > len(made) // 2
+
+
+def test_the_text_is_a_cache_that_copies_and_pickles_leave_behind(recommender: Recommender) -> None:
+    [item, *_] = recommender.recommend("j0", 3)
+    attribution = item.explanation.attribution
+    assert attribution and isinstance(attribution, AttributionList) and attribution.json_text
+    for copied in (pickle.loads(pickle.dumps(item)), copy.deepcopy(item)):
+        assert copied == item
+        assert copied.explanation.attribution.json_text is None  # type: ignore[attr-defined]
+        assert jsonl_line("j0", [copied]) == jsonl_line("j0", [item])
+
+
+@pytest.mark.parametrize("values", [
+    [0.166944, 0.166944, 0.0, -0.0, 1.0, -2.5, 1e-06, 5e-05, 0.0001, 12345678.123456, 1e16, 1e-300],
+    [float("nan"), float("inf"), -float("inf"), 0.1 + 0.2],
+    [],
+], ids=["rounded-and-not", "not-finite", "none"])
+def test_numbers_are_written_as_json_writes_them(values: list[float]) -> None:
+    assert float_texts(np.array(values)).tolist() == [json.dumps(value) for value in values]
+
+
+def test_contribution_lists_are_the_json_encoders_text() -> None:
+    parts = [contribution("B1", 0.25), contribution('say "hi"', 0.1, disliked=True, action="rated 2 stars"),
+             contribution("B1", -0.0, weight=0.25, link=1e-05)]
+    ids = Coded(["B1", 'say "hi"'], np.array([0, 1, 0]))
+    actions = Coded(["bought", "rated 2 stars"], np.array([0, 1, 0]))
+    assert ids.values() == [part.item_id for part in parts]
+    lists = contribution_lists_json(
+        [2, 1], ids, np.array([part.amount for part in parts]), np.array([part.weight for part in parts]),
+        np.array([part.link for part in parts]), np.array([part.disliked for part in parts]), actions,
+    )
+    assert ["[" + text + "]" for text in lists] == [
+        json.dumps([dataclasses.asdict(part) for part in found], ensure_ascii=False) for found in (parts[:2], parts[2:])
+    ]
 
 
 def contribution(item_id: str = "B1", amount: float = 0.25, *, disliked: bool = False, action: str = "bought",
