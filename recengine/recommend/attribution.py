@@ -43,7 +43,7 @@ LIST_UNTIL = 0.95
 _EVENT_VERBS = {"view": "viewed", "click": "clicked", "cart": "added to the cart", "purchase": "bought",
                 "review": "reviewed"}
 _COLLABORATIVE, _SEMANTIC = COMPONENTS.index("collaborative"), COMPONENTS.index("semantic")
-_COLLABORATIVE_TEXT, _SEMANTIC_TEXT = encode_basestring("collaborative"), encode_basestring("semantic")
+_COMPONENT_TEXTS = {name: encode_basestring(name) for name in ("collaborative", "semantic")}
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def history_links_of_lists(
             if profile.history.size:
                 cosines = vectors[profile.history.positions] @ chosen.T
             if layout.semantic_lists[index] and profile.has_interests:
-                winners = np.argmax(profile.interests @ chosen.T, axis=0)
+                winners = (profile.interests @ chosen.T).argmax(axis=0)
         if winners is not None and cosines is not None and profile.composition is not None:
             # Column-major, as the layout: column c's terms over the history.
             semantic_links.append(cosines.T.ravel())
@@ -237,14 +237,8 @@ def _history_links(
     winners_of: list[list[int | None]], method: str,
 ) -> list[HistoryLinks]:
     """Each list's cosines and its products' attributions (records and JSON text) from the split."""
-    # Python numbers and their JSON text once for all the lists (numpy scalars cost more than the work
-    # done with them); `AttributionList` carries each list's text to the export.
-    rounded_values = np.round(layout.values, 6)
-    rounded = rounded_values.tolist()
-    value_texts = float_texts(rounded_values).tolist()
+    entries = _Entries.of(layout, split)
     method_text = encode_basestring(method)
-    slot_of, listed_of, unlisted_of = split.slot_of_column, split.contributions, split.unlisted
-    listed_texts, unlisted_texts = split.contributions_json, split.unlisted_json
     found = []
     for item, cosines, won, start, count in zip(
         lists, cosines_of, winners_of, layout.product_starts, layout.counts, strict=True
@@ -252,44 +246,59 @@ def _history_links(
         sources = _interest_sources(item.profile)
         source_texts = [encode_basestring(source) for source in sources]
         attributions: list[AttributionList] = []
-        for column in range(start + start, start + start + count):  # the list's collaborative columns
+        for column, winner in enumerate(won, start=start + start):  # the list's collaborative columns
             semantic_column = column + count
-            collaborative_value, semantic_value = rounded[column], rounded[semantic_column]
-            first = second = None
-            if collaborative_value:
-                slot = slot_of[column]
-                if slot < 0:
-                    listed, rest, listed_text, rest_text = [], collaborative_value, "", value_texts[column]
-                else:
-                    listed, rest, listed_text, rest_text = (listed_of[slot], unlisted_of[slot], listed_texts[slot],
-                                                            unlisted_texts[slot])
-                first = ComponentAttribution.of("collaborative", collaborative_value, method, listed, rest)
-                first_text = ENTRY % (_COLLABORATIVE_TEXT, value_texts[column], method_text, listed_text, rest_text,
-                                      "null")
-            winner = won[column - start - start]
-            if semantic_value and winner is not None:
-                slot = slot_of[semantic_column]
-                if slot < 0:
-                    listed, rest, listed_text, rest_text = [], semantic_value, "", value_texts[semantic_column]
-                else:
-                    listed, rest, listed_text, rest_text = (listed_of[slot], unlisted_of[slot], listed_texts[slot],
-                                                            unlisted_texts[slot])
-                second = ComponentAttribution.of("semantic", semantic_value, sources[winner], listed, rest, winner)
-                second_text = ENTRY % (_SEMANTIC_TEXT, value_texts[semantic_column], source_texts[winner], listed_text,
-                                       rest_text, winner)
-            # The larger part first.
-            if first is not None and second is not None:
-                if semantic_value > collaborative_value:
-                    first, second, first_text, second_text = second, first, second_text, first_text
-                attributions.append(AttributionList.of([first, second], f"[{first_text}, {second_text}]"))
-            elif first is not None:
-                attributions.append(AttributionList.of([first], f"[{first_text}]"))
-            elif second is not None:
-                attributions.append(AttributionList.of([second], f"[{second_text}]"))
-            else:
-                attributions.append(AttributionList.of([], "[]"))
+            collaborative_value, semantic_value = entries.values[column], entries.values[semantic_column]
+            first = entries.entry(column, "collaborative", method, method_text, None) if collaborative_value else None
+            second = (entries.entry(semantic_column, "semantic", sources[winner], source_texts[winner], winner)
+                      if semantic_value and winner is not None else None)
+            if first is not None and second is not None and semantic_value > collaborative_value:
+                first, second = second, first  # the larger part first
+            attributions.append(_attribution_list(first, second))
         found.append(HistoryLinks(cosines, attributions))
     return found
+
+
+def _attribution_list(
+    first: tuple[ComponentAttribution, str] | None, second: tuple[ComponentAttribution, str] | None
+) -> AttributionList:
+    """A product's attribution from its entries (record and text each; either may be missing)."""
+    if first is None:
+        first, second = second, None
+    if first is None:
+        return AttributionList.of([], "[]")
+    if second is None:
+        return AttributionList.of([first[0]], f"[{first[1]}]")
+    return AttributionList.of([first[0], second[0]], f"[{first[1]}, {second[1]}]")
+
+
+@dataclass(frozen=True)
+class _Entries:
+    """Makes each column's attribution entry: its record and its JSON text."""
+
+    values: list[float]  # per column, rounded
+    value_texts: list[str]
+    split: _Split
+
+    @classmethod
+    def of(cls, layout: _Layout, split: _Split) -> _Entries:
+        # Python numbers and their text once for all the lists (numpy scalars cost more than the work done with them).
+        rounded = np.round(layout.values, 6)
+        return cls(rounded.tolist(), float_texts(rounded).tolist(), split)
+
+    def entry(
+        self, column: int, component: str, source: str, source_text: str, interest: int | None
+    ) -> tuple[ComponentAttribution, str]:
+        value, value_text, split = self.values[column], self.value_texts[column], self.split
+        slot = split.slot_of_column[column]
+        if slot < 0:  # nothing to split: all of it is unlisted
+            listed, rest, listed_text, rest_text = [], value, "", value_text
+        else:
+            listed, rest = split.contributions[slot], split.unlisted[slot]
+            listed_text, rest_text = split.contributions_json[slot], split.unlisted_json[slot]
+        text = ENTRY % (_COMPONENT_TEXTS[component], value_text, source_text, listed_text, rest_text,
+                        "null" if interest is None else interest)
+        return ComponentAttribution.of(component, value, source, listed, rest, interest), text
 
 
 def _interest_sources(profile: UserProfile) -> list[str]:
