@@ -1,17 +1,21 @@
 """One customer's explained list as a line of JSON text, the export's format, written fast.
 
-`json.dumps(record, ensure_ascii=False)` of `Recommendation.to_dict()` first builds a dict for every
+`json.dumps(record, ensure_ascii=False)` of `Recommendation.to_dict()` builds a dict for every
 attribution entry and every contribution (about 60 per customer), then encodes each of their keys and
-values as a separate string that is joined at the end. For the jsonl export that is most of what the
-attribution adds to its cost. Here the attribution of a recommendation is formatted from the records
-directly: one %-format of a template made once per shape (how many contributions each entry lists),
-which C code fills in one pass. The rest of the record goes through the json encoder as before.
+values as a separate string; for the jsonl export that was most of what the attribution added to its
+cost. Here the rest of the record goes through the json encoder as before, and the attribution's text
+is spliced in where the encoder wrote an empty one:
 
-The text is byte for byte `json.dumps(recommendation_record(...), ensure_ascii=False)` (tested): the
-same key order, separators, string escapes (json's own `encode_basestring`) and number text (`str` of
-a float is its `repr`, which json writes) for values of the records' declared types. What the templates
-would write differently (a float that is not finite, a string field that holds something else) makes
-that recommendation's attribution go through the json encoder instead.
+- a list the recommender made carries its text (`AttributionList.json_text`), made with the records
+  of the whole chunk of lists at once (`contribution_lists_json`, `float_texts`: each distinct number
+  and string formatted once, the text of all the chunk's contributions one join);
+- any other list (built by hand, `from_dict`, a copy or a pickle) is formatted from its records with
+  a %-template per shape (`attribution_json`).
+
+Either way the text is byte for byte what `json.dumps` writes (tested): the same key order,
+separators, string escapes (json's own `encode_basestring`) and numbers (json writes a finite float as
+its `repr`), for values of the records' declared types; what a template would write differently (a
+float that is not finite, a string field that holds something else) goes through the json encoder.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ _CONTRIBUTION = '{"item_id": %s, "amount": %s, "weight": %s, "link": %s, "dislik
 _ENTRY_HEAD = '{"component": %s, "value": %s, "source": %s, "contributions": ['
 _ENTRY_TAIL = '], "unlisted": %s, "interest": %s}'
 ENTRY = _ENTRY_HEAD + "%s" + _ENTRY_TAIL  # every value already JSON text
-# Between the contribution lists of a chunk's template: json escapes it inside strings, so it splits them.
+# Ends each list in a joined text: json escapes it inside strings, so splitting there finds the lists.
 _LIST_BREAK = "\x00"
 _TRUE_FALSE = ("false", "true")
 _TRUE_FALSE_TEXTS = np.array(_TRUE_FALSE, dtype=object)
@@ -152,7 +156,7 @@ def contribution_lists_json(
     # The text's pieces in a table, a row per contribution: field names and values alternate, and the
     # row's last piece closes it, then goes on to the next contribution of its list or breaks the list.
     # One join of all the pieces (object arrays throughout: a list of str would become a numpy string
-    # array and back); a %-format would parse its template again for each value, at 3 times the cost.
+    # array and back).
     pieces = np.empty((size, len(_CONTRIBUTION_PIECES) * 2 + 1), dtype=object)
     pieces[:, 0:-1:2] = _CONTRIBUTION_PIECES
     pieces[:, 1] = item_ids.texts()
