@@ -27,13 +27,15 @@ with guarded("Loading the fine-tuning page"):
     problem = ft.base_model_problem(workspace)
     helps = FineTuneArguments.help_texts()
     defaults = FineTuneArguments()
+    summary = ft.data_summary(root, data_version(workspace))
 
     # -- the one action --------------------------------------------------------------------------------
     st.subheader("Improve the model on this shop's data")
     if problem:
         st.info(problem, icon=":material/info:")
     st.caption(
-        f"Trains a new encoder version with the recommended settings ({ft.expected_duration(runner)}). "
+        f"Trains a new encoder version with the recommended settings "
+        f"({ft.expected_duration(runner, summary['items'], ft.encoder_device(workspace))}). "
         "It is measured on products held out as new and on customers held out of training, then waits for you "
         "to activate it under Encoder versions."
     )
@@ -46,7 +48,6 @@ with guarded("Loading the fine-tuning page"):
 
     # -- training data -----------------------------------------------------------------------------
     st.subheader("Training data")
-    summary = ft.data_summary(root, data_version(workspace))
     counts = st.columns(4)
     counts[0].metric("Products", f"{summary['items']:,}")
     counts[1].metric("Customers", f"{summary['customers']:,}")

@@ -15,6 +15,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from recengine import config
+from recengine.embed import encoder_runtime
+from recengine.errors import RecEngineError
 from recengine.jobs import JobEvent, JobRecord, JobRunnerProtocol, job_runner
 from recengine.text.sentiment_labels import GOOD_POLARITY_F1
 from recengine.text.sentiment_prior import (
@@ -24,7 +26,7 @@ from recengine.text.sentiment_prior import (
     setting_folder,
 )
 from recengine.train import registry
-from recengine.train.advice import activation_advice
+from recengine.train.advice import activation_advice, expected_cpu_finetune_seconds
 from recengine.train.arguments import FineTuneArguments
 from recengine.workspace import Workspace
 
@@ -87,6 +89,14 @@ def base_model_problem(workspace: Workspace) -> str | None:
     return None
 
 
+def encoder_device(workspace: Workspace) -> str:
+    """Where the workspace's encoder would run (cpu, cuda, mps), without importing torch."""
+    try:
+        return encoder_runtime(workspace.settings.embed, load_torch=False).device
+    except RecEngineError:  # no usable model: base_model_problem says why
+        return "cpu"
+
+
 # -- job display -------------------------------------------------------------------------------------
 
 
@@ -110,14 +120,21 @@ def eta_text(record: JobRecord) -> str:
     return f"about {minutes} min {seconds:02d} s left" if minutes else f"about {seconds} s left"
 
 
-def expected_duration(runner: JobRunnerProtocol) -> str:
-    """How long "Improve the model" will take: as long as the last fine-tune here, else a rule of thumb."""
+def expected_duration(runner: JobRunnerProtocol, products: int, device: str) -> str:
+    """How long "Improve the model" will take: as long as the last fine-tune here, else an estimate from
+    the catalog's size (measured on a 2-core CPU)."""
     finished = [record for record in runner.list(50)
                 if record.kind == "finetune_encoder" and record.status == "succeeded" and record.duration_s]
     if finished:
-        minutes = max(1, round((finished[0].duration_s or 0.0) / 60))
-        return f"about {minutes} minute{'s' if minutes != 1 else ''}, as long as the last run here"
-    return "minutes on a GPU; on a CPU from a few minutes to most of an hour, depending on the catalog's size"
+        return f"about {_minutes(finished[0].duration_s or 0.0)}, as long as the last run here"
+    if device != "cpu":
+        return "a few minutes on the GPU (not measured here: the project's machine has none)"
+    return f"about {_minutes(expected_cpu_finetune_seconds(products))} for {products:,} products on a 2-core CPU"
+
+
+def _minutes(seconds: float) -> str:
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def advice(workspace: Workspace, version_id: str) -> str:

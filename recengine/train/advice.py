@@ -58,3 +58,16 @@ def activation_advice(version: ModelVersion) -> str:
     if warm is not None and not warm_loses and warm[2] > WARM_TOLERANCE:
         return f"Activate {version.version_id}: it recommends better to held-out customers ({figures})."
     return f"Keep the current encoder: {version.version_id} is not measurably better ({figures})."
+
+
+# `recengine finetune` with the default settings (a linear head on the frozen encoder) on the 2-core
+# project machine at load 2-3: 87 s for the demo's 640 products, 193 s for Magazine's 2,428 (docs/
+# BENCHMARKS.md, "Fine-tuning on customers' choices"). Most of it is the encoder reading each product once
+# and the before/after measurements; the head's training takes seconds.
+CPU_FIXED_SECONDS = 50.0
+CPU_SECONDS_PER_PRODUCT = 0.06
+
+
+def expected_cpu_finetune_seconds(products: int) -> float:
+    """Roughly how long a default fine-tune of a catalog of `products` takes on a 2-core CPU."""
+    return CPU_FIXED_SECONDS + CPU_SECONDS_PER_PRODUCT * max(0, products)

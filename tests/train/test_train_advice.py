@@ -36,3 +36,12 @@ def test_a_gain_within_the_noise_is_not_a_reason_to_switch() -> None:
 
 def test_without_measurements_it_says_what_to_do() -> None:
     assert "Evaluation page" in activation_advice(version(None, None))
+
+
+def test_the_cpu_estimate_matches_the_measured_fine_tunes() -> None:
+    from recengine.train.advice import expected_cpu_finetune_seconds
+
+    # docs/BENCHMARKS.md: 87 s for the demo's 640 products, 193 s for Magazine's 2,428 (2-core CPU).
+    assert abs(expected_cpu_finetune_seconds(640) - 87) < 15
+    assert abs(expected_cpu_finetune_seconds(2_428) - 193) < 15
+    assert expected_cpu_finetune_seconds(0) > 0

@@ -103,6 +103,8 @@ def test_page_without_jobs_shows_data_and_the_active_base(filled_workspace, monk
     assert any("No training has run" in info.value for info in at.info)
     # The fake test encoder cannot be trained: the page says so and does not offer the button.
     assert any("fake test encoder" in info.value for info in at.info)
+    # With no fine-tune here yet, the duration is estimated from the catalog's 36 products.
+    assert any("about 1 minute for 36 products on a 2-core CPU" in caption.value for caption in at.caption)
     assert at.button(key="FormSubmitter:ft_settings-Start fine-tuning").disabled
     versions = at.dataframe[1].value
     assert versions.loc[versions["active"] != "", "version"].tolist() == ["base"]
@@ -249,3 +251,15 @@ def test_the_page_leads_with_one_action_and_advises_on_activation(
     kind, params = runner.submitted[0]
     assert kind == "finetune_encoder" and params["activate"] is False
     assert params["arguments"] == FineTuneArguments().to_dict()  # the recommended settings
+
+
+def test_expected_duration_follows_the_last_run_else_the_catalog_size() -> None:
+    from ui.fine_tuning import expected_duration
+
+    runner = FakeRunner()
+    assert expected_duration(runner, 2_428, "cpu") == "about 3 minutes for 2,428 products on a 2-core CPU"
+    assert expected_duration(runner, 640, "cuda:0").startswith("a few minutes on the GPU")
+    started = datetime(2026, 12, 7, 8, 0, 0)
+    runner.add(JobRecord(job_id="done", kind="finetune_encoder", status="succeeded", created_at=started,
+                         started_at=started, finished_at=datetime(2026, 12, 7, 8, 10, 10)))
+    assert expected_duration(runner, 2_428, "cpu") == "about 10 minutes, as long as the last run here"
