@@ -16,49 +16,43 @@ single batch (a search query, a few phrases) runs on one thread too: its operati
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import numpy as np
 
+from recengine.held_setting import HeldSetting
 from recengine.progress import Progress
 
 
 class IntraOpThreads:
     """torch's intra-op thread count held at one while any parallel encode runs, then restored.
 
-    Counted, not saved per caller: two encodes that overlap (two dashboard sessions) must not restore
-    each other's one-thread setting while the other still runs, nor restore a one as the original.
+    Counted (`HeldSetting`), not saved per caller: two encodes that overlap (two dashboard sessions) must
+    not restore each other's one-thread setting while the other still runs, nor restore a one as the
+    original.
     """
 
     def __init__(self, get_threads: Callable[[], int], set_threads: Callable[[int], None]) -> None:
-        self._get, self._set = get_threads, set_threads
-        self._lock = threading.Lock()
-        self._active = 0
-        self._original = 0
+        self._get = get_threads
+
+        def hold() -> int:
+            original = get_threads()
+            set_threads(1)
+            return original
+
+        self._setting = HeldSetting(hold, set_threads)
 
     def workers(self) -> int:
         """The threads torch would use for one operation when no parallel encode runs: the cores this
         process may use (or OMP_NUM_THREADS / torch.set_num_threads when set)."""
-        with self._lock:
-            return self._original if self._active else self._get()
+        original = self._setting.saved
+        return original if original is not None else self._get()
 
-    @contextmanager
-    def held_at_one(self) -> Iterator[None]:
+    def held_at_one(self) -> AbstractContextManager[None]:
         """One intra-op thread inside the block; the setting from before the first block after the last."""
-        with self._lock:
-            if self._active == 0:
-                self._original = self._get()
-                self._set(1)
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._active -= 1
-                if self._active == 0:
-                    self._set(self._original)
+        return self._setting.held()
 
 
 def _torch_threads() -> IntraOpThreads:

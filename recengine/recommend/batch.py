@@ -11,12 +11,12 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any
 
+from recengine.held_setting import HeldSetting
 from recengine.progress import Progress, no_progress
 
 if TYPE_CHECKING:
@@ -119,40 +119,32 @@ def _model_out_of_collections() -> Iterator[None]:
         gc.unfreeze()
 
 
-class _CollectorPause:
-    """Automatic garbage collection switched off while at least one chunk is computed, in any thread.
-
-    A chunk's explained records (about 150 small objects per customer with its attribution, a chunk's
-    worth alive at once until rendered) are acyclic and freed by reference counting; left on, the
-    collector's passes traverse them again and again as they pile up: timed with `gc.callbacks` on the
-    bench's export (1,500 customers), its passes took 0.15 ms per customer with the attribution, 0.05
-    without. `gc.disable` is process-wide, so concurrent exports (dashboard threads) count their
-    pauses and the collector is switched back on, if it was on, when the last one ends; whatever
-    cycles a chunk leaves are collected after it.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active = 0
-        self._was_enabled = False
-
-    @contextmanager
-    def __call__(self) -> Iterator[None]:
-        with self._lock:
-            if self._active == 0:
-                self._was_enabled = gc.isenabled()
-                gc.disable()
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._active -= 1
-                if self._active == 0 and self._was_enabled:
-                    gc.enable()
+def _pause_collector() -> bool:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    return was_enabled
 
 
-collections_paused = _CollectorPause()
+def _resume_collector(was_enabled: bool) -> None:
+    if was_enabled:
+        gc.enable()
+
+
+# Automatic garbage collection switched off while at least one chunk is computed, in any thread.
+#
+# A chunk's explained records (about 150 small objects per customer with its attribution, a chunk's
+# worth alive at once until rendered) are acyclic and freed by reference counting; left on, the
+# collector's passes traverse them again and again as they pile up: timed with `gc.callbacks` on the
+# bench's export (1,500 customers), its passes took 0.15 ms per customer with the attribution, 0.05
+# without. `gc.disable` is process-wide, so concurrent exports (dashboard threads) count their
+# pauses and the collector is switched back on, if it was on, when the last one ends; whatever
+# cycles a chunk leaves are collected after it.
+_COLLECTOR = HeldSetting(_pause_collector, _resume_collector)
+
+
+def collections_paused() -> AbstractContextManager[None]:
+    """Automatic garbage collection off inside the block (counted across threads: see `_COLLECTOR`)."""
+    return _COLLECTOR.held()
 
 
 def _in_workers(
