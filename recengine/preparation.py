@@ -57,15 +57,16 @@ class PreparationStep:
     share: float
 
 
-# Shares of the CPU time each step took on the standard demo (13, 25, 47 and 7 CPU seconds on 2 cores,
-# load 3-4, encoder batches one per core; the sentiment step encodes every review and its title).
+# Shares of the CPU time each step took on the standard demo (9, 23, 48 and 4 CPU seconds on a quiet 2-core
+# machine, bench_first_start.py; the analysis includes importing sentence-transformers, the sentiment step
+# encodes every review and its title).
 STEPS: tuple[PreparationStep, ...] = (
-    PreparationStep("analysis", "Reading the reviews", "keywords, aspects and lexicon sentiment", 0.14),
+    PreparationStep("analysis", "Reading the reviews", "keywords, aspects and lexicon sentiment", 0.11),
     PreparationStep(
         "embeddings", "Embedding the products", "semantic scores, similar products and search", 0.27
     ),
-    PreparationStep("sentiment", "Training the sentiment model", "learned sentiment of every review", 0.51),
-    PreparationStep("evaluation", "Evaluating the recommender", "a saved evaluation against baselines", 0.08),
+    PreparationStep("sentiment", "Training the sentiment model", "learned sentiment of every review", 0.57),
+    PreparationStep("evaluation", "Evaluating the recommender", "a saved evaluation against baselines", 0.05),
 )
 STEP_NAMES: tuple[str, ...] = tuple(step.name for step in STEPS)
 
