@@ -1,4 +1,5 @@
-"""Whether to switch to a fine-tuned encoder, in one sentence a merchandiser can act on.
+"""What to tell a merchandiser about fine-tuning: whether to switch to a tuned encoder, in one sentence
+they can act on, and how long a fine-tune will take before they start one.
 
 A fine-tune is measured twice before anyone switches (`finetune.py`, `new_products.py`): on products held
 out as new (never trained on; Recall@20 among new products) and on customers held out of training (the
