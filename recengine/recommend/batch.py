@@ -13,7 +13,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from recengine.held_setting import HeldSetting
@@ -101,22 +101,29 @@ def recommend_batch(
     report(1.0, f"{len(ids):,} users")
 
 
-@contextmanager
-def _model_out_of_collections() -> Iterator[None]:
-    """The objects that exist now (the fitted model's) left out of the garbage collector's passes
-    while an export runs.
-
-    An export allocates millions of small records (an explanation's attributions, and in a pool the
-    unpickled results), which triggers collections that would each traverse the model's objects too:
-    with them frozen, unpickling a chunk of 250 explained lists cost 0.26 ms per user instead of 0.72 on
-    the shared machine. Forked workers inherit the frozen state, so their collections leave the
-    model's pages unwritten (shared copy-on-write, as `gc.freeze` documents). Unfrozen afterwards.
-    """
+def _freeze_collections() -> None:
     gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
+
+
+def _unfreeze_collections(_: None) -> None:
+    gc.unfreeze()
+
+
+# The objects that exist when an export starts (the fitted model's) left out of the garbage collector's
+# passes while it runs.
+#
+# An export allocates millions of small records (an explanation's attributions, and in a pool the
+# unpickled results), which triggers collections that would each traverse the model's objects too:
+# with them frozen, unpickling a chunk of 250 explained lists cost 0.26 ms per user instead of 0.72 on
+# the shared machine. Forked workers inherit the frozen state, so their collections leave the model's
+# pages unwritten (shared copy-on-write, as `gc.freeze` documents). Like the pause below, process-wide
+# and counted: overlapping exports (dashboard threads) unfreeze when the last one ends.
+_FROZEN = HeldSetting(_freeze_collections, _unfreeze_collections)
+
+
+def _model_out_of_collections() -> AbstractContextManager[None]:
+    """The model's objects out of the collector's passes inside the block (see `_FROZEN`)."""
+    return _FROZEN.held()
 
 
 def _pause_collector() -> bool:
