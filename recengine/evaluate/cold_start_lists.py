@@ -27,7 +27,14 @@ import pandas as pd
 
 from recengine.evaluate.baselines import HybridRanker, Ranker
 from recengine.evaluate.cold_start import liked_rows
-from recengine.evaluate.metrics import Estimate, PairedTest, bootstrap_ci, metrics_from_ranks, paired_test
+from recengine.evaluate.metrics import (
+    Estimate,
+    PairedTest,
+    bootstrap_ci,
+    bootstrap_indices,
+    metrics_from_ranks,
+    paired_test,
+)
 from recengine.recommend.rules import NewArrivals, RuleSet
 
 # The smallest window a merchandiser can set: products first seen on the data's newest day. Products nobody
@@ -188,7 +195,6 @@ def warm_cost(
         k: list length of the measurement (and of the rules' lists).
         days: window of the new arrivals whose share of the lists is reported.
     """
-    from recengine.evaluate.metrics import bootstrap_indices
     from recengine.evaluate.runner import EvaluationContext
     from recengine.evaluate.splits import leave_last_out
 
