@@ -163,11 +163,13 @@ def user_scores(
     # Gather only the rows of the history items, straight from the CSR arrays (scipy's fancy row
     # indexing costs more than the arithmetic at this size).
     starts = similarity.indptr[positions]
-    stops = similarity.indptr[np.asarray(positions) + 1]
-    lengths = stops - starts
-    if lengths.sum() == 0:
+    lengths = similarity.indptr[np.asarray(positions) + 1] - starts
+    total = int(lengths.sum())
+    if total == 0:
         return scores
-    gather = np.concatenate([np.arange(start, stop) for start, stop in zip(starts, stops, strict=True)])
+    # Entry k of the gathered rows is stored at its row's start + its offset within the row.
+    row_starts = np.cumsum(lengths) - lengths
+    gather = np.arange(total) + np.repeat(starts - row_starts, lengths)
     row_weight = np.repeat(np.asarray(weights, dtype=np.float32), lengths)
     scores += np.bincount(
         similarity.indices[gather], weights=similarity.data[gather] * row_weight, minlength=len(scores)

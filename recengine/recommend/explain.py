@@ -7,7 +7,7 @@ descriptions); nothing is invented.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -45,6 +45,8 @@ class ExplainContext:
     has_vector: np.ndarray  # bool per item: False for items without an embedding
     # Products nobody has bought yet and the products they borrow from (new_products.py).
     borrowed: BorrowedSignal | None = None
+    # `borrowed_sources` by product, found once (an export asks for the same products thousands of times).
+    borrowed_items: dict[int, tuple[BorrowedItem, ...]] = field(default_factory=dict, repr=False, compare=False)
 
 
 def components_dict(components: np.ndarray, rule_delta: float) -> dict[str, float]:
@@ -175,9 +177,14 @@ def explain(
 def borrowed_sources(position: int, context: ExplainContext) -> list[BorrowedItem]:
     """The products a product nobody has bought borrows from, largest loan first (empty for the others)."""
     borrowed = context.borrowed
-    if borrowed is None or not borrowed.is_new(position):
+    if borrowed is None:
         return []
-    return [BorrowedItem(context.catalog.item_ids[source], round(weight, 4)) for source, weight in borrowed.sources(position)]
+    if (found := context.borrowed_items.get(position)) is None:
+        item_ids = context.catalog.item_ids
+        found = context.borrowed_items[position] = tuple(
+            BorrowedItem(item_ids[source], round(weight, 4)) for source, weight in borrowed.sources(position)
+        ) if borrowed.is_new(position) else ()
+    return list(found)
 
 
 def _new_product_clause(borrowed_from: Sequence[BorrowedItem], catalog: Catalog) -> str:

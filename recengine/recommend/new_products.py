@@ -21,6 +21,7 @@ alone and 3.7% with popularity borrowed too (bench/eval_cold_start.py).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from scipy import sparse
@@ -52,6 +53,11 @@ class BorrowedSignal:
         values = self.weights.data[start:stop]
         order = np.argsort(-values, kind="stable")[:limit]
         return [(int(columns[index]), float(values[index])) for index in order]
+
+    @cached_property
+    def new_rows(self) -> sparse.csr_matrix:
+        """The rows of `weights` that borrow, in the order of `new_products` (new products x items)."""
+        return self.weights[self.new_products]
 
     def is_new(self, position: int) -> bool:
         return bool(self.weights.indptr[position + 1] > self.weights.indptr[position])
@@ -117,6 +123,20 @@ def with_borrowed_columns(signal: sparse.csr_matrix, borrowed: BorrowedSignal) -
         return signal
     estimate = (signal @ borrowed.weights.T.tocsc()).tocsr()
     return (signal + estimate).tocsr().astype(np.float32)
+
+
+def with_borrowed_scores(scores: np.ndarray, borrowed: BorrowedSignal) -> np.ndarray:
+    """One customer's collaborative scores with the new products' filled in from their sources' scores, in place.
+
+    The same numbers as scoring with `with_borrowed_columns`' matrix: a new product's score there is
+    sum_h c_h sum_m weights[j, m] signal[h, m] = sum_m weights[j, m] score[m], and its own score before is 0
+    (an empty column). Computed this way a customer's scores read only the signal's own rows (the
+    matrix with borrowed columns has rows several times longer: each history product reaches every new
+    product its neighbours lend to).
+    """
+    if borrowed.new_products.size:
+        scores[borrowed.new_products] = borrowed.new_rows @ scores
+    return scores
 
 
 def with_borrowed_values(values: np.ndarray, borrowed: BorrowedSignal) -> np.ndarray:

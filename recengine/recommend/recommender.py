@@ -109,16 +109,18 @@ class Recommender:
         self.history = history
         self.statistics = statistics
         self.similarity = similarity  # co-occurrence: explanations, similar items and bundles read it
-        # What the collaborative component scores with: EASE weights when configured, else co-occurrence,
-        # with the columns of new products borrowed from their text neighbours (new_products.py).
-        self.collaborative = similarity if collaborative is None else collaborative
+        self.borrowed = borrowed if borrowed is not None else BorrowedSignal.none(catalog.size)
+        # What the collaborative component scores with: EASE weights when configured, else co-occurrence;
+        # the scorer adds new products' scores from their sources' (new_products.py). The same signal
+        # with the new products' columns borrowed is the matrix the attribution reads entries from.
+        signal = similarity if collaborative is None else collaborative
+        self.collaborative = with_borrowed_columns(signal, self.borrowed)
         # Sorted column indices let the attribution find matrix entries by binary search (every reader of
         # this matrix scatters its rows, so their order changes no score); sorted here, before an export
         # forks its workers, so they share the arrays instead of each sorting a copy.
         if not self.collaborative.has_sorted_indices:
             self.collaborative.sort_indices()
         self.collaborative_method = collaborative_method
-        self.borrowed = borrowed if borrowed is not None else BorrowedSignal.none(catalog.size)
         self.vectors = vectors
         self.search = search
         self.keywords = dict(keywords)
@@ -129,7 +131,7 @@ class Recommender:
         self.stars = stars
         self.scorers: dict[str, Any] = {
             "semantic": SemanticScorer(vectors, search),
-            "collaborative": CollaborativeScorer(self.collaborative),
+            "collaborative": CollaborativeScorer(signal, self.borrowed),
             "popularity": StaticScorer("popularity", with_borrowed_values(popularity_values(statistics), self.borrowed)),
             "quality": StaticScorer("quality", quality),
             "recency": StaticScorer("recency", recency_values(statistics)),
@@ -250,8 +252,6 @@ class Recommender:
             neighbours=settings.new_product_neighbours,
             min_cosine=settings.new_product_min_cosine,
         )
-        if borrowed.new_products.size:
-            collaborative = with_borrowed_columns(similarity if collaborative is None else collaborative, borrowed)
         review_text_items = 0
         if vectors is not None and settings.review_vector_weight > 0 and usable(review_vectors, fingerprint, vectors.shape[1]):
             reviewed = interactions

@@ -16,6 +16,7 @@ from recengine.config import RecommendSettings
 from recengine.errors import ConfigError
 from recengine.recommend.collaborative import user_scores
 from recengine.recommend.interactions import ItemStatistics
+from recengine.recommend.new_products import BorrowedSignal, with_borrowed_scores
 from recengine.recommend.protocols import Scorer, UserContext
 from recengine.recommend.vector_search import VectorSearch
 
@@ -78,18 +79,22 @@ class SemanticScorer:
 
 
 class CollaborativeScorer:
-    """Item-to-item signal (co-occurrence or EASE weights) summed over the user's (recency-weighted) history."""
+    """Item-to-item signal (co-occurrence or EASE weights) summed over the user's (recency-weighted) history;
+    products nobody has bought borrow their sources' scores (new_products.py)."""
 
     name = "collaborative"
 
-    def __init__(self, similarity: sparse.csr_matrix) -> None:
-        self.similarity = similarity
+    def __init__(self, similarity: sparse.csr_matrix, borrowed: BorrowedSignal | None = None) -> None:
+        self.similarity = similarity  # the signal without borrowed columns
+        self.borrowed = borrowed if borrowed is not None else BorrowedSignal.none(similarity.shape[0])
 
     def raw_scores(self, context: UserContext) -> tuple[np.ndarray, float]:
         """(every item's sum of history weight x matrix entry, the norm: the best unseen one); cached."""
         if "collaborative" not in context.cache:
             history = context.profile.history
-            scores = user_scores(history.positions, history.confidence, self.similarity)
+            scores = with_borrowed_scores(
+                user_scores(history.positions, history.confidence, self.similarity), self.borrowed
+            )
             unseen = scores.copy()
             unseen[history.positions] = 0.0
             context.cache["collaborative"] = (scores, max(float(unseen.max(initial=0.0)), _TINY))

@@ -16,7 +16,13 @@ from scipy import sparse
 from recengine.config import RecommendSettings
 from recengine.errors import ConfigError
 from recengine.recommend import NewArrivals, Recommender, RuleSet
-from recengine.recommend.new_products import borrow_from_text, with_borrowed_columns, with_borrowed_values
+from recengine.recommend.collaborative import user_scores
+from recengine.recommend.new_products import (
+    borrow_from_text,
+    with_borrowed_columns,
+    with_borrowed_scores,
+    with_borrowed_values,
+)
 from recengine.recommend.rules import rule_from_dict, rule_to_dict
 
 
@@ -40,6 +46,12 @@ def test_a_new_product_borrows_from_its_text_neighbours_that_have_interactions()
     assert estimated[:, :3] == pytest.approx(signal.toarray()[:, :3])  # other columns untouched
     popularity = np.array([1.0, 0.5, 0.2, 0.0])
     assert with_borrowed_values(popularity, borrowed)[3] == pytest.approx(float(weights @ popularity))
+    # A customer's scores from the signal's rows, new products' added from their sources' scores, are
+    # the scores the matrix with borrowed columns gives (what the attribution splits).
+    history, confidence = np.array([0, 2]), np.array([2.0, 0.5])
+    scored = with_borrowed_scores(user_scores(history, confidence, signal), borrowed)
+    assert scored == pytest.approx(user_scores(history, confidence, sparse.csr_matrix(estimated)), abs=1e-6)
+    assert scored[3] > 0
 
 
 def test_nothing_is_borrowed_from_unlike_products_or_when_switched_off() -> None:
