@@ -215,10 +215,14 @@ class ALS:
     def fit(self, train: pd.DataFrame, items: pd.DataFrame) -> ALS:
         os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
         from implicit.cpu.als import AlternatingLeastSquares
-        from threadpoolctl import threadpool_limits
+
+        from recengine.recommend.threads import single_blas_thread
 
         self.data = InteractionMatrix(train, items)
-        with threadpool_limits(1, "blas"):
+        # The requests' counted limit, not a limit of its own: an evaluation run from the dashboard may
+        # overlap requests in other sessions' threads, and a second, uncounted save-and-restore of the
+        # same process-wide count could leave it at one (see recommend/threads.py).
+        with single_blas_thread():
             # Constructed inside the limit too: implicit checks the BLAS thread count on construction.
             model = AlternatingLeastSquares(
                 factors=self.factors,
