@@ -22,6 +22,7 @@ restores, and each of those takes control of OpenBLAS only for its own call and 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -36,28 +37,30 @@ class _BlasLibraries:
 
     controllers: tuple[Any, ...]
     give_back_control: Callable[[], None]
+    modules: int  # len(sys.modules) at the scan: a library is loaded by an import (scipy's by scipy.linalg)
 
     @classmethod
     def loaded(cls) -> _BlasLibraries:
-        """The BLAS libraries loaded now (scanning them takes milliseconds: done once); none without threadpoolctl."""
+        """The BLAS libraries loaded now (none without threadpoolctl)."""
+        modules = len(sys.modules)
         try:
             from threadpoolctl import OpenBLASController, ThreadpoolController
         except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            return cls((), lambda: None)
+            return cls((), lambda: None, modules)
         # threadpoolctl >= 3.8 ignores other threads' changes until the thread that set the count gives
         # back control; earlier versions have no such rule.
         give_back = getattr(OpenBLASController, "clear_controlling_thread", lambda: None)
-        return cls(tuple(ThreadpoolController().select(user_api="blas").lib_controllers), give_back)
+        return cls(tuple(ThreadpoolController().select(user_api="blas").lib_controllers), give_back, modules)
 
 
-# Found at the first request, when numpy's and scipy's libraries are loaded; None until then.
+# Scanned at the first request and again after an import (a scan takes milliseconds); None until then.
 _libraries: _BlasLibraries | None = None
 
 
 def _limit_to_one() -> list[tuple[Any, int]]:
     """Set every BLAS library to one thread; returns each library with its count from before."""
     global _libraries
-    if _libraries is None:  # under the HeldSetting's lock: one scan
+    if _libraries is None or _libraries.modules != len(sys.modules):  # under the HeldSetting's lock
         _libraries = _BlasLibraries.loaded()
     # threadpoolctl's controllers directly, not its limiter, which reads every library's full info:
     # about 6 us per set and restore instead of 12.

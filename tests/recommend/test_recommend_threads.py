@@ -7,6 +7,7 @@ threadpoolctl behave across threads, which a fake would not show.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -205,3 +206,36 @@ def test_concurrent_requests_in_living_threads_leave_blas_as_before(libraries: i
 
     _run([session, session], read_after)
     assert seen == [[2] * libraries]
+
+
+_LOADED_LATER = """
+import json
+from threadpoolctl import threadpool_info
+from recengine.recommend.threads import single_blas_thread
+def counts():
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+with single_blas_thread():
+    before_scipy = counts()
+import scipy.linalg  # loads scipy's own OpenBLAS
+with single_blas_thread():
+    inside = counts()
+print(json.dumps({"before scipy": before_scipy, "inside": inside, "after": counts()}))
+"""
+
+
+def test_a_blas_library_loaded_after_the_first_block_is_limited_too(libraries: int) -> None:
+    """The recommender's imports load numpy's OpenBLAS only; scipy.linalg, imported later, brings its own."""
+    import json
+    import subprocess
+    import sys
+
+    # A fresh interpreter: in this one scipy's library is loaded already. Its count starts at 2 too.
+    environment = {**os.environ, "OPENBLAS_NUM_THREADS": "2"}
+    result = subprocess.run(
+        [sys.executable, "-c", _LOADED_LATER], capture_output=True, text=True, check=True, env=environment,
+        timeout=60,
+    )
+    counts = json.loads(result.stdout)
+    if len(counts["inside"]) != 2:
+        pytest.skip(f"numpy and scipy do not load two BLAS libraries here ({counts})")
+    assert counts == {"before scipy": [1], "inside": [1, 1], "after": [2, 2]}
