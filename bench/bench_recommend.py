@@ -194,6 +194,9 @@ def attribution_switched_off() -> Iterator[None]:
 
 def export_cost(model: Recommender, users: int, workers: int) -> dict[str, float]:
     """One jsonl export of the first `users` customers' top-10, as `recengine recommend --users-file` writes it."""
+    # Each customer's profile is built once per export, as in a `recengine recommend` process (the model
+    # caches them between requests).
+    model._profiles.clear()
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / "recs.jsonl"
         began = time.perf_counter()

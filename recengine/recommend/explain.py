@@ -45,8 +45,22 @@ class ExplainContext:
     has_vector: np.ndarray  # bool per item: False for items without an embedding
     # Products nobody has bought yet and the products they borrow from (new_products.py).
     borrowed: BorrowedSignal | None = None
-    # `borrowed_sources` by product, found once (an export asks for the same products thousands of times).
+    # Found once per product (an export asks for the same products thousands of times):
     borrowed_items: dict[int, tuple[BorrowedItem, ...]] = field(default_factory=dict, repr=False, compare=False)
+    lowered_keywords: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    short_titles: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    def keyword_set(self, item_id: str) -> frozenset[str]:
+        """A product's key phrases, lower case (cached)."""
+        if (found := self.lowered_keywords.get(item_id)) is None:
+            found = self.lowered_keywords[item_id] = frozenset(phrase.lower() for phrase in self.keywords.get(item_id, ()))
+        return found
+
+    def short_title(self, item_id: str) -> str:
+        """`short_title` of a product (cached)."""
+        if (found := self.short_titles.get(item_id)) is None:
+            found = self.short_titles[item_id] = short_title(self.catalog, item_id)
+        return found
 
 
 def components_dict(components: np.ndarray, rule_delta: float) -> dict[str, float]:
@@ -77,12 +91,12 @@ def closest_history(position: int, profile: UserProfile, context: ExplainContext
     return [BecauseItem(item_ids[chosen[row]], round(values[row], 4)) for row in keep]
 
 
-def shared_keywords(item_id: str, because: Sequence[BecauseItem], keywords: Mapping[str, Sequence[str]]) -> list[str]:
+def shared_keywords(item_id: str, because: Sequence[BecauseItem], context: ExplainContext) -> list[str]:
     """Key phrases of the recommended item's reviews that also appear for the `because` items."""
-    own = list(keywords.get(item_id, ()))
+    own = context.keywords.get(item_id, ())
     if not own or not because:
         return []
-    theirs = {phrase.lower() for entry in because for phrase in keywords.get(entry.item_id, ())}
+    theirs = frozenset().union(*(context.keyword_set(entry.item_id) for entry in because))
     return [phrase for phrase in own if phrase.lower() in theirs][:MAX_KEYWORDS]
 
 
@@ -165,7 +179,7 @@ def explain(
     if because is None:
         because = closest_history(position, profile, context)
     attribution = links.attribution[column]
-    phrases = shared_keywords(item_id, because, context.keywords)
+    phrases = shared_keywords(item_id, because, context)
     borrowed_from = borrowed_sources(position, context)
     reason = _reason(position, named, attribution, phrases, list(rule_notes), profile, context, borrowed_from)
     return Explanation(
@@ -187,9 +201,9 @@ def borrowed_sources(position: int, context: ExplainContext) -> list[BorrowedIte
     return list(found)
 
 
-def _new_product_clause(borrowed_from: Sequence[BorrowedItem], catalog: Catalog) -> str:
+def _new_product_clause(borrowed_from: Sequence[BorrowedItem], context: ExplainContext) -> str:
     """'New: nobody has bought it yet; its description is close to 'X' and 'Y', whose signals it borrows'."""
-    named = " and ".join(f"'{short_title(catalog, entry.item_id)}'" for entry in borrowed_from[:2])
+    named = " and ".join(f"'{context.short_title(entry.item_id)}'" for entry in borrowed_from[:2])
     return f"New: nobody has bought it yet; its description is close to {named}, whose customer signals it borrows"
 
 
@@ -205,7 +219,8 @@ def _what_user_did(profile: UserProfile, contribution: Contribution) -> str:
 
 
 def _personal_part(
-    attribution: ComponentAttribution, profile: UserProfile, catalog: Catalog, lead: bool, new_product: bool = False
+    attribution: ComponentAttribution, profile: UserProfile, context: ExplainContext, lead: bool,
+    new_product: bool = False,
 ) -> str:
     """The clause naming the history product with the largest part of a component ('' when none is)."""
     for top in attribution.contributions:  # largest first: nearly always the first one
@@ -213,7 +228,7 @@ def _personal_part(
             break
     else:
         return ""
-    title = short_title(catalog, top.item_id)
+    title = context.short_title(top.item_id)
     did = _what_user_did(profile, top)
     share = f" ({top.amount:.2f} of the {attribution.value:.2f} {attribution.component} score)"
     if attribution.component == "collaborative" and new_product:
@@ -246,18 +261,18 @@ def _reason(
 ) -> str:
     """One sentence from the largest parts of the score: the leading component's largest history
     product, and the largest personal one when a catalog-wide signal leads. Never a part that is 0."""
-    catalog = context.catalog
-    base = {name: value for name, value in named.items() if name in COMPONENTS}
-    dominant = max(base, key=lambda name: base[name]) if any(value > 0 for value in base.values()) else ""
+    dominant = max(COMPONENTS, key=named.__getitem__)  # the first of equals, as COMPONENTS orders them
+    if named[dominant] <= 0:
+        dominant = ""
     personal = {entry.component: entry for entry in attribution if entry.value > 0}
     new_product = bool(borrowed_from)
     parts: list[str] = []
     if new_product:
-        parts.append(_new_product_clause(borrowed_from, catalog))
+        parts.append(_new_product_clause(borrowed_from, context))
     if profile.source == "text" and dominant == "semantic":
         parts.append(f"Matches the interests typed for this customer (semantic {named['semantic']:.2f})")
     elif dominant in personal and (
-        clause := _personal_part(personal[dominant], profile, catalog, lead=not new_product, new_product=new_product)
+        clause := _personal_part(personal[dominant], profile, context, lead=not new_product, new_product=new_product)
     ):
         parts.append(clause)
         personal = {}  # a history product is named already
@@ -279,7 +294,7 @@ def _reason(
         parts.append("Recommended from the catalog's overall signals")
     # A history product that moved the score is named even when a catalog-wide signal leads.
     for entry in personal.values():
-        if clause := _personal_part(entry, profile, catalog, lead=False, new_product=new_product):
+        if clause := _personal_part(entry, profile, context, lead=False, new_product=new_product):
             parts.append(clause)
             break
     if profile.history.size == 0 and profile.source != "text":

@@ -473,27 +473,28 @@ class Recommender:
     def _explained(self, ranked: Sequence[_RankedList | None]) -> list[list[Recommendation]]:
         """The recommendations of ranked lists, explained; the attributions of all of them split at once."""
         listed = [entry for entry in ranked if entry is not None]
-        links = iter(lists_links(
-            [
-                ListToExplain(
-                    entry.ruled.positions,
-                    np.array([entry.ruled.components[position] for position in entry.ruled.positions]),
-                    entry.profile,
-                )
-                for entry in listed
-            ],
+        components = [np.array([entry.ruled.components[position] for position in entry.ruled.positions]) for entry in listed]
+        links = lists_links(
+            [ListToExplain(entry.ruled.positions, block, entry.profile) for entry, block in zip(listed, components, strict=True)],
             self.explain_context,
-        ))
-        return [[] if entry is None else self._recommendations(entry, next(links)) for entry in ranked]
+        )
+        made = iter(
+            self._recommendations(entry, found, block.tolist())
+            for entry, found, block in zip(listed, links, components, strict=True)
+        )
+        return [[] if entry is None else next(made) for entry in ranked]
 
-    def _recommendations(self, ranked: _RankedList, links: ListLinks) -> list[Recommendation]:
-        """One ranked list's recommendations, each explained from the list's links."""
+    def _recommendations(
+        self, ranked: _RankedList, links: ListLinks, components: list[list[float]]
+    ) -> list[Recommendation]:
+        """One ranked list's recommendations, each explained from the list's links; `components` holds
+        each listed product's weighted components as Python floats (numpy scalars cost more to round)."""
         ruled, profile = ranked.ruled, ranked.profile
         recommendations = []
         for rank, position in enumerate(ruled.positions, start=1):
             explanation = explain(
                 position,
-                components=ruled.components[position],
+                components=components[rank - 1],
                 rule_delta=ruled.rule_delta.get(position, 0.0),
                 rule_notes=ruled.notes.get(position, []),
                 profile=profile,

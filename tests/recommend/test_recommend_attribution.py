@@ -214,5 +214,5 @@ def test_a_semantic_part_from_a_disliked_product_reads_as_unlike_it(
     assert semantic.listed + semantic.unlisted == pytest.approx(semantic.value, abs=1e-5)
     # When such a part is the largest, the sentence says the item is unlike the disliked product.
     lead = ComponentAttribution("semantic", semantic.value, semantic.source, pushed, semantic.value - pushed[0].amount)
-    clause = _personal_part(lead, model.profile("mixed"), model.catalog, lead=True)
+    clause = _personal_part(lead, model.profile("mixed"), model.explain_context, lead=True)
     assert clause.startswith("Unlike 'Garden tool 0'") and "which mixed rated 1 star (disliked)" in clause
