@@ -23,11 +23,16 @@ threadpoolctl = pytest.importorskip("threadpoolctl")
 _WAIT_S = 10.0
 
 
-def _blas_threads() -> list[int]:
-    """Every loaded BLAS library's thread count, as threadpoolctl reports it in the calling thread."""
+def _blas_threads(*, per_thread: bool = False) -> list[int]:
+    """The thread counts of the BLAS libraries with one count for the process (OpenBLAS on pthreads:
+    numpy's, scipy's), or with one per thread (OpenBLAS on OpenMP: faiss's), read in the calling thread."""
     import scipy.linalg  # noqa: F401 - scipy's own OpenBLAS, loaded like the recommender's imports do
 
-    return [info["num_threads"] for info in threadpoolctl.threadpool_info() if info["user_api"] == "blas"]
+    return [
+        info["num_threads"]
+        for info in threadpoolctl.threadpool_info()
+        if info["user_api"] == "blas" and (info.get("threading_layer") == "openmp") == per_thread
+    ]
 
 
 def _in_fresh_thread(read: Callable[[], Any]) -> Any:
@@ -40,24 +45,22 @@ def _in_fresh_thread(read: Callable[[], Any]) -> Any:
 
 @pytest.fixture
 def libraries() -> Iterator[int]:
-    """BLAS at two threads for the test (so that a count left at one shows); the number of libraries."""
+    """The process-wide BLAS counts at two for the test (so that a count left at one shows); how many."""
     _blas_threads()  # loads scipy's OpenBLAS before the controller scans the libraries
     controller = threadpoolctl.ThreadpoolController().select(user_api="blas")
-    if not controller.lib_controllers:
-        pytest.skip("no BLAS library that threadpoolctl can control is loaded")
-    if any(getattr(lib, "threading_layer", None) == "openmp" for lib in controller.lib_controllers):
-        pytest.skip("OpenBLAS on OpenMP keeps a count per thread; single_blas_thread holds the process-wide one")
+    shared = [lib for lib in controller.lib_controllers if getattr(lib, "threading_layer", None) != "openmp"]
+    if not shared:
+        pytest.skip("no BLAS library with a process-wide thread count that threadpoolctl can control is loaded")
     # A thread left in control of OpenBLAS by other code (threadpoolctl >= 3.8) would make every other
     # thread's change a no-op.
     clear = getattr(threadpoolctl.OpenBLASController, "clear_controlling_thread", lambda force=False: None)
     clear(force=True)
-    limiter = controller.limit(limits=2)
+    limiter = controller.limit(limits={lib.filepath: 2 for lib in shared})
     clear()
     try:
-        count = len(controller.lib_controllers)
-        if _blas_threads() != [2] * count:
+        if _blas_threads() != [2] * len(shared):
             pytest.skip(f"the BLAS thread count cannot be set to 2 here (reads {_blas_threads()})")
-        yield count
+        yield len(shared)
     finally:
         limiter.restore_original_limits()
         clear()
@@ -239,3 +242,52 @@ def test_a_blas_library_loaded_after_the_first_block_is_limited_too(libraries: i
     if len(counts["inside"]) != 2:
         pytest.skip(f"numpy and scipy do not load two BLAS libraries here ({counts})")
     assert counts == {"before scipy": [1], "inside": [1, 1], "after": [2, 2]}
+
+
+def test_a_per_thread_blas_is_limited_and_restored_by_each_thread_itself(libraries: int) -> None:
+    pytest.importorskip("faiss")  # faiss-cpu's wheel brings an OpenBLAS on OpenMP
+    own_before = _in_fresh_thread(lambda: _blas_threads(per_thread=True))
+    if not own_before or 1 in own_before:
+        pytest.skip(f"no BLAS library with a per-thread count above one here ({own_before})")
+    one = [1] * len(own_before)
+    steps = _Steps("first in", "second in", "first left", "second left", "checked")
+    seen: dict[str, list[int]] = {}
+
+    def request(name: str, after: str | None) -> None:
+        if after:
+            steps.wait(after)
+        with single_blas_thread():
+            seen[f"{name}'s own, inside"] = _blas_threads(per_thread=True)
+            steps.done(f"{name} in")
+            steps.wait("second in")
+            if name == "second":
+                steps.wait("first left")
+                seen["second's own, inside, first left"] = _blas_threads(per_thread=True)
+        if name == "first":
+            # Restored in this thread at once, though the other thread still holds the limit (and the
+            # process-wide counts stay at one for it).
+            seen["first's own, after"] = _blas_threads(per_thread=True)
+            seen["process-wide, first left"] = _blas_threads()
+            steps.done("first left")
+        else:
+            seen["second's own, after"] = _blas_threads(per_thread=True)
+            steps.done("second left")
+        steps.wait("checked")
+
+    def read_after_both() -> None:
+        try:
+            steps.wait("second left")
+            seen["process-wide, after both"] = _blas_threads()
+        finally:
+            steps.done("checked")
+
+    _run([lambda: request("first", None), lambda: request("second", "first in")], read_after_both)
+    assert seen == {
+        "first's own, inside": one,
+        "second's own, inside": one,
+        "first's own, after": own_before,
+        "process-wide, first left": [1] * libraries,
+        "second's own, inside, first left": one,
+        "second's own, after": own_before,
+        "process-wide, after both": [2] * libraries,
+    }
