@@ -9,9 +9,11 @@ weighted mean of its text neighbours' columns, discounted by how close they are.
 
 with `share` the neighbours' cosines normalised to sum to 1 (so a product with many close neighbours is not
 counted many times) and `closeness` the mean cosine of those neighbours (a product unlike anything sold
-borrows little). Because the estimate is just more entries of the same matrix, the collaborative scorer,
-candidate generation and per-history-item attribution treat new products exactly like the others, and the
-borrowed weights (`BorrowedSignal.sources`) let an explanation name the products it came from.
+borrows little). The estimate is just more entries of the same matrix (`with_borrowed_columns`), so
+candidate generation and the per-history-item attribution treat new products exactly like the others; the
+scorer computes the same numbers from the signal's own rows (`with_borrowed_scores`: a new product's score
+is its sources' scores, weighted), because the matrix's rows are several times longer with the borrowed
+columns. The borrowed weights (`BorrowedSignal.sources`) let an explanation name the products it came from.
 
 Popularity is borrowed the same way (`with_borrowed_values`): on Amazon Magazine (all ratings, 20% of
 products made new) new products took 0.8% of the hybrid's top-20 slots with the collaborative estimate
