@@ -93,7 +93,7 @@ class RuledHybrid(HybridRanker):
         """Each customer's ruled list as positions in the evaluation catalog's order."""
         index = {item_id: position for position, item_id in enumerate(self.item_ids)}
         return [
-            [index[entry.item_id] for entry in self.recommender.recommend(user, self.k, rules=self.rules)]
+            [index[item_id] for item_id in self.recommender.top_items(user, self.k, rules=self.rules)]
             for user in user_ids
         ]
 

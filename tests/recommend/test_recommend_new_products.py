@@ -143,3 +143,12 @@ def test_a_new_products_explanation_names_what_it_borrowed_from(recommender: Rec
     assert warm.explanation.borrowed_from == [] and not warm.explanation.reason.startswith("New:")
     again = type(new).from_dict(new.to_dict())
     assert again.explanation.borrowed_from == new.explanation.borrowed_from
+
+
+def test_top_items_are_the_recommended_list_without_its_explanations(recommender: Recommender) -> None:
+    rules = RuleSet((NewArrivals(days=0.5, share=0.5),))
+    for user_id in ("j0", "g0", "nobody"):
+        for ruled in (None, rules):
+            listed = [item.item_id for item in recommender.recommend(user_id, k=4, rules=ruled)]
+            assert recommender.top_items(user_id, 4, rules=ruled) == listed
+    assert recommender.top_items("j0", 0) == []
