@@ -182,10 +182,7 @@ def explain(
     phrases = shared_keywords(item_id, because, context)
     borrowed_from = borrowed_sources(position, context)
     reason = _reason(position, named, attribution, phrases, list(rule_notes), profile, context, borrowed_from)
-    return Explanation(
-        components=named, because=because, shared_keywords=phrases, rules=list(rule_notes), reason=reason,
-        attribution=attribution, borrowed_from=borrowed_from,
-    )
+    return Explanation.of(named, because, phrases, list(rule_notes), reason, attribution, borrowed_from)
 
 
 def borrowed_sources(position: int, context: ExplainContext) -> list[BorrowedItem]:

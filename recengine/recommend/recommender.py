@@ -512,7 +512,7 @@ class Recommender:
             )
             score = round(sum(explanation.components.values()), 6)
             recommendations.append(
-                Recommendation(self.catalog.item_ids[position], rank, score, explanation)
+                Recommendation.of(self.catalog.item_ids[position], rank, score, explanation)
             )
         return recommendations
 

@@ -169,6 +169,16 @@ class Explanation:
     attribution: list[ComponentAttribution] = field(default_factory=list)
     borrowed_from: list[BorrowedItem] = field(default_factory=list)  # set only for products nobody has bought
 
+    @classmethod
+    def of(
+        cls, components: dict[str, float], because: list[BecauseItem], shared_keywords: list[str], rules: list[str],
+        reason: str, attribution: list[ComponentAttribution], borrowed_from: list[BorrowedItem],
+    ) -> Explanation:
+        """The same as the constructor, faster (see `_frozen`; one per recommendation)."""
+        return _frozen(cls, {"components": components, "because": because, "shared_keywords": shared_keywords,
+                             "rules": rules, "reason": reason, "attribution": attribution,
+                             "borrowed_from": borrowed_from})
+
     def attribution_of(self, component: str) -> ComponentAttribution | None:
         """The attribution of one component, None when it contributed nothing."""
         return next((entry for entry in self.attribution if entry.component == component), None)
@@ -182,6 +192,11 @@ class Recommendation:
     rank: int
     score: float
     explanation: Explanation
+
+    @classmethod
+    def of(cls, item_id: str, rank: int, score: float, explanation: Explanation) -> Recommendation:
+        """The same as the constructor, faster (see `_frozen`)."""
+        return _frozen(cls, {"item_id": item_id, "rank": rank, "score": score, "explanation": explanation})
 
     def to_dict(self, *, attribution: bool = True) -> dict[str, object]:
         """The JSON shape of DESIGN.md (same as dataclasses.asdict, several times faster for exports).
