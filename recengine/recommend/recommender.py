@@ -27,6 +27,7 @@ from recengine.recommend.collaborative import ease_similarity, item_similarity
 from recengine.recommend.explain import (
     ExplainContext,
     ListLinks,
+    components_dicts,
     explain,
     lists_links,
 )
@@ -487,28 +488,29 @@ class Recommender:
             self.explain_context,
         )
         made = iter(
-            self._recommendations(entry, found, block.tolist())
+            self._recommendations(entry, found, block)
             for entry, found, block in zip(listed, links, components, strict=True)
         )
         return [[] if entry is None else next(made) for entry in ranked]
 
-    def _recommendations(
-        self, ranked: _RankedList, links: ListLinks, components: list[list[float]]
-    ) -> list[Recommendation]:
+    def _recommendations(self, ranked: _RankedList, links: ListLinks, components: np.ndarray) -> list[Recommendation]:
         """One ranked list's recommendations, each explained from the list's links; `components` holds
-        each listed product's weighted components as Python floats (numpy scalars cost more to round)."""
+        the listed products' weighted components, a row each (named and rounded for the whole list)."""
         ruled, profile = ranked.ruled, ranked.profile
+        deltas = [ruled.rule_delta.get(position, 0.0) for position in ruled.positions]
+        named = components_dicts(components, deltas)
         recommendations = []
         for rank, position in enumerate(ruled.positions, start=1):
             explanation = explain(
                 position,
                 components=components[rank - 1],
-                rule_delta=ruled.rule_delta.get(position, 0.0),
+                rule_delta=deltas[rank - 1],
                 rule_notes=ruled.notes.get(position, []),
                 profile=profile,
                 context=self.explain_context,
                 links=links,
                 column=rank - 1,
+                named=named[rank - 1],
             )
             score = round(sum(explanation.components.values()), 6)
             recommendations.append(
