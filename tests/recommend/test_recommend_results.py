@@ -1,9 +1,11 @@
-"""Recommendations survive the JSON shape of DESIGN.md unchanged (batch workers send them as JSON)."""
+"""Recommendation records: they survive the JSON shape of DESIGN.md (batch workers send them as JSON), and
+the fast constructors and per-list rounding the recommender uses give what the plain ones do."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -43,3 +45,19 @@ def test_a_copy_of_a_fitted_model_recommends_exactly_as_the_original(recommender
     assert copy.encode_query is None
     assert {user: copy.recommend(user, 5) for user in users} == before
     assert {user: copy.recommend(user, 5) for user in users} == before  # a second call, from its profile cache
+
+
+@given(components=st.lists(st.floats(min_value=0, max_value=1, width=32), min_size=5, max_size=5),
+       delta=st.sampled_from([0.0, 0.25, -0.1, 1e-9]))
+def test_fast_constructors_and_list_rounding_match_the_plain_ones(components: list[float], delta: float) -> None:
+    from recengine.recommend.explain import components_dict, components_dicts
+    from recengine.recommend.scoring import COMPONENTS
+
+    named = components_dict(np.array(components), delta)
+    assert list(named)[: len(COMPONENTS)] == list(COMPONENTS)
+    assert [named[name] for name in COMPONENTS] == [round(value, 6) for value in components]
+    assert ("rules" in named) == (delta != 0) and named.get("rules", 0.0) == round(delta, 6)
+    assert components_dicts(np.array([components, components]), [delta, 0.0]) == [named, components_dict(np.array(components), 0.0)]
+    explanation = Explanation.of(named, [BecauseItem("A", 0.5)], ["kw"], ["rule"], "why", [], [])
+    assert explanation == Explanation(named, [BecauseItem("A", 0.5)], ["kw"], ["rule"], "why", [], [])
+    assert Recommendation.of("X", 1, 0.5, explanation) == Recommendation("X", 1, 0.5, explanation)
