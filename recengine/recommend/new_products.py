@@ -128,7 +128,8 @@ def with_borrowed_columns(signal: sparse.csr_matrix, borrowed: BorrowedSignal) -
 
 
 def with_borrowed_scores(scores: np.ndarray, borrowed: BorrowedSignal) -> np.ndarray:
-    """One customer's collaborative scores with the new products' filled in from their sources' scores, in place.
+    """Per-item scores with the new products' filled in from their sources' scores, in place (one
+    customer's collaborative scores; popularity through `with_borrowed_values`).
 
     The same numbers as scoring with `with_borrowed_columns`' matrix: a new product's score there is
     sum_h c_h sum_m weights[j, m] signal[h, m] = sum_m weights[j, m] score[m], and its own score before is 0
@@ -149,7 +150,4 @@ def with_borrowed_values(values: np.ndarray, borrowed: BorrowedSignal) -> np.nda
     """
     if borrowed.new_products.size == 0:
         return values
-    estimate = np.asarray(borrowed.weights @ values, dtype=np.float64)
-    result = np.asarray(values, dtype=np.float64).copy()
-    result[borrowed.new_products] = estimate[borrowed.new_products]
-    return result
+    return with_borrowed_scores(np.array(values, dtype=np.float64), borrowed)
